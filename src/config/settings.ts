@@ -1,0 +1,231 @@
+import { alexNetLayers, type ArchitectureOptions } from '../model/architecture.ts';
+import { computeLayerTable, vanishedMessage } from '../model/layerTable.ts';
+
+/**
+ * The one source of truth for run settings: types, the book's defaults, and the validator that
+ * the form, the URL and the worker all use.
+ */
+
+export const BACKENDS = ['webgpu', 'webgl', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export const NUM_CLASSES = 10;
+export const FASHION_MNIST_TRAIN_EXAMPLES = 60_000;
+export const FASHION_MNIST_TEST_EXAMPLES = 10_000;
+
+export interface Settings {
+  learningRate: number;
+  dropout: number;
+  batchSize: number;
+  epochs: number;
+  /** Images are resized to imageSize×imageSize before the first layer. */
+  imageSize: number;
+  /** Channel and unit multiplier; 1 is the book's network. */
+  width: number;
+  trainExamples: number;
+  testExamples: number;
+  /** Seeds weight init, subset choice and the per-epoch shuffle. */
+  seed: number;
+  backend: BackendName;
+}
+
+export type NumericSettingKey = Exclude<keyof Settings, 'backend'>;
+
+/** d2l §8.1: lr 0.01, batch 128, dropout 0.5, 10 epochs, 224×224, full Fashion-MNIST. */
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  learningRate: 0.01,
+  dropout: 0.5,
+  batchSize: 128,
+  epochs: 10,
+  imageSize: 224,
+  width: 1,
+  trainExamples: FASHION_MNIST_TRAIN_EXAMPLES,
+  testExamples: FASHION_MNIST_TEST_EXAMPLES,
+  seed: 1,
+  backend: 'webgpu',
+});
+
+interface NumericRule {
+  label: string;
+  /** Query parameter that mirrors the setting. */
+  urlKey: string;
+  integer: boolean;
+  min: number;
+  minInclusive: boolean;
+  max: number;
+  maxInclusive: boolean;
+  /** Shown to people: what values are allowed. */
+  allowed: string;
+}
+
+export const NUMERIC_RULES: Readonly<Record<NumericSettingKey, NumericRule>> = {
+  learningRate: {
+    label: 'Learning rate',
+    urlKey: 'lr',
+    integer: false,
+    min: 0,
+    minInclusive: false,
+    max: 10,
+    maxInclusive: true,
+    allowed: 'a number greater than 0 and at most 10 (e.g. 0.01 or 1e-3)',
+  },
+  dropout: {
+    label: 'Dropout',
+    urlKey: 'dropout',
+    integer: false,
+    min: 0,
+    minInclusive: true,
+    max: 1,
+    maxInclusive: false,
+    allowed: 'a number from 0 up to, but not including, 1',
+  },
+  batchSize: {
+    label: 'Batch size',
+    urlKey: 'batch',
+    integer: true,
+    min: 1,
+    minInclusive: true,
+    max: 4096,
+    maxInclusive: true,
+    allowed: 'a whole number from 1 to 4096, at most the number of training examples',
+  },
+  epochs: {
+    label: 'Epochs',
+    urlKey: 'epochs',
+    integer: true,
+    min: 1,
+    minInclusive: true,
+    max: 1000,
+    maxInclusive: true,
+    allowed: 'a whole number from 1 to 1000',
+  },
+  imageSize: {
+    label: 'Image size',
+    urlKey: 'size',
+    integer: true,
+    min: 1,
+    minInclusive: true,
+    max: 1024,
+    maxInclusive: true,
+    allowed: 'a whole number of pixels, at most 1024, large enough for the network',
+  },
+  width: {
+    label: 'Width',
+    urlKey: 'width',
+    integer: false,
+    min: 0,
+    minInclusive: false,
+    max: 4,
+    maxInclusive: true,
+    allowed: 'a number greater than 0 and at most 4 (1 is the book’s network)',
+  },
+  trainExamples: {
+    label: 'Training examples',
+    urlKey: 'train',
+    integer: true,
+    min: 1,
+    minInclusive: true,
+    max: FASHION_MNIST_TRAIN_EXAMPLES,
+    maxInclusive: true,
+    allowed: `a whole number from 1 to ${FASHION_MNIST_TRAIN_EXAMPLES}`,
+  },
+  testExamples: {
+    label: 'Test examples',
+    urlKey: 'test',
+    integer: true,
+    min: 1,
+    minInclusive: true,
+    max: FASHION_MNIST_TEST_EXAMPLES,
+    maxInclusive: true,
+    allowed: `a whole number from 1 to ${FASHION_MNIST_TEST_EXAMPLES}`,
+  },
+  seed: {
+    label: 'Seed',
+    urlKey: 'seed',
+    integer: true,
+    min: 0,
+    minInclusive: true,
+    max: 2 ** 31 - 1,
+    maxInclusive: true,
+    allowed: `a whole number from 0 to ${2 ** 31 - 1}`,
+  },
+};
+
+export const NUMERIC_KEYS = Object.keys(NUMERIC_RULES) as NumericSettingKey[];
+export const BACKEND_URL_KEY = 'backend';
+
+/** What a form or a URL holds before validation: text for every setting. */
+export type SettingsDraft = Record<keyof Settings, string>;
+
+export type SettingsErrors = Partial<Record<keyof Settings, string>>;
+
+export type ValidationResult =
+  { ok: true; settings: Settings } | { ok: false; errors: SettingsErrors };
+
+export function architectureOf(settings: Pick<Settings, 'width' | 'dropout'>): ArchitectureOptions {
+  return { width: settings.width, dropout: settings.dropout, numClasses: NUM_CLASSES };
+}
+
+export function draftFromSettings(settings: Settings): SettingsDraft {
+  const draft = { backend: settings.backend } as SettingsDraft;
+  for (const key of NUMERIC_KEYS) draft[key] = String(settings[key]);
+  return draft;
+}
+
+/** Parses one numeric field; returns the number or a message naming what is allowed. */
+export function parseNumericSetting(
+  key: NumericSettingKey,
+  text: string,
+): { ok: true; value: number } | { ok: false; message: string } {
+  const rule = NUMERIC_RULES[key];
+  const fail = (problem: string) =>
+    ({ ok: false, message: `${rule.label} ${problem}; allowed: ${rule.allowed}.` }) as const;
+  const trimmed = text.trim();
+  if (trimmed === '') return fail('is empty');
+  // Number('') is 0 and Number('0x10') is 16: accept only plain decimal and exponent notation.
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(trimmed)) {
+    return fail(`"${trimmed.slice(0, 40)}" is not a number`);
+  }
+  const value = Number(trimmed);
+  if (!Number.isFinite(value)) return fail('is not a finite number');
+  if (rule.integer && !Number.isInteger(value)) return fail(`must be a whole number, not ${value}`);
+  const belowMin = rule.minInclusive ? value < rule.min : value <= rule.min;
+  if (belowMin) return fail(`${value} is too small`);
+  const aboveMax = rule.maxInclusive ? value > rule.max : value >= rule.max;
+  if (aboveMax) return fail(`${value} is too large`);
+  return { ok: true, value };
+}
+
+export function isBackendName(text: string): text is BackendName {
+  return (BACKENDS as readonly string[]).includes(text);
+}
+
+/** Validates every field and the rules that tie fields together. */
+export function validateDraft(draft: SettingsDraft): ValidationResult {
+  const errors: SettingsErrors = {};
+  const values: Partial<Settings> = {};
+  for (const key of NUMERIC_KEYS) {
+    const parsed = parseNumericSetting(key, draft[key]);
+    if (parsed.ok) values[key] = parsed.value;
+    else errors[key] = parsed.message;
+  }
+  if (isBackendName(draft.backend)) values.backend = draft.backend;
+  else errors.backend = `Backend "${draft.backend}" is unknown; allowed: ${BACKENDS.join(', ')}.`;
+
+  const { batchSize, trainExamples, imageSize, width, dropout } = values;
+  if (batchSize !== undefined && trainExamples !== undefined && batchSize > trainExamples) {
+    errors.batchSize =
+      `Batch size ${batchSize} is larger than the ${trainExamples} training examples; ` +
+      `allowed: at most the number of training examples.`;
+  }
+  if (imageSize !== undefined && width !== undefined && dropout !== undefined) {
+    const table = computeLayerTable(alexNetLayers(architectureOf({ width, dropout })), imageSize);
+    if (!table.ok) errors.imageSize = vanishedMessage(table.vanished);
+  }
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, settings: values as Settings };
+}
+
+export function validateSettings(settings: Settings): ValidationResult {
+  return validateDraft(draftFromSettings(settings));
+}

@@ -1,0 +1,410 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  APP_DATA_PATH,
+  CLASS_NAMES,
+  DATA_CACHE_NAME,
+  FASHION_MNIST_FILES,
+  REMOTE_DATA_URL,
+  loadFashionMnist,
+  parseFashionMnist,
+  type LoadProgress,
+} from './fashionMnist.ts';
+import { DataFileError } from './idx.ts';
+
+const DATA_DIR = '/usr/share/datasets/fashion-mnist/';
+const APP_BASE = new URL(APP_DATA_PATH, 'http://localhost:5173').href;
+const NAMES = Object.values(FASHION_MNIST_FILES);
+
+type FileMap = Record<string, Uint8Array>;
+
+/** The genuine .gz files, read once. */
+const real: FileMap = {};
+beforeAll(() => {
+  for (const name of NAMES) real[name] = new Uint8Array(readFileSync(DATA_DIR + name));
+});
+
+interface Reply {
+  status?: number;
+  body?: Uint8Array | string;
+  headers?: Record<string, string>;
+  /** Reject like fetch does on a network failure. */
+  networkError?: boolean;
+}
+
+/**
+ * A stand-in for the network: `route(url)` says how each URL answers. Bodies stream in 64 KiB
+ * chunks, with Content-Length, so progress reporting is exercised. Records every requested URL.
+ */
+function fakeFetch(route: (url: string) => Reply): { fetch: typeof fetch; requests: string[] } {
+  const requests: string[] = [];
+  const fetchImpl = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = input instanceof Request ? input.url : String(input);
+    requests.push(url);
+    if (init?.signal?.aborted) throw init.signal.reason;
+    const reply = route(url);
+    if (reply.networkError) throw new TypeError('fetch failed');
+    const body = typeof reply.body === 'string' ? new TextEncoder().encode(reply.body) : reply.body;
+    const headers = new Headers(reply.headers);
+    if (body && !headers.has('content-length')) headers.set('content-length', String(body.length));
+    let offset = 0;
+    const stream =
+      body &&
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (offset >= body.length) return controller.close();
+          controller.enqueue(body.slice(offset, offset + 65536));
+          offset += 65536;
+        },
+      });
+    return new Response(stream ?? null, { status: reply.status ?? 200, headers });
+  };
+  return { fetch: fetchImpl as typeof fetch, requests };
+}
+
+const notFound: Reply = {
+  status: 404,
+  body: 'Not found',
+  headers: { 'content-type': 'text/plain' },
+};
+
+/** Serves `files` by name under `base`; anything else 404s. */
+function serveUnder(base: string, files: FileMap): (url: string) => Reply | null {
+  return (url) => {
+    if (!url.startsWith(base)) return null;
+    const body = files[url.slice(base.length)];
+    return body ? { body, headers: { 'content-type': 'application/octet-stream' } } : notFound;
+  };
+}
+
+function routes(...handlers: ((url: string) => Reply | null)[]): (url: string) => Reply {
+  return (url) => {
+    for (const handler of handlers) {
+      const reply = handler(url);
+      if (reply) return reply;
+    }
+    return notFound;
+  };
+}
+
+/** A minimal in-memory Cache Storage: enough of the API for the loader (open/match/put/delete). */
+class MemoryCache {
+  readonly entries = new Map<string, { body: Uint8Array; headers: [string, string][] }>();
+  async match(request: RequestInfo | URL): Promise<Response | undefined> {
+    const entry = this.entries.get(keyOf(request));
+    return entry && new Response(entry.body.slice(), { headers: entry.headers });
+  }
+  async put(request: RequestInfo | URL, response: Response): Promise<void> {
+    const body = new Uint8Array(await response.arrayBuffer());
+    this.entries.set(keyOf(request), { body, headers: [...response.headers] });
+  }
+  async delete(request: RequestInfo | URL): Promise<boolean> {
+    return this.entries.delete(keyOf(request));
+  }
+}
+
+class MemoryCacheStorage {
+  readonly caches = new Map<string, MemoryCache>();
+  async open(name: string): Promise<MemoryCache> {
+    let cache = this.caches.get(name);
+    if (!cache) this.caches.set(name, (cache = new MemoryCache()));
+    return cache;
+  }
+  async has(name: string): Promise<boolean> {
+    return this.caches.has(name);
+  }
+  async delete(name: string): Promise<boolean> {
+    return this.caches.delete(name);
+  }
+  async keys(): Promise<string[]> {
+    return [...this.caches.keys()];
+  }
+  async match(request: RequestInfo | URL): Promise<Response | undefined> {
+    for (const cache of this.caches.values()) {
+      const hit = await cache.match(request);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+  asCacheStorage(): CacheStorage {
+    return this as unknown as CacheStorage;
+  }
+}
+
+function keyOf(request: RequestInfo | URL): string {
+  return request instanceof Request ? request.url : String(request);
+}
+
+function remoteUrl(name: string): string {
+  return REMOTE_DATA_URL + name;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error,
+  );
+}
+
+function expectGenuineSplits(dataset: {
+  train: { count: number; imageSize: number; pixels: Uint8Array; labels: Uint8Array };
+  test: { count: number; imageSize: number; pixels: Uint8Array; labels: Uint8Array };
+}): void {
+  expect(dataset.train.count).toBe(60000);
+  expect(dataset.test.count).toBe(10000);
+  expect(dataset.train.imageSize).toBe(28);
+  expect(dataset.train.pixels.length).toBe(60000 * 784);
+  expect(dataset.test.pixels.length).toBe(10000 * 784);
+  expect(dataset.train.labels.length).toBe(60000);
+  expect(dataset.test.labels.length).toBe(10000);
+}
+
+describe('constants', () => {
+  it('name the ten classes in label order', () => {
+    expect(CLASS_NAMES).toEqual([
+      'T-shirt/top',
+      'Trouser',
+      'Pullover',
+      'Dress',
+      'Coat',
+      'Sandal',
+      'Shirt',
+      'Sneaker',
+      'Bag',
+      'Ankle boot',
+    ]);
+  });
+});
+
+describe('loadFashionMnist', () => {
+  it('uses the app server when it serves all four files, with progress', async () => {
+    const net = fakeFetch(routes(serveUnder(APP_BASE, real)));
+    const events: LoadProgress[] = [];
+    const dataset = await loadFashionMnist({
+      appBaseUrl: APP_BASE,
+      fetchImpl: net.fetch,
+      cacheStorage: null,
+      onProgress: (p) => events.push(p),
+    });
+    expect(dataset.source).toBe('app');
+    expect(dataset.sourceDescription).toBe('served by the app at /data/fashion-mnist/');
+    expectGenuineSplits(dataset);
+    expect(net.requests.every((url) => url.startsWith(APP_BASE))).toBe(true);
+    expect(net.requests).toHaveLength(4);
+
+    for (const name of NAMES) {
+      const downloads = events.filter((e) => e.stage === 'download' && e.file === name);
+      expect(downloads.length).toBeGreaterThanOrEqual(2);
+      for (let i = 1; i < downloads.length; i++) {
+        expect(downloads[i].loadedBytes).toBeGreaterThan(downloads[i - 1].loadedBytes);
+      }
+      expect(downloads.at(-1)).toMatchObject({
+        loadedBytes: real[name].length,
+        totalBytes: real[name].length,
+      });
+      const parses = events.filter((e) => e.stage === 'parse' && e.file === name);
+      expect(parses).toHaveLength(1);
+    }
+    // Not one event per 64 KiB chunk: the 26 MB file reports about a hundred times.
+    const big = events.filter((e) => e.file === FASHION_MNIST_FILES.trainImages);
+    expect(big.length).toBeLessThan(150);
+  });
+
+  it('falls back to downloading when the app 404s, caches, and then loads from the cache', async () => {
+    const net = fakeFetch(routes(serveUnder(REMOTE_DATA_URL, real)));
+    const storage = new MemoryCacheStorage();
+    const first = await loadFashionMnist({
+      appBaseUrl: APP_BASE,
+      fetchImpl: net.fetch,
+      cacheStorage: storage.asCacheStorage(),
+    });
+    expect(first.source).toBe('download');
+    expect(first.sourceDescription).toBe(
+      'downloaded from raw.githubusercontent.com (now cached in this browser)',
+    );
+    expectGenuineSplits(first);
+    const cache = storage.caches.get(DATA_CACHE_NAME);
+    expect([...(cache?.entries.keys() ?? [])].sort()).toEqual(NAMES.map(remoteUrl).sort());
+    expect(cache?.entries.get(remoteUrl(NAMES[0]))?.body).toEqual(real[NAMES[0]]);
+
+    const second = fakeFetch(routes());
+    const again = await loadFashionMnist({
+      appBaseUrl: APP_BASE,
+      fetchImpl: second.fetch,
+      cacheStorage: storage.asCacheStorage(),
+    });
+    expect(again.source).toBe('cache');
+    expect(again.sourceDescription).toMatch(/this browser's Cache Storage/);
+    expect(again.test.labels).toEqual(first.test.labels);
+    // Only the app was asked (and 404'd); nothing was downloaded.
+    expect(second.requests.filter((url) => url.startsWith(REMOTE_DATA_URL))).toEqual([]);
+  });
+
+  it('detects an HTML single-page-app fallback by content type and by its first byte', async () => {
+    const indexHtml = '<!doctype html><html><body><div id="root"></div></body></html>';
+    for (const headers of [{ 'content-type': 'text/html; charset=utf-8' }, {}]) {
+      const net = fakeFetch(
+        routes(
+          (url) => (url.startsWith(APP_BASE) ? { body: `\n  ${indexHtml}`, headers } : null),
+          serveUnder(REMOTE_DATA_URL, real),
+        ),
+      );
+      const dataset = await loadFashionMnist({
+        appBaseUrl: APP_BASE,
+        fetchImpl: net.fetch,
+        cacheStorage: null,
+      });
+      expect(dataset.source).toBe('download');
+      expect(dataset.sourceDescription).toMatch(/not cached/);
+      expectGenuineSplits(dataset);
+    }
+  });
+
+  it('accepts files a server already decompressed (Content-Encoding: gzip)', async () => {
+    const decompressed: FileMap = {};
+    for (const name of NAMES) decompressed[name] = new Uint8Array(gunzipSync(real[name]));
+    const net = fakeFetch((url) => {
+      const body = decompressed[url.slice(APP_BASE.length)];
+      return { body, headers: { 'content-encoding': 'gzip', 'content-length': '1' } };
+    });
+    const events: LoadProgress[] = [];
+    const dataset = await loadFashionMnist({
+      appBaseUrl: APP_BASE,
+      fetchImpl: net.fetch,
+      cacheStorage: null,
+      onProgress: (p) => events.push(p),
+    });
+    expect(dataset.source).toBe('app');
+    expectGenuineSplits(dataset);
+    // The Content-Length of an encoded body does not count the decompressed bytes.
+    expect(events.filter((e) => e.stage === 'download').every((e) => e.totalBytes === null)).toBe(
+      true,
+    );
+  });
+
+  it('names the file, URL and status when a download fails', async () => {
+    const failing = FASHION_MNIST_FILES.testImages;
+    const net = fakeFetch(
+      routes(
+        (url) => (url === remoteUrl(failing) ? { status: 503, body: 'busy' } : null),
+        serveUnder(REMOTE_DATA_URL, real),
+      ),
+    );
+    const error = await rejection(
+      loadFashionMnist({ appBaseUrl: APP_BASE, fetchImpl: net.fetch, cacheStorage: null }),
+    );
+    expect(error).toBeInstanceOf(DataFileError);
+    const message = (error as DataFileError).message;
+    expect((error as DataFileError).fileName).toBe(failing);
+    expect(message).toContain(remoteUrl(failing));
+    expect(message).toContain('HTTP 503');
+    expect(message).toContain('the app does not serve it either');
+  });
+
+  it('names the file and URL on a network error', async () => {
+    const net = fakeFetch(() => ({ networkError: true }));
+    const error = await rejection(
+      loadFashionMnist({ appBaseUrl: APP_BASE, fetchImpl: net.fetch, cacheStorage: null }),
+    );
+    expect(error).toBeInstanceOf(DataFileError);
+    expect((error as DataFileError).message).toMatch(/download from https:\/\/raw\.github/);
+    expect((error as DataFileError).message).toMatch(/fetch failed/);
+  });
+
+  it('deletes a corrupt cached file and downloads it again', async () => {
+    const storage = new MemoryCacheStorage();
+    const cache = await storage.open(DATA_CACHE_NAME);
+    const damaged = FASHION_MNIST_FILES.trainLabels;
+    for (const name of NAMES) {
+      const body = name === damaged ? real[name].slice(0, 5000) : real[name];
+      await cache.put(remoteUrl(name), new Response(body));
+    }
+    const net = fakeFetch(routes(serveUnder(REMOTE_DATA_URL, real)));
+    const dataset = await loadFashionMnist({
+      appBaseUrl: APP_BASE,
+      fetchImpl: net.fetch,
+      cacheStorage: storage.asCacheStorage(),
+    });
+    expectGenuineSplits(dataset);
+    expect(net.requests.filter((url) => url.startsWith(REMOTE_DATA_URL))).toEqual([
+      remoteUrl(damaged),
+    ]);
+    expect(cache.entries.get(remoteUrl(damaged))?.body).toEqual(real[damaged]);
+    expect(dataset.source).toBe('download');
+    expect(dataset.sourceDescription).toMatch(/Cache Storage, with 1 file downloaded/);
+    expect(dataset.sourceDescription).toMatch(/replacing 1 damaged copy/);
+  });
+
+  it('reports a cross-check failure (label and image counts differ) naming both files', async () => {
+    const mixed = {
+      ...real,
+      [FASHION_MNIST_FILES.testLabels]: real[FASHION_MNIST_FILES.trainLabels],
+    };
+    const net = fakeFetch(routes(serveUnder(APP_BASE, mixed)));
+    const error = await rejection(
+      loadFashionMnist({ appBaseUrl: APP_BASE, fetchImpl: net.fetch, cacheStorage: null }),
+    );
+    expect(error).toBeInstanceOf(DataFileError);
+    expect((error as DataFileError).message).toMatch(
+      /t10k-labels-idx1-ubyte\.gz: has 60000 labels but t10k-images-idx3-ubyte\.gz has 10000 images/,
+    );
+    expect((error as DataFileError).message).toContain('served by the app at http://localhost');
+  });
+
+  it('rejects with the abort reason when aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const net = fakeFetch(routes(serveUnder(REMOTE_DATA_URL, real)));
+    const error = await rejection(
+      loadFashionMnist({
+        appBaseUrl: APP_BASE,
+        fetchImpl: net.fetch,
+        cacheStorage: null,
+        signal: controller.signal,
+      }),
+    );
+    expect((error as Error).name).toBe('AbortError');
+  });
+});
+
+describe('parseFashionMnist', () => {
+  /** A tiny valid set: `count` images of side `size` per split. */
+  function tinySet(count: number, size = 28): Record<keyof typeof FASHION_MNIST_FILES, Uint8Array> {
+    const images = new Uint8Array(16 + count * size * size);
+    const iv = new DataView(images.buffer);
+    iv.setInt32(0, 2051);
+    iv.setInt32(4, count);
+    iv.setInt32(8, size);
+    iv.setInt32(12, size);
+    const labels = new Uint8Array(8 + count);
+    const lv = new DataView(labels.buffer);
+    lv.setInt32(0, 2049);
+    lv.setInt32(4, count);
+    for (let i = 0; i < count; i++) labels[8 + i] = i % 10;
+    const gz = (b: Uint8Array): Uint8Array => new Uint8Array(gzipSync(b));
+    return {
+      trainImages: gz(images),
+      trainLabels: gz(labels),
+      testImages: images,
+      testLabels: labels,
+    };
+  }
+
+  it('accepts any count ≥ 1, gzipped or raw', async () => {
+    const { train, test } = await parseFashionMnist(tinySet(3));
+    expect(train).toMatchObject({ count: 3, imageSize: 28 });
+    expect(test.labels).toEqual(new Uint8Array([0, 1, 2]));
+    expect(test.pixels.length).toBe(3 * 784);
+  });
+
+  it('rejects images that are not 28×28', async () => {
+    const error = await rejection(parseFashionMnist(tinySet(2, 32)));
+    expect(error).toBeInstanceOf(DataFileError);
+    expect((error as Error).message).toMatch(
+      /images are 32×32 pixels; Fashion-MNIST images are 28×28/,
+    );
+  });
+});

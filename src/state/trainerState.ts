@@ -1,0 +1,179 @@
+import type { Settings } from '../config/settings.ts';
+import type { LoadProgress } from '../data/fashionMnist.ts';
+import {
+  unpackPoints,
+  type BackendReport,
+  type EpochMetrics,
+  type FromWorker,
+  type RunEndStatus,
+} from '../worker/protocol.ts';
+
+/**
+ * Everything the page shows about training, as a pure reducer over worker events and the
+ * person's requests. No React and no worker here, so it is unit-tested directly.
+ */
+
+export const RUN_STATES = [
+  'idle',
+  'loading data',
+  'training',
+  'paused',
+  'stopped',
+  'done',
+  'failed',
+] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+export interface ChartPoint {
+  x: number;
+  y: number;
+}
+
+/** Above this many per-batch points, every other one is dropped, keeping charts responsive. */
+export const MAX_BATCH_LOSS_POINTS = 2000;
+
+export interface RunView {
+  runId: number;
+  settings: Settings;
+  batchesPerEpoch: number | null;
+  trainExamples: number | null;
+  testExamples: number | null;
+  batchesDone: number;
+  /** Training time so far, pauses excluded. */
+  elapsedMs: number;
+  /** Training loss averaged over a few batches; x in (fractional) epochs. */
+  batchLoss: ChartPoint[];
+  epochMetrics: EpochMetrics[];
+  endStatus: RunEndStatus | null;
+  endMessage: string | null;
+}
+
+export interface TrainerState {
+  runState: RunState;
+  backend: BackendReport | null;
+  dataProgress: LoadProgress | null;
+  /** Where the data came from, once loaded. */
+  dataSource: string | null;
+  run: RunView | null;
+  /** A problem outside any run (the worker or the backend failed). */
+  workerError: string | null;
+}
+
+export type TrainerAction =
+  | { type: 'trainRequested'; runId: number; settings: Settings }
+  | { type: 'worker'; message: FromWorker };
+
+export const INITIAL_TRAINER_STATE: TrainerState = {
+  runState: 'idle',
+  backend: null,
+  dataProgress: null,
+  dataSource: null,
+  run: null,
+  workerError: null,
+};
+
+/** Halves a series by keeping every other point (the last point is always kept). */
+export function decimate(points: ChartPoint[]): ChartPoint[] {
+  const kept = points.filter((_, index) => index % 2 === 1);
+  const last = points.at(-1);
+  if (last !== undefined && kept.at(-1) !== last) kept.push(last);
+  return kept;
+}
+
+function updateRun(state: TrainerState, runId: number, update: (run: RunView) => Partial<RunView>) {
+  if (state.run === null || state.run.runId !== runId) return state; // a stale run's message
+  return { ...state, run: { ...state.run, ...update(state.run) } };
+}
+
+export function trainerReducer(state: TrainerState, action: TrainerAction): TrainerState {
+  if (action.type === 'trainRequested') {
+    return {
+      ...state,
+      runState: 'loading data',
+      workerError: null,
+      run: {
+        runId: action.runId,
+        settings: action.settings,
+        batchesPerEpoch: null,
+        trainExamples: null,
+        testExamples: null,
+        batchesDone: 0,
+        elapsedMs: 0,
+        batchLoss: [],
+        epochMetrics: [],
+        endStatus: null,
+        endMessage: null,
+      },
+    };
+  }
+  const message = action.message;
+  const isCurrent = 'runId' in message && state.run?.runId === message.runId;
+  switch (message.type) {
+    case 'backend':
+      return { ...state, backend: message.report, workerError: null };
+    case 'workerError':
+      return {
+        ...state,
+        workerError: message.message,
+        runState:
+          state.runState === 'training' ||
+          state.runState === 'loading data' ||
+          state.runState === 'paused'
+            ? 'failed'
+            : state.runState,
+      };
+    case 'dataProgress':
+      return isCurrent ? { ...state, dataProgress: message.progress } : state;
+    case 'dataReady':
+      return isCurrent ? { ...state, dataSource: message.sourceDescription } : state;
+    case 'runStarted':
+      if (!isCurrent) return state;
+      return {
+        ...updateRun(state, message.runId, () => ({
+          batchesPerEpoch: message.batchesPerEpoch,
+          trainExamples: message.trainExamples,
+          testExamples: message.testExamples,
+        })),
+        runState: 'training',
+      };
+    case 'batchMetrics':
+      return updateRun(state, message.runId, (run) => {
+        let batchLoss = run.batchLoss.concat(unpackPoints(message.points));
+        if (batchLoss.length > MAX_BATCH_LOSS_POINTS) batchLoss = decimate(batchLoss);
+        return { batchLoss, batchesDone: message.batchesDone, elapsedMs: message.elapsedMs };
+      });
+    case 'epochMetrics':
+      return updateRun(state, message.runId, (run) => ({
+        epochMetrics: [...run.epochMetrics, message.metrics],
+        elapsedMs: message.metrics.elapsedMs,
+      }));
+    case 'paused':
+      return isCurrent ? { ...state, runState: 'paused' } : state;
+    case 'resumed':
+      return isCurrent ? { ...state, runState: 'training' } : state;
+    case 'runEnded':
+      if (!isCurrent) return state;
+      return {
+        ...updateRun(state, message.runId, () => ({
+          endStatus: message.status,
+          endMessage: message.message,
+        })),
+        runState: message.status,
+      };
+    default: {
+      const unknown: never = message;
+      return unknown;
+    }
+  }
+}
+
+/** Estimated time left, from the average time per batch so far; null before the first batch. */
+export function estimatedRemainingMs(run: RunView): number | null {
+  if (run.batchesPerEpoch === null || run.batchesDone === 0) return null;
+  const totalBatches = run.batchesPerEpoch * run.settings.epochs;
+  return (run.elapsedMs / run.batchesDone) * Math.max(0, totalBatches - run.batchesDone);
+}
+
+export function isActive(runState: RunState): boolean {
+  return runState === 'loading data' || runState === 'training' || runState === 'paused';
+}

@@ -1,0 +1,46 @@
+import { useCallback, useEffect, useReducer, useRef } from 'react';
+import type { BackendName, Settings } from '../config/settings.ts';
+import { TrainerClient } from '../worker/client.ts';
+import { INITIAL_TRAINER_STATE, trainerReducer, type TrainerState } from './trainerState.ts';
+
+export interface Trainer {
+  state: TrainerState;
+  train: (settings: Settings) => void;
+  pause: () => void;
+  resume: () => void;
+  stop: () => void;
+}
+
+/**
+ * Owns the training worker for the lifetime of the page and folds its events into state.
+ * `backend` is started as soon as the page opens, so the person sees what will run.
+ */
+export function useTrainer(backend: BackendName): Trainer {
+  const [state, dispatch] = useReducer(trainerReducer, INITIAL_TRAINER_STATE);
+  const clientRef = useRef<TrainerClient | null>(null);
+  const nextRunId = useRef(1);
+
+  useEffect(() => {
+    const client = new TrainerClient((message) => dispatch({ type: 'worker', message }));
+    clientRef.current = client;
+    return () => {
+      client.terminate();
+      clientRef.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    clientRef.current?.send({ type: 'initBackend', backend });
+  }, [backend]);
+
+  const train = useCallback((settings: Settings) => {
+    const runId = nextRunId.current++;
+    dispatch({ type: 'trainRequested', runId, settings });
+    clientRef.current?.send({ type: 'train', runId, settings });
+  }, []);
+  const pause = useCallback(() => clientRef.current?.send({ type: 'pause' }), []);
+  const resume = useCallback(() => clientRef.current?.send({ type: 'resume' }), []);
+  const stop = useCallback(() => clientRef.current?.send({ type: 'stop' }), []);
+
+  return { state, train, pause, resume, stop };
+}

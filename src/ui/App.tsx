@@ -1,0 +1,110 @@
+import { useMemo } from 'react';
+import { architectureOf, DEFAULT_SETTINGS, parseNumericSetting } from '../config/settings.ts';
+import { alexNetLayers } from '../model/architecture.ts';
+import { computeLayerTable } from '../model/layerTable.ts';
+import { isActive } from '../state/trainerState.ts';
+import { useSettingsDraft } from '../state/useSettingsDraft.ts';
+import { useTrainer } from '../state/useTrainer.ts';
+import { AccuracyChart, LossChart } from './Charts.tsx';
+import { DataPanel } from './DataPanel.tsx';
+import { EpochTable } from './EpochTable.tsx';
+import { LayerTable } from './LayerTable.tsx';
+import { SettingsForm } from './SettingsForm.tsx';
+import { StatusBar } from './StatusBar.tsx';
+import { BackendNotes } from './BackendNotes.tsx';
+
+const NO_POINTS: never[] = [];
+
+function numberOrNull(parsed: { ok: true; value: number } | { ok: false }): number | null {
+  return parsed.ok ? parsed.value : null;
+}
+
+export function App() {
+  const { draft, validation, urlNotices, setField } = useSettingsDraft();
+  const backendChoice = validation.ok ? validation.settings.backend : DEFAULT_SETTINGS.backend;
+  const { state, train, pause, resume, stop } = useTrainer(backendChoice);
+  const active = isActive(state.runState);
+
+  // The table follows the form as soon as the fields it needs are valid, even if others are not.
+  const tableImageSize = numberOrNull(parseNumericSetting('imageSize', draft.imageSize));
+  const tableWidth = numberOrNull(parseNumericSetting('width', draft.width));
+  const tableDropout = numberOrNull(parseNumericSetting('dropout', draft.dropout));
+  const layerTable = useMemo(() => {
+    if (tableImageSize === null || tableWidth === null || tableDropout === null) return null;
+    const layers = alexNetLayers(architectureOf({ width: tableWidth, dropout: tableDropout }));
+    return computeLayerTable(layers, tableImageSize);
+  }, [tableImageSize, tableWidth, tableDropout]);
+
+  const run = state.run;
+  const chartEpochs =
+    run?.settings.epochs ?? (validation.ok ? validation.settings.epochs : DEFAULT_SETTINGS.epochs);
+  const errors = validation.ok ? {} : validation.errors;
+
+  return (
+    <div className="app">
+      <header>
+        <h1>AlexNet on Fashion-MNIST</h1>
+        <p className="subtitle">
+          The network of <cite>Dive into Deep Learning</cite> §8.1, trained in your browser on your
+          GPU with TensorFlow.js and WebGPU.
+        </p>
+        <StatusBar backend={state.backend} runState={state.runState} run={run} />
+      </header>
+      <main>
+        <aside className="controls">
+          {urlNotices.length > 0 && (
+            <ul className="notices" aria-label="Link notices">
+              {urlNotices.map((notice) => (
+                <li key={notice}>{notice}</li>
+              ))}
+            </ul>
+          )}
+          <SettingsForm draft={draft} errors={errors} disabled={active} onChange={setField} />
+          <div className="buttons">
+            <button
+              type="button"
+              className="primary"
+              disabled={!validation.ok || active}
+              onClick={() => validation.ok && train(validation.settings)}
+            >
+              Train
+            </button>
+            <button type="button" disabled={state.runState !== 'training'} onClick={pause}>
+              Pause
+            </button>
+            <button type="button" disabled={state.runState !== 'paused'} onClick={resume}>
+              Resume
+            </button>
+            <button type="button" disabled={!active} onClick={stop}>
+              Stop
+            </button>
+          </div>
+          {!validation.ok && (
+            <p className="error" id="train-disabled-reason">
+              Fix the highlighted settings to train.
+            </p>
+          )}
+          <BackendNotes backend={state.backend} workerError={state.workerError} />
+          <DataPanel progress={state.dataProgress} source={state.dataSource} run={run} />
+          {run?.endMessage && (
+            <p className={run.endStatus === 'failed' ? 'error' : 'muted'} role="alert">
+              {run.endMessage}
+            </p>
+          )}
+        </aside>
+        <section className="results">
+          <div className="charts">
+            <LossChart
+              batchLoss={run?.batchLoss ?? NO_POINTS}
+              metrics={run?.epochMetrics ?? NO_POINTS}
+              epochs={chartEpochs}
+            />
+            <AccuracyChart metrics={run?.epochMetrics ?? NO_POINTS} epochs={chartEpochs} />
+          </div>
+          <EpochTable metrics={run?.epochMetrics ?? NO_POINTS} />
+          <LayerTable result={layerTable} imageSize={tableImageSize} />
+        </section>
+      </main>
+    </div>
+  );
+}

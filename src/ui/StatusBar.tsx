@@ -1,0 +1,53 @@
+import type { BackendReport } from '../worker/protocol.ts';
+import { estimatedRemainingMs, type RunState, type RunView } from '../state/trainerState.ts';
+import { formatDuration } from './format.ts';
+
+function adapterText(report: BackendReport): string {
+  const adapter = report.adapter;
+  if (adapter === null) return '';
+  const name = [adapter.vendor, adapter.architecture, adapter.device].filter(Boolean).join(' ');
+  return ` on ${name || 'an unnamed adapter'}`;
+}
+
+function progressText(run: RunView | null, runState: RunState): string | null {
+  if (run === null || run.batchesPerEpoch === null || runState === 'idle') return null;
+  const total = run.batchesPerEpoch * run.settings.epochs;
+  const epoch = Math.min(
+    run.settings.epochs,
+    Math.floor(run.batchesDone / run.batchesPerEpoch) + 1,
+  );
+  const parts = [
+    `epoch ${epoch} of ${run.settings.epochs}`,
+    `batch ${run.batchesDone} of ${total}`,
+  ];
+  const remaining = estimatedRemainingMs(run);
+  if ((runState === 'training' || runState === 'paused') && remaining !== null) {
+    parts.push(`about ${formatDuration(remaining)} left`);
+  }
+  return parts.join(' · ');
+}
+
+/** The one live region: backend in use and run state, plus progress and ETA. */
+export function StatusBar({
+  backend,
+  runState,
+  run,
+}: {
+  backend: BackendReport | null;
+  runState: RunState;
+  run: RunView | null;
+}) {
+  const progress = progressText(run, runState);
+  return (
+    <div role="status" className="status-bar">
+      <span>
+        Backend: <strong data-testid="backend-name">{backend?.backend ?? 'starting…'}</strong>
+        {backend !== null && adapterText(backend)}
+      </span>
+      <span>
+        State: <strong data-testid="run-state">{runState}</strong>
+      </span>
+      {progress !== null && <span>{progress}</span>}
+    </div>
+  );
+}

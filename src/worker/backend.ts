@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs';
+// Registers the 'webgpu' backend with tfjs (side effect only).
+import '@tensorflow/tfjs-backend-webgpu';
+import type { BackendName } from '../config/settings.ts';
+import type { AdapterDescription, BackendReport } from './protocol.ts';
+
+/**
+ * Starts tfjs on the requested backend, falling back WebGPU → WebGL → CPU, and says why it
+ * fell back. Runs in the worker.
+ */
+
+const FALLBACK_ORDER: Readonly<Record<BackendName, readonly BackendName[]>> = {
+  webgpu: ['webgpu', 'webgl', 'cpu'],
+  webgl: ['webgl', 'cpu'],
+  cpu: ['cpu'],
+};
+
+export function describeAdapter(
+  info: GPUAdapterInfo,
+  isFallbackAdapter: boolean,
+): AdapterDescription {
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    isSoftware: isFallbackAdapter || /swiftshader|llvmpipe|software/i.test(text),
+  };
+}
+
+async function findAdapter(): Promise<
+  { ok: true; adapter: AdapterDescription } | { ok: false; reason: string }
+> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (gpu === undefined) {
+    return { ok: false, reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
+  }
+  const adapter = await gpu.requestAdapter();
+  if (adapter === null) return { ok: false, reason: 'WebGPU found no usable GPU adapter' };
+  const fallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  return { ok: true, adapter: describeAdapter(adapter.info, fallback === true) };
+}
+
+export async function initBackend(requested: BackendName): Promise<BackendReport> {
+  const reasons: string[] = [];
+  let adapter: AdapterDescription | null = null;
+  for (const candidate of FALLBACK_ORDER[requested]) {
+    if (candidate === 'webgpu') {
+      const found = await findAdapter();
+      if (!found.ok) {
+        reasons.push(found.reason);
+        continue;
+      }
+      adapter = found.adapter;
+    }
+    try {
+      if (await tf.setBackend(candidate)) {
+        await tf.ready();
+        return {
+          requested,
+          backend: candidate,
+          adapter: candidate === 'webgpu' ? adapter : null,
+          fallbackReason: reasons.length > 0 ? reasons.join('; ') : null,
+        };
+      }
+      reasons.push(`${candidate} could not be initialised`);
+    } catch (error) {
+      reasons.push(
+        `${candidate} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  throw new Error(`No TensorFlow.js backend could start: ${reasons.join('; ')}`);
+}

@@ -1,0 +1,96 @@
+import type { BackendName, Settings } from '../config/settings.ts';
+import type { DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
+
+/**
+ * The only messages that cross the worker boundary, in both directions. Both threads import
+ * this module; every switch over these unions is exhaustive.
+ */
+
+/** Main thread → worker. */
+export type ToWorker =
+  | { type: 'initBackend'; backend: BackendName }
+  | { type: 'train'; runId: number; settings: Settings }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' };
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A CPU emulation of a GPU such as SwiftShader: about a hundred times slower. */
+  isSoftware: boolean;
+}
+
+export interface BackendReport {
+  requested: BackendName;
+  /** What tfjs actually runs on. */
+  backend: BackendName;
+  /** The WebGPU adapter, when one was found. */
+  adapter: AdapterDescription | null;
+  /** Why `backend` differs from `requested`; null when it does not. */
+  fallbackReason: string | null;
+}
+
+export interface EpochMetrics {
+  /** 1-based. */
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  /** Training images per second in this epoch (validation time excluded). */
+  imagesPerSecond: number;
+  /** Time since the run started, pauses excluded. */
+  elapsedMs: number;
+}
+
+export const RUN_END_STATUSES = ['done', 'stopped', 'failed'] as const;
+export type RunEndStatus = (typeof RUN_END_STATUSES)[number];
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { type: 'backend'; report: BackendReport }
+  | { type: 'dataProgress'; runId: number; progress: LoadProgress }
+  | {
+      type: 'dataReady';
+      runId: number;
+      sourceDescription: string;
+      source: DataSourceKind;
+      trainExamples: number;
+      testExamples: number;
+    }
+  | {
+      type: 'runStarted';
+      runId: number;
+      epochs: number;
+      batchesPerEpoch: number;
+      trainExamples: number;
+      testExamples: number;
+    }
+  | {
+      type: 'batchMetrics';
+      runId: number;
+      /**
+       * New points only, flattened pairs [epochPosition, meanLoss, …]: epochPosition is the
+       * fractional epoch (1.5 = half-way through epoch 2) at the end of each averaging window.
+       * Transferred, not copied.
+       */
+      points: Float64Array;
+      batchesDone: number;
+      /** Training time so far, pauses excluded. */
+      elapsedMs: number;
+    }
+  | { type: 'epochMetrics'; runId: number; metrics: EpochMetrics }
+  | { type: 'paused'; runId: number }
+  | { type: 'resumed'; runId: number }
+  | { type: 'runEnded'; runId: number; status: RunEndStatus; message: string | null }
+  | { type: 'workerError'; message: string };
+
+/** Pairs [x, y, x, y…] from a batchMetrics message, as chart points. */
+export function unpackPoints(points: Float64Array): { x: number; y: number }[] {
+  const result: { x: number; y: number }[] = [];
+  for (let i = 0; i + 1 < points.length; i += 2) result.push({ x: points[i]!, y: points[i + 1]! });
+  return result;
+}

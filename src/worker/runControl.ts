@@ -1,0 +1,65 @@
+/**
+ * Pause / resume / stop for a training loop that runs in the same thread as the message
+ * handler. The loop calls `checkpoint()` between batches: it yields to the event loop so
+ * control messages are handled, and holds while paused.
+ */
+
+/** A macrotask turn without setTimeout's 4 ms clamp (MessageChannel exists in workers and Node). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+export class RunControl {
+  private stopRequested = false;
+  private pauseRequested = false;
+  private wake: (() => void) | null = null;
+
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+    this.wake?.();
+  }
+
+  pause(): void {
+    this.pauseRequested = true;
+  }
+
+  resume(): void {
+    this.pauseRequested = false;
+    this.wake?.();
+  }
+
+  /**
+   * Resolves 'stop' when the run should end, otherwise 'continue'. While paused it calls
+   * onPaused once, waits, then calls onResumed; the time spent paused is returned so the
+   * caller can leave it out of its timings.
+   */
+  async checkpoint(
+    onPaused: () => void,
+    onResumed: () => void,
+  ): Promise<{ action: 'continue' | 'stop'; pausedMs: number }> {
+    await yieldToEventLoop();
+    let pausedMs = 0;
+    if (this.pauseRequested && !this.stopRequested) {
+      const pausedAt = performance.now();
+      onPaused();
+      while (this.pauseRequested && !this.stopRequested) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = null;
+      }
+      pausedMs = performance.now() - pausedAt;
+      if (!this.stopRequested) onResumed();
+    }
+    return { action: this.stopRequested ? 'stop' : 'continue', pausedMs };
+  }
+}

@@ -1,0 +1,237 @@
+import * as tf from '@tensorflow/tfjs';
+import { architectureOf, NUM_CLASSES, type Settings } from '../config/settings.ts';
+import type { Split } from '../data/fashionMnist.ts';
+import { batchCount, epochOrder, gatherBatch, stratifiedSubset } from '../data/sampling.ts';
+import { alexNetLayers } from '../model/architecture.ts';
+import { buildAlexNet } from '../model/alexnet.ts';
+import { evaluateBatch, prepareImages, trainStep } from '../model/training.ts';
+import type { FromWorker, RunEndStatus } from './protocol.ts';
+import { yieldToEventLoop, type RunControl } from './runControl.ts';
+
+/**
+ * The training run: the book's `trainer.fit` for one settings object. Runs wherever tfjs has a
+ * backend (the worker in the app, Node with the CPU backend in unit tests). It talks to the
+ * outside only through `emit`, so the worker entry stays a thin adapter.
+ */
+
+/** Batches averaged into one loss point; also how often losses are read back from the GPU. */
+export const LOSS_WINDOW_BATCHES = 4;
+/** Batch points are posted at most this often, so a fast GPU cannot flood the main thread. */
+export const BATCH_POST_INTERVAL_MS = 250;
+
+export interface RunInput {
+  runId: number;
+  settings: Settings;
+  train: Split;
+  test: Split;
+  control: RunControl;
+  emit: (message: FromWorker, transfer?: Transferable[]) => void;
+}
+
+export interface RunOutcome {
+  status: RunEndStatus;
+  message: string | null;
+}
+
+interface PendingStep {
+  loss: tf.Scalar;
+  correct: tf.Scalar;
+  size: number;
+}
+
+/** One async readback for several steps: [loss0, correct0, loss1, correct1, …]. */
+async function readSteps(steps: readonly PendingStep[]): Promise<Float32Array> {
+  const packed = tf.tidy(() => tf.stack(steps.flatMap((step) => [step.loss, step.correct])));
+  try {
+    return (await packed.data()) as Float32Array;
+  } finally {
+    packed.dispose();
+    for (const step of steps) {
+      step.loss.dispose();
+      step.correct.dispose();
+    }
+  }
+}
+
+/** Mean loss and accuracy of the model on `indices` of `split`, without dropout. */
+async function evaluate(
+  model: tf.LayersModel,
+  split: Split,
+  indices: Uint32Array,
+  settings: Settings,
+  control: RunControl,
+): Promise<{ loss: number; accuracy: number } | null> {
+  // Sums stay on the device until the end: one readback per validation pass.
+  let totals = tf.zeros([2]);
+  try {
+    for (let start = 0; start < indices.length; start += settings.batchSize) {
+      if (control.stopping) return null;
+      const batch = gatherBatch(
+        split,
+        indices,
+        start,
+        Math.min(start + settings.batchSize, indices.length),
+      );
+      const next = tf.tidy(() => {
+        const images = prepareImages(batch.pixels, batch.size, split.imageSize, settings.imageSize);
+        const labels = tf.tensor1d(batch.labels, 'int32');
+        const { lossSum, correct } = evaluateBatch(model, images, labels, NUM_CLASSES);
+        return totals.add(tf.stack([lossSum, correct]));
+      });
+      totals.dispose();
+      totals = next;
+      // Bound how far the GPU queue runs ahead, and let a Stop message in.
+      if ((start / settings.batchSize) % LOSS_WINDOW_BATCHES === LOSS_WINDOW_BATCHES - 1) {
+        await totals.data();
+      }
+      await yieldToEventLoop();
+    }
+    const [lossSum = NaN, correct = NaN] = await totals.data();
+    return { loss: lossSum / indices.length, accuracy: correct / indices.length };
+  } finally {
+    totals.dispose();
+  }
+}
+
+function divergedMessage(epoch: number, batch: number, loss: number, learningRate: number): string {
+  return (
+    `Training diverged at epoch ${epoch}, batch ${batch}: the loss became ${loss}. ` +
+    `Try a smaller learning rate, e.g. ${learningRate / 10}.`
+  );
+}
+
+export async function runTraining(input: RunInput): Promise<RunOutcome> {
+  const { runId, settings, train, test, control, emit } = input;
+  const trainIndices = stratifiedSubset(train.labels, settings.trainExamples, settings.seed);
+  const testIndices = stratifiedSubset(test.labels, settings.testExamples, settings.seed);
+  const batchesPerEpoch = batchCount(trainIndices.length, settings.batchSize);
+  const model = buildAlexNet(
+    alexNetLayers(architectureOf(settings)),
+    settings.imageSize,
+    settings.seed,
+  );
+  const optimizer = tf.train.sgd(settings.learningRate);
+  const pending: PendingStep[] = [];
+  emit({
+    type: 'runStarted',
+    runId,
+    epochs: settings.epochs,
+    batchesPerEpoch,
+    trainExamples: trainIndices.length,
+    testExamples: testIndices.length,
+  });
+
+  const runStartedAt = performance.now();
+  let pausedTotalMs = 0;
+  const elapsedMs = () => performance.now() - runStartedAt - pausedTotalMs;
+  let unsentPoints: number[] = [];
+  let lastPostAt = -Infinity;
+  let batchesDone = 0;
+  const postPoints = () => {
+    const points = Float64Array.from(unsentPoints);
+    unsentPoints = [];
+    lastPostAt = performance.now();
+    emit({ type: 'batchMetrics', runId, points, batchesDone, elapsedMs: elapsedMs() }, [
+      points.buffer,
+    ]);
+  };
+
+  try {
+    for (let epoch = 0; epoch < settings.epochs; epoch++) {
+      const order = epochOrder(trainIndices, settings.seed, epoch);
+      const epochStartedAt = performance.now();
+      let epochPausedMs = 0;
+      let lossSum = 0;
+      let correctSum = 0;
+      let seen = 0;
+      for (let batch = 0; batch < batchesPerEpoch; batch++) {
+        const { action, pausedMs } = await control.checkpoint(
+          () => emit({ type: 'paused', runId }),
+          () => emit({ type: 'resumed', runId }),
+        );
+        epochPausedMs += pausedMs;
+        pausedTotalMs += pausedMs;
+        if (action === 'stop') {
+          if (unsentPoints.length > 0) postPoints();
+          return {
+            status: 'stopped',
+            message: `Stopped in epoch ${epoch + 1}, batch ${batch + 1}.`,
+          };
+        }
+
+        const start = batch * settings.batchSize;
+        const examples = gatherBatch(
+          train,
+          order,
+          start,
+          Math.min(start + settings.batchSize, order.length),
+        );
+        const images = prepareImages(
+          examples.pixels,
+          examples.size,
+          train.imageSize,
+          settings.imageSize,
+        );
+        const labels = tf.tensor1d(examples.labels, 'int32');
+        const step = trainStep(model, optimizer, images, labels, NUM_CLASSES);
+        images.dispose();
+        labels.dispose();
+        pending.push({ ...step, size: examples.size });
+        batchesDone++;
+
+        const lastOfEpoch = batch === batchesPerEpoch - 1;
+        if (pending.length < LOSS_WINDOW_BATCHES && !lastOfEpoch) continue;
+        const window = pending.splice(0);
+        const values = await readSteps(window);
+        let windowLoss = 0;
+        let windowSize = 0;
+        for (let i = 0; i < window.length; i++) {
+          const loss = values[2 * i]!;
+          const size = window[i]!.size;
+          if (!Number.isFinite(loss)) {
+            if (unsentPoints.length > 0) postPoints();
+            const badBatch = batch - window.length + i + 2;
+            return {
+              status: 'failed',
+              message: divergedMessage(epoch + 1, badBatch, loss, settings.learningRate),
+            };
+          }
+          windowLoss += loss * size;
+          windowSize += size;
+          correctSum += values[2 * i + 1]!;
+        }
+        lossSum += windowLoss;
+        seen += windowSize;
+        unsentPoints.push(epoch + (batch + 1) / batchesPerEpoch, windowLoss / windowSize);
+        if (lastOfEpoch || performance.now() - lastPostAt >= BATCH_POST_INTERVAL_MS) postPoints();
+      }
+      const epochTrainMs = performance.now() - epochStartedAt - epochPausedMs;
+
+      const validation = await evaluate(model, test, testIndices, settings, control);
+      if (validation === null) {
+        return { status: 'stopped', message: `Stopped during validation of epoch ${epoch + 1}.` };
+      }
+      emit({
+        type: 'epochMetrics',
+        runId,
+        metrics: {
+          epoch: epoch + 1,
+          trainLoss: lossSum / seen,
+          trainAccuracy: correctSum / seen,
+          valLoss: validation.loss,
+          valAccuracy: validation.accuracy,
+          imagesPerSecond: seen / (epochTrainMs / 1000),
+          elapsedMs: elapsedMs(),
+        },
+      });
+    }
+    return { status: 'done', message: null };
+  } finally {
+    for (const step of pending) {
+      step.loss.dispose();
+      step.correct.dispose();
+    }
+    optimizer.dispose();
+    model.dispose();
+  }
+}

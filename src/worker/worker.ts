@@ -1,0 +1,142 @@
+import { validateSettings, type BackendName } from '../config/settings.ts';
+import { APP_DATA_PATH, loadFashionMnist, type Dataset } from '../data/fashionMnist.ts';
+import { initBackend } from './backend.ts';
+import type { BackendReport, FromWorker, ToWorker } from './protocol.ts';
+import { RunControl } from './runControl.ts';
+import { runTraining } from './trainingLoop.ts';
+
+/**
+ * The worker entry: a thin adapter from messages to the training loop. It owns tfjs, the
+ * dataset (kept after the first load) and at most one run.
+ */
+
+/** The part of DedicatedWorkerGlobalScope used here (the app's lib is DOM, not WebWorker). */
+interface WorkerScope {
+  postMessage(message: FromWorker, transfer: Transferable[]): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  location: { origin: string };
+  addEventListener(
+    type: 'unhandledrejection',
+    listener: (event: PromiseRejectionEvent) => void,
+  ): void;
+}
+
+const scope = self as unknown as WorkerScope;
+
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+let backend: Promise<BackendReport> | null = null;
+let backendName: BackendName | null = null;
+let dataset: Promise<Dataset> | null = null;
+let activeRun: RunControl | null = null;
+
+function ensureBackend(requested: BackendName): Promise<BackendReport> {
+  if (backend === null || backendName !== requested) {
+    backendName = requested;
+    backend = initBackend(requested).then((report) => {
+      post({ type: 'backend', report });
+      return report;
+    });
+    // A failed start may be retried by the next request.
+    backend.catch(() => {
+      backend = null;
+    });
+  }
+  return backend;
+}
+
+function ensureDataset(runId: number): Promise<Dataset> {
+  if (dataset === null) {
+    const appBaseUrl = new URL(
+      `${import.meta.env.BASE_URL}${APP_DATA_PATH.slice(1)}`,
+      scope.location.origin,
+    ).href;
+    dataset = loadFashionMnist({
+      appBaseUrl,
+      onProgress: (progress) => post({ type: 'dataProgress', runId, progress }),
+    });
+    dataset.catch(() => {
+      dataset = null;
+    });
+  }
+  return dataset;
+}
+
+async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<void> {
+  const { runId } = request;
+  if (activeRun !== null) {
+    post({ type: 'runEnded', runId, status: 'failed', message: 'A run is already in progress.' });
+    return;
+  }
+  const control = new RunControl();
+  activeRun = control;
+  try {
+    // The worker does not trust the main thread: the same rules as the form and the URL.
+    const checked = validateSettings(request.settings);
+    if (!checked.ok) {
+      const message = Object.values(checked.errors).join(' ');
+      post({ type: 'runEnded', runId, status: 'failed', message });
+      return;
+    }
+    await ensureBackend(checked.settings.backend);
+    const data = await ensureDataset(runId);
+    post({
+      type: 'dataReady',
+      runId,
+      source: data.source,
+      sourceDescription: data.sourceDescription,
+      trainExamples: data.train.count,
+      testExamples: data.test.count,
+    });
+    const outcome = await runTraining({
+      runId,
+      settings: checked.settings,
+      train: data.train,
+      test: data.test,
+      control,
+      emit: post,
+    });
+    post({ type: 'runEnded', runId, ...outcome });
+  } catch (error) {
+    post({ type: 'runEnded', runId, status: 'failed', message: errorText(error) });
+  } finally {
+    activeRun = null;
+  }
+}
+
+scope.onmessage = (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  switch (message.type) {
+    case 'initBackend':
+      ensureBackend(message.backend).catch((error: unknown) =>
+        post({ type: 'workerError', message: errorText(error) }),
+      );
+      break;
+    case 'train':
+      void train(message);
+      break;
+    case 'pause':
+      activeRun?.pause();
+      break;
+    case 'resume':
+      activeRun?.resume();
+      break;
+    case 'stop':
+      activeRun?.stop();
+      break;
+    default: {
+      const unknown: never = message;
+      post({ type: 'workerError', message: `Unknown message ${JSON.stringify(unknown)}` });
+    }
+  }
+};
+
+scope.addEventListener('unhandledrejection', (event) => {
+  post({ type: 'workerError', message: errorText(event.reason) });
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import { serveFashionMnist } from './vite-plugins/serveFashionMnist.ts';
+
+export default defineConfig({
+  plugins: [react(), serveFashionMnist()],
+  worker: { format: 'es' },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  server: { port: 5173, strictPort: true },
+  preview: { port: 4173, strictPort: true },
+});

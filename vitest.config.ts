@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    environment: 'node',
+    include: ['src/**/*.test.ts', 'vite-plugins/**/*.test.ts'],
+    testTimeout: 60_000,
+  },
+});
