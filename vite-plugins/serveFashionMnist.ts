@@ -79,7 +79,9 @@ export function fashionMnistMiddleware(
 }
 
 /** The Vite plugin: the middleware in both the dev server and `vite preview`. */
-export function serveFashionMnist(options: { publicDir?: string; systemDir?: string } = {}): Plugin {
+export function serveFashionMnist(
+  options: { publicDir?: string; systemDir?: string } = {},
+): Plugin {
   let middleware: Connect.NextHandleFunction | null = null;
   return {
     name: 'serve-fashion-mnist',

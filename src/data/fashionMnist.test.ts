@@ -136,6 +136,11 @@ function keyOf(request: RequestInfo | URL): string {
   return request instanceof Request ? request.url : String(request);
 }
 
+/** Byte equality; Vitest's toEqual walks typed arrays element by element, far too slowly at 47 MB. */
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && Buffer.compare(a, b) === 0;
+}
+
 function remoteUrl(name: string): string {
   return REMOTE_DATA_URL + name;
 }
@@ -228,7 +233,8 @@ describe('loadFashionMnist', () => {
     expectGenuineSplits(first);
     const cache = storage.caches.get(DATA_CACHE_NAME);
     expect([...(cache?.entries.keys() ?? [])].sort()).toEqual(NAMES.map(remoteUrl).sort());
-    expect(cache?.entries.get(remoteUrl(NAMES[0]))?.body).toEqual(real[NAMES[0]]);
+    for (const name of NAMES)
+      expect(sameBytes(cache?.entries.get(remoteUrl(name))?.body, real[name])).toBe(true);
 
     const second = fakeFetch(routes());
     const again = await loadFashionMnist({
@@ -238,14 +244,16 @@ describe('loadFashionMnist', () => {
     });
     expect(again.source).toBe('cache');
     expect(again.sourceDescription).toMatch(/this browser's Cache Storage/);
-    expect(again.test.labels).toEqual(first.test.labels);
+    expect(sameBytes(again.test.labels, first.test.labels)).toBe(true);
+    expect(sameBytes(again.train.pixels, first.train.pixels)).toBe(true);
     // Only the app was asked (and 404'd); nothing was downloaded.
     expect(second.requests.filter((url) => url.startsWith(REMOTE_DATA_URL))).toEqual([]);
   });
 
   it('detects an HTML single-page-app fallback by content type and by its first byte', async () => {
     const indexHtml = '<!doctype html><html><body><div id="root"></div></body></html>';
-    for (const headers of [{ 'content-type': 'text/html; charset=utf-8' }, {}]) {
+    const variants: Record<string, string>[] = [{ 'content-type': 'text/html; charset=utf-8' }, {}];
+    for (const headers of variants) {
       const net = fakeFetch(
         routes(
           (url) => (url.startsWith(APP_BASE) ? { body: `\n  ${indexHtml}`, headers } : null),
@@ -320,7 +328,7 @@ describe('loadFashionMnist', () => {
     const damaged = FASHION_MNIST_FILES.trainLabels;
     for (const name of NAMES) {
       const body = name === damaged ? real[name].slice(0, 5000) : real[name];
-      await cache.put(remoteUrl(name), new Response(body));
+      await cache.put(remoteUrl(name), new Response(body as Uint8Array<ArrayBuffer>));
     }
     const net = fakeFetch(routes(serveUnder(REMOTE_DATA_URL, real)));
     const dataset = await loadFashionMnist({
@@ -332,10 +340,36 @@ describe('loadFashionMnist', () => {
     expect(net.requests.filter((url) => url.startsWith(REMOTE_DATA_URL))).toEqual([
       remoteUrl(damaged),
     ]);
-    expect(cache.entries.get(remoteUrl(damaged))?.body).toEqual(real[damaged]);
+    expect(sameBytes(cache.entries.get(remoteUrl(damaged))?.body, real[damaged])).toBe(true);
     expect(dataset.source).toBe('download');
     expect(dataset.sourceDescription).toMatch(/Cache Storage, with 1 file downloaded/);
     expect(dataset.sourceDescription).toMatch(/replacing 1 damaged copy/);
+  });
+
+  it('replaces cached files that are valid alone but do not belong together', async () => {
+    const storage = new MemoryCacheStorage();
+    const cache = await storage.open(DATA_CACHE_NAME);
+    for (const name of NAMES) {
+      // The test labels slot holds the training labels: 60,000 labels for 10,000 images.
+      const body =
+        name === FASHION_MNIST_FILES.testLabels
+          ? real[FASHION_MNIST_FILES.trainLabels]
+          : real[name];
+      await cache.put(remoteUrl(name), new Response(body as Uint8Array<ArrayBuffer>));
+    }
+    const net = fakeFetch(routes(serveUnder(REMOTE_DATA_URL, real)));
+    const dataset = await loadFashionMnist({
+      appBaseUrl: APP_BASE,
+      fetchImpl: net.fetch,
+      cacheStorage: storage.asCacheStorage(),
+    });
+    expectGenuineSplits(dataset);
+    expect(dataset.source).toBe('download');
+    expect(net.requests.filter((url) => url.startsWith(REMOTE_DATA_URL)).sort()).toEqual(
+      NAMES.map(remoteUrl).sort(),
+    );
+    const testLabels = FASHION_MNIST_FILES.testLabels;
+    expect(sameBytes(cache.entries.get(remoteUrl(testLabels))?.body, real[testLabels])).toBe(true);
   });
 
   it('reports a cross-check failure (label and image counts differ) naming both files', async () => {

@@ -91,7 +91,11 @@ export const LossChart = memo(function LossChart({
   );
   const chartOptions = useMemo(() => options(epochs, 'loss'), [epochs]);
   return (
-    <figure className="chart">
+    <figure
+      className="chart"
+      data-chart="loss"
+      data-points={data.datasets.reduce((sum, d) => sum + d.data.length, 0)}
+    >
       <figcaption>Loss</figcaption>
       <div className="chart-canvas">
         <Line data={data} options={chartOptions} aria-label="Loss chart" role="img" />
@@ -131,7 +135,11 @@ export const AccuracyChart = memo(function AccuracyChart({
   );
   const chartOptions = useMemo(() => options(epochs, 'accuracy', 1), [epochs]);
   return (
-    <figure className="chart">
+    <figure
+      className="chart"
+      data-chart="accuracy"
+      data-points={data.datasets.reduce((sum, d) => sum + d.data.length, 0)}
+    >
       <figcaption>Accuracy</figcaption>
       <div className="chart-canvas">
         <Line data={data} options={chartOptions} aria-label="Accuracy chart" role="img" />

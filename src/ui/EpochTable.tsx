@@ -45,11 +45,21 @@ export const EpochTable = memo(function EpochTable({
             metrics.map((row) => (
               <tr key={row.epoch}>
                 <td>{row.epoch}</td>
-                <td className="num">{formatLoss(row.trainLoss)}</td>
-                <td className="num">{formatPercent(row.trainAccuracy)}</td>
-                <td className="num">{formatLoss(row.valLoss)}</td>
-                <td className="num">{formatPercent(row.valAccuracy)}</td>
-                <td className="num">{formatRate(row.imagesPerSecond)}</td>
+                <td className="num" title={String(row.trainLoss)}>
+                  {formatLoss(row.trainLoss)}
+                </td>
+                <td className="num" title={String(row.trainAccuracy)}>
+                  {formatPercent(row.trainAccuracy)}
+                </td>
+                <td className="num" title={String(row.valLoss)}>
+                  {formatLoss(row.valLoss)}
+                </td>
+                <td className="num" title={String(row.valAccuracy)}>
+                  {formatPercent(row.valAccuracy)}
+                </td>
+                <td className="num" title={String(row.imagesPerSecond)}>
+                  {formatRate(row.imagesPerSecond)}
+                </td>
                 <td className="num">{formatDuration(row.elapsedMs)}</td>
               </tr>
             ))

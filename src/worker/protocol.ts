@@ -91,6 +91,6 @@ export type FromWorker =
 /** Pairs [x, y, x, y…] from a batchMetrics message, as chart points. */
 export function unpackPoints(points: Float64Array): { x: number; y: number }[] {
   const result: { x: number; y: number }[] = [];
-  for (let i = 0; i + 1 < points.length; i += 2) result.push({ x: points[i]!, y: points[i + 1]! });
+  for (let i = 0; i + 1 < points.length; i += 2) result.push({ x: points[i], y: points[i + 1] });
   return result;
 }

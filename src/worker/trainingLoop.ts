@@ -186,8 +186,8 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
         let windowLoss = 0;
         let windowSize = 0;
         for (let i = 0; i < window.length; i++) {
-          const loss = values[2 * i]!;
-          const size = window[i]!.size;
+          const loss = values[2 * i];
+          const size = window[i].size;
           if (!Number.isFinite(loss)) {
             if (unsentPoints.length > 0) postPoints();
             const badBatch = batch - window.length + i + 2;
@@ -198,7 +198,7 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
           }
           windowLoss += loss * size;
           windowSize += size;
-          correctSum += values[2 * i + 1]!;
+          correctSum += values[2 * i + 1];
         }
         lossSum += windowLoss;
         seen += windowSize;

@@ -1,0 +1,150 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/**
+ * The playground as a person uses it, in real headless Chromium on its real WebGPU adapter
+ * (SwiftShader here), with the real Fashion-MNIST files served by the app.
+ */
+
+/** Small enough for a software GPU: 65 px (the minimum), a tenth of the book's width. */
+const TINY = {
+  size: '65',
+  width: '0.1',
+  train: '128',
+  test: '64',
+  batch: '16',
+  epochs: '2',
+  lr: '0.1',
+};
+
+function url(settings: Record<string, string>): string {
+  return `/?${new URLSearchParams(settings).toString()}`;
+}
+
+const status = (page: Page) => page.getByRole('status');
+const runState = (page: Page) => page.getByTestId('run-state');
+
+async function epochRows(page: Page) {
+  return page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr');
+}
+
+test('opens with the book’s AlexNet layer table and the WebGPU backend', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await expect(runState(page)).toHaveText('idle');
+  await expect(page.getByLabel('Learning rate')).toHaveValue('0.01');
+  await expect(page.getByLabel('Batch size')).toHaveValue('128');
+  await expect(page.getByLabel('Dropout')).toHaveValue('0.5');
+  await expect(page.getByLabel('Image size')).toHaveValue('224');
+
+  const table = page.getByRole('table', { name: 'Layer shapes' });
+  await expect(table.getByRole('columnheader')).toHaveText(['Layer', 'Output shape', 'Parameters']);
+  const rows = table.locator('tbody tr');
+  await expect(rows).toHaveCount(12);
+  await expect(rows.nth(0)).toContainText('96×54×54');
+  await expect(rows.nth(0)).toContainText('11,712');
+  await expect(rows.nth(7)).toContainText('256×5×5');
+  await expect(rows.nth(8)).toContainText('6400');
+  await expect(rows.nth(9)).toContainText('26,218,496');
+  await expect(page.getByText('Total parameters: 46,764,746')).toBeVisible();
+
+  // The table follows the settings without training.
+  await page.getByLabel('Width').fill('0.5');
+  await expect(rows.nth(0)).toContainText('48×54×54');
+  await expect(page).toHaveURL(/width=0.5/);
+});
+
+test('bad input shows what is allowed and disables Train', async ({ page }) => {
+  await page.goto('/');
+  const train = page.getByRole('button', { name: 'Train' });
+  await expect(train).toBeEnabled();
+
+  const cases: [label: string, value: string, message: RegExp][] = [
+    [
+      'Learning rate',
+      'abc',
+      /Learning rate "abc" is not a number; allowed: a number greater than 0/,
+    ],
+    ['Learning rate', '0', /Learning rate 0 is too small/],
+    [
+      'Dropout',
+      '1',
+      /Dropout 1 is too large; allowed: a number from 0 up to, but not including, 1/,
+    ],
+    ['Batch size', '12.5', /Batch size must be a whole number/],
+    ['Epochs', '', /Epochs is empty/],
+    ['Width', '-1', /Width -1 is too small/],
+    ['Image size', '64', /feature map vanishes at pool3.*Use at least 65 px/],
+  ];
+  for (const [label, value, message] of cases) {
+    const input = page.getByLabel(label);
+    const good = await input.inputValue();
+    await input.fill(value);
+    await expect(page.getByText(message)).toBeVisible();
+    await expect(input).toHaveAttribute('aria-invalid', 'true');
+    await expect(train).toBeDisabled();
+    await input.fill(good);
+    await expect(train).toBeEnabled();
+  }
+
+  await page.getByLabel('Training examples').fill('100');
+  await expect(
+    page.getByText(/Batch size 128 is larger than the 100 training examples/),
+  ).toBeVisible();
+  await expect(train).toBeDisabled();
+});
+
+test('a bad link value is ignored with a notice', async ({ page }) => {
+  await page.goto('/?lr=abc&batch=64&colour=red');
+  await expect(page.getByText(/Ignored lr=abc from the link/)).toBeVisible();
+  await expect(page.getByText(/Ignored unknown link parameter "colour"/)).toBeVisible();
+  await expect(page.getByLabel('Learning rate')).toHaveValue('0.01');
+  await expect(page.getByLabel('Batch size')).toHaveValue('64');
+});
+
+test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume', async ({
+  page,
+}, testInfo) => {
+  await page.goto(url(TINY));
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await expect(page.getByTestId('software-adapter-warning')).toBeVisible();
+  await page.getByRole('button', { name: 'Train' }).click();
+
+  // Pause once the first loss window has arrived.
+  await expect(status(page)).toContainText(/batch [1-9]\d* of 12/, { timeout: 120_000 });
+  await expect(status(page)).toContainText('left');
+  await expect(page.getByTestId('data-source')).toContainText('served by the app');
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(runState(page)).toHaveText('paused');
+  await expect(page.getByRole('button', { name: 'Resume' })).toBeEnabled();
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(runState(page)).toHaveText(/training|done/);
+
+  await expect(runState(page)).toHaveText('done', { timeout: 240_000 });
+  const rows = await epochRows(page);
+  await expect(rows).toHaveCount(3);
+  await expect(page.locator('figure[data-chart="loss"]')).not.toHaveAttribute('data-points', '0');
+  await expect(page.locator('figure[data-chart="accuracy"]')).toHaveAttribute('data-points', '6');
+
+  // Loss falls: the last epoch's training and validation losses are below the first epoch's.
+  // Cells carry the full-precision value in their title.
+  const loss = async (row: number, column: number) =>
+    Number(await rows.nth(row).locator('td').nth(column).getAttribute('title'));
+  expect(await loss(2, 1)).toBeLessThan(await loss(0, 1));
+  expect(await loss(2, 3)).toBeLessThan(await loss(0, 3));
+
+  await testInfo.attach('finished run', {
+    body: await page.screenshot({ fullPage: true }),
+    contentType: 'image/png',
+  });
+});
+
+test('Stop ends a run within a batch and keeps what was recorded', async ({ page }) => {
+  await page.goto(url({ ...TINY, epochs: '5' }));
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(status(page)).toContainText(/batch [1-9]\d* of 20/, { timeout: 120_000 });
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(runState(page)).toHaveText('stopped');
+  await expect(page.getByText(/Stopped (in|during validation of) epoch \d+/)).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  await expect(page.locator('figure[data-chart="loss"]')).not.toHaveAttribute('data-points', '0');
+});

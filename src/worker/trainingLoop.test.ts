@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
+import { FASHION_MNIST_FILES, parseFashionMnist, type Split } from '../data/fashionMnist.ts';
+import type { FromWorker } from './protocol.ts';
+import { RunControl } from './runControl.ts';
+import { runTraining } from './trainingLoop.ts';
+
+const DATA_DIR = '/usr/share/datasets/fashion-mnist/';
+let train: Split;
+let test: Split;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  const read = (name: string) => new Uint8Array(readFileSync(DATA_DIR + name));
+  ({ train, test } = await parseFashionMnist({
+    trainImages: read(FASHION_MNIST_FILES.trainImages),
+    trainLabels: read(FASHION_MNIST_FILES.trainLabels),
+    testImages: read(FASHION_MNIST_FILES.testImages),
+    testLabels: read(FASHION_MNIST_FILES.testLabels),
+  }));
+});
+
+/** A network small enough for the CPU backend in Node; real Fashion-MNIST images. */
+const TINY: Settings = {
+  ...DEFAULT_SETTINGS,
+  learningRate: 0.05,
+  dropout: 0,
+  batchSize: 8,
+  epochs: 2,
+  imageSize: 65,
+  width: 0.05,
+  trainExamples: 48,
+  testExamples: 20,
+  backend: 'cpu',
+};
+
+function collect() {
+  const messages: FromWorker[] = [];
+  return { messages, emit: (message: FromWorker) => messages.push(message) };
+}
+
+describe('training loop', () => {
+  it('trains epoch by epoch, reports batch windows and epoch metrics, and leaks no tensors', async () => {
+    const before = tf.memory().numTensors;
+    const { messages, emit } = collect();
+    const outcome = await runTraining({
+      runId: 7,
+      settings: TINY,
+      train,
+      test,
+      control: new RunControl(),
+      emit,
+    });
+    expect(outcome).toEqual({ status: 'done', message: null });
+    expect(tf.memory().numTensors).toBe(before);
+
+    expect(messages[0]).toMatchObject({
+      type: 'runStarted',
+      runId: 7,
+      batchesPerEpoch: 6,
+      trainExamples: 48,
+      testExamples: 20,
+    });
+    const epochs = messages.flatMap((m) => (m.type === 'epochMetrics' ? [m.metrics] : []));
+    expect(epochs.map((m) => m.epoch)).toEqual([1, 2]);
+    for (const m of epochs) {
+      expect(m.trainLoss).toBeGreaterThan(0);
+      expect(m.valAccuracy).toBeGreaterThanOrEqual(0);
+      expect(m.valAccuracy).toBeLessThanOrEqual(1);
+      expect(m.imagesPerSecond).toBeGreaterThan(0);
+      // Accuracy is a count of whole images out of the subset.
+      expect(Math.abs(m.valAccuracy * 20 - Math.round(m.valAccuracy * 20))).toBeLessThan(1e-6);
+    }
+    const points = messages.flatMap((m) => (m.type === 'batchMetrics' ? Array.from(m.points) : []));
+    const xs = points.filter((_, i) => i % 2 === 0);
+    expect(xs.at(-1)).toBe(2);
+    expect(xs).toEqual([...xs].sort((a, b) => a - b));
+    expect(messages.filter((m) => m.type === 'batchMetrics').at(-1)).toMatchObject({
+      batchesDone: 12,
+    });
+  });
+
+  it('gives the same metrics for the same seed', async () => {
+    const settings = { ...TINY, epochs: 1, trainExamples: 16 };
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      const { messages, emit } = collect();
+      await runTraining({ runId: i, settings, train, test, control: new RunControl(), emit });
+      runs.push(
+        messages.flatMap((m) =>
+          m.type === 'epochMetrics' ? [m.metrics.valLoss, m.metrics.trainLoss] : [],
+        ),
+      );
+    }
+    expect(runs[0]).toEqual(runs[1]);
+  });
+
+  it('stops within one batch and pauses until resumed', async () => {
+    const control = new RunControl();
+    const { messages, emit } = collect();
+    const settings = { ...TINY, epochs: 3 };
+    const done = runTraining({
+      runId: 1,
+      settings,
+      train,
+      test,
+      control,
+      emit: (message) => {
+        emit(message);
+        // Pause after the first reported window; stop as soon as the pause is confirmed.
+        if (
+          message.type === 'batchMetrics' &&
+          messages.filter((m) => m.type === 'batchMetrics').length === 1
+        )
+          control.pause();
+        if (message.type === 'paused') control.stop();
+      },
+    });
+    const outcome = await done;
+    expect(outcome.status).toBe('stopped');
+    expect(messages.some((m) => m.type === 'paused')).toBe(true);
+    expect(messages.some((m) => m.type === 'epochMetrics')).toBe(false);
+    const lastBatch = messages.filter((m) => m.type === 'batchMetrics').at(-1);
+    expect(lastBatch).toMatchObject({ batchesDone: 4 });
+  });
+
+  it('marks a diverging run failed with the epoch and batch', async () => {
+    const { emit } = collect();
+    const outcome = await runTraining({
+      runId: 1,
+      settings: { ...TINY, learningRate: 1e6, epochs: 1 },
+      train,
+      test,
+      control: new RunControl(),
+      emit,
+    });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toMatch(/diverged at epoch \d+, batch \d+/);
+  });
+});
