@@ -43,16 +43,24 @@ async function findAdapter(): Promise<
 }
 
 /**
- * On a software adapter (SwiftShader) TF.js's tiled matmul-style Conv2D, which leans on
- * workgroup memory and barriers, measured about three times slower per AlexNet training step
- * than its direct ("naive") Conv2D kernel (7.6 s against 2.3 s at 65 px, width 0.1, batch 32;
- * src/bench). Real GPUs keep the tiled kernel.
+ * A WebGPU validation or out-of-memory error does not throw: the kernel silently produces
+ * garbage. Route such errors, and device loss, to the caller so the run can fail loudly.
  */
-function preferKernelsForSoftwareAdapter(): void {
-  tf.env().set('WEBGPU_USE_NAIVE_CONV2D_DEBUG', true);
+function watchDeviceErrors(onDeviceError: (message: string) => void): void {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  if (device === undefined) return;
+  device.addEventListener('uncapturederror', (event) => {
+    onDeviceError(`The GPU reported an error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+  });
+  void device.lost.then((info) =>
+    onDeviceError(`The GPU device was lost: ${info.message || info.reason}`),
+  );
 }
 
-export async function initBackend(requested: BackendName): Promise<BackendReport> {
+export async function initBackend(
+  requested: BackendName,
+  onDeviceError: (message: string) => void,
+): Promise<BackendReport> {
   const reasons: string[] = [];
   let adapter: AdapterDescription | null = null;
   for (const candidate of FALLBACK_ORDER[requested]) {
@@ -67,8 +75,7 @@ export async function initBackend(requested: BackendName): Promise<BackendReport
     try {
       if (await tf.setBackend(candidate)) {
         await tf.ready();
-        if (candidate === 'webgpu' && adapter?.isSoftware === true)
-          preferKernelsForSoftwareAdapter();
+        if (candidate === 'webgpu') watchDeviceErrors(onDeviceError);
         return {
           requested,
           backend: candidate,

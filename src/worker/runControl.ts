@@ -18,11 +18,23 @@ export function yieldToEventLoop(): Promise<void> {
 
 export class RunControl {
   private stopRequested = false;
+  private failureReason: string | null = null;
   private pauseRequested = false;
   private wake: (() => void) | null = null;
 
   get stopping(): boolean {
     return this.stopRequested;
+  }
+
+  /** Why the run must end as failed (e.g. a GPU error), or null. */
+  get failure(): string | null {
+    return this.failureReason;
+  }
+
+  /** Ends the run at the next checkpoint, as failed; the first reason wins. */
+  fail(reason: string): void {
+    this.failureReason ??= reason;
+    this.stop();
   }
 
   stop(): void {

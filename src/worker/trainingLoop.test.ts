@@ -126,6 +126,24 @@ describe('training loop', () => {
     expect(lastBatch).toMatchObject({ batchesDone: 4 });
   });
 
+  it('ends as failed, with the reason, when the GPU reports an error mid-run', async () => {
+    const control = new RunControl();
+    const { messages, emit } = collect();
+    const outcome = await runTraining({
+      runId: 1,
+      settings: TINY,
+      train,
+      test,
+      control,
+      emit: (message) => {
+        emit(message);
+        if (message.type === 'batchMetrics') control.fail('The GPU device was lost: test');
+      },
+    });
+    expect(outcome).toEqual({ status: 'failed', message: 'The GPU device was lost: test' });
+    expect(messages.some((m) => m.type === 'epochMetrics')).toBe(false);
+  });
+
   it('marks a diverging run failed with the epoch and batch', async () => {
     const { emit } = collect();
     const outcome = await runTraining({

@@ -153,6 +153,7 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
         pausedTotalMs += pausedMs;
         if (action === 'stop') {
           if (unsentPoints.length > 0) postPoints();
+          if (control.failure !== null) return { status: 'failed', message: control.failure };
           return {
             status: 'stopped',
             message: `Stopped in epoch ${epoch + 1}, batch ${batch + 1}.`,
@@ -209,8 +210,11 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
 
       const validation = await evaluate(model, test, testIndices, settings, control);
       if (validation === null) {
+        if (control.failure !== null) return { status: 'failed', message: control.failure };
         return { status: 'stopped', message: `Stopped during validation of epoch ${epoch + 1}.` };
       }
+      // A GPU error makes results garbage; never report them as an epoch.
+      if (control.failure !== null) return { status: 'failed', message: control.failure };
       emit({
         type: 'epochMetrics',
         runId,

@@ -39,7 +39,10 @@ let activeRun: RunControl | null = null;
 function ensureBackend(requested: BackendName): Promise<BackendReport> {
   if (backend === null || backendName !== requested) {
     backendName = requested;
-    backend = initBackend(requested).then((report) => {
+    backend = initBackend(requested, (message) => {
+      if (activeRun !== null) activeRun.fail(message);
+      else post({ type: 'workerError', message });
+    }).then((report) => {
       post({ type: 'backend', report });
       return report;
     });
