@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_SETTINGS,
+  draftFromSettings,
+  parseNumericSetting,
+  validateDraft,
+  validateSettings,
+  type SettingsDraft,
+} from './settings.ts';
+import { draftFromQuery, queryFromDraft } from './url.ts';
+
+const defaults = (): SettingsDraft => draftFromSettings({ ...DEFAULT_SETTINGS });
+
+describe('settings', () => {
+  it('defaults are the book’s and valid', () => {
+    expect(DEFAULT_SETTINGS).toMatchObject({
+      learningRate: 0.01,
+      dropout: 0.5,
+      batchSize: 128,
+      epochs: 10,
+      imageSize: 224,
+      width: 1,
+      trainExamples: 60_000,
+      testExamples: 10_000,
+      backend: 'webgpu',
+    });
+    expect(validateSettings({ ...DEFAULT_SETTINGS })).toEqual({
+      ok: true,
+      settings: DEFAULT_SETTINGS,
+    });
+  });
+
+  it.each([
+    ['learningRate', '', /Learning rate is empty/],
+    ['learningRate', 'abc', /"abc" is not a number/],
+    ['learningRate', 'NaN', /"NaN" is not a number/],
+    ['learningRate', 'Infinity', /"Infinity" is not a number/],
+    ['learningRate', '0x10', /"0x10" is not a number/],
+    ['learningRate', '0', /0 is too small; allowed: a number greater than 0/],
+    ['learningRate', '-0.1', /-0.1 is too small/],
+    ['learningRate', '1e400', /not a finite number/],
+    [
+      'dropout',
+      '1',
+      /Dropout 1 is too large; allowed: a number from 0 up to, but not including, 1/,
+    ],
+    ['dropout', '-0.1', /too small/],
+    ['batchSize', '0', /Batch size 0 is too small/],
+    ['batchSize', '12.5', /must be a whole number, not 12.5/],
+    ['batchSize', '99999', /too large/],
+    ['epochs', '0', /Epochs 0 is too small/],
+    ['imageSize', '2000', /Image size 2000 is too large/],
+    ['width', '0', /Width 0 is too small/],
+    ['trainExamples', '60001', /too large; allowed: a whole number from 1 to 60000/],
+    ['testExamples', '0', /too small/],
+  ] as const)('%s = "%s" is refused with what is allowed', (key, value, message) => {
+    const result = validateDraft({ ...defaults(), [key]: value });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[key]).toMatch(message);
+  });
+
+  it('accepts exponents and surrounding spaces', () => {
+    expect(parseNumericSetting('learningRate', ' 1e-3 ')).toEqual({ ok: true, value: 0.001 });
+    expect(parseNumericSetting('batchSize', '6.4e1')).toEqual({ ok: true, value: 64 });
+  });
+
+  it('refuses a batch larger than the training subset', () => {
+    const result = validateDraft({ ...defaults(), trainExamples: '100', batchSize: '128' });
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.errors.batchSize).toMatch(/larger than the 100 training examples/);
+  });
+
+  it('refuses an image too small for the network, naming the layer', () => {
+    const result = validateDraft({ ...defaults(), imageSize: '64' });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.imageSize).toMatch(/vanishes at pool3.*at least 65 px/);
+    expect(validateDraft({ ...defaults(), imageSize: '65' }).ok).toBe(true);
+  });
+
+  it('refuses an unknown backend', () => {
+    const result = validateDraft({ ...defaults(), backend: 'cuda' });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.backend).toMatch(/unknown; allowed: webgpu, webgl, cpu/);
+  });
+});
+
+describe('settings in the URL', () => {
+  it('round-trips every setting', () => {
+    const draft = {
+      ...defaults(),
+      learningRate: '0.1',
+      batchSize: '32',
+      imageSize: '65',
+      backend: 'cpu',
+    };
+    const query = queryFromDraft(draft);
+    expect(query).toContain('lr=0.1');
+    expect(query).toContain('batch=32');
+    expect(query).toContain('size=65');
+    expect(draftFromQuery(`?${query}`)).toEqual({ draft, notices: [] });
+  });
+
+  it('ignores bad and unknown parameters with a notice each, keeping the defaults', () => {
+    const { draft, notices } = draftFromQuery(
+      '?lr=abc&dropout=2&batch=64&backend=tpu&evil=%3Cscript%3E',
+    );
+    expect(draft.learningRate).toBe('0.01');
+    expect(draft.dropout).toBe('0.5');
+    expect(draft.batchSize).toBe('64');
+    expect(draft.backend).toBe('webgpu');
+    expect(notices).toHaveLength(4);
+    expect(notices[0]).toMatch(/Ignored lr=abc from the link: Learning rate "abc" is not a number/);
+    expect(notices.join(' ')).toMatch(/Ignored unknown link parameter "evil"/);
+  });
+
+  it('shortens very long values in notices', () => {
+    const { notices } = draftFromQuery(`?lr=${'9'.repeat(500)}`);
+    expect(notices[0]!.length).toBeLessThan(300);
+  });
+});

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS } from '../config/settings.ts';
+import type { EpochMetrics, FromWorker } from '../worker/protocol.ts';
+import {
+  decimate,
+  estimatedRemainingMs,
+  INITIAL_TRAINER_STATE,
+  MAX_BATCH_LOSS_POINTS,
+  trainerReducer,
+  type TrainerAction,
+  type TrainerState,
+} from './trainerState.ts';
+
+const settings = { ...DEFAULT_SETTINGS, epochs: 2 };
+const worker = (message: FromWorker): TrainerAction => ({ type: 'worker', message });
+const reduce = (actions: TrainerAction[], state: TrainerState = INITIAL_TRAINER_STATE) =>
+  actions.reduce(trainerReducer, state);
+const metrics = (epoch: number): EpochMetrics => ({
+  epoch,
+  trainLoss: 1 / epoch,
+  trainAccuracy: 0.5,
+  valLoss: 1.1 / epoch,
+  valAccuracy: 0.45,
+  imagesPerSecond: 100,
+  elapsedMs: epoch * 1000,
+});
+const started: TrainerAction[] = [
+  { type: 'trainRequested', runId: 1, settings },
+  worker({
+    type: 'runStarted',
+    runId: 1,
+    epochs: 2,
+    batchesPerEpoch: 10,
+    trainExamples: 1280,
+    testExamples: 100,
+  }),
+];
+
+describe('trainer state', () => {
+  it('moves through loading data, training, paused, done', () => {
+    let state = reduce([{ type: 'trainRequested', runId: 1, settings }]);
+    expect(state.runState).toBe('loading data');
+    state = reduce(started.slice(1), state);
+    expect(state.runState).toBe('training');
+    state = reduce([worker({ type: 'paused', runId: 1 })], state);
+    expect(state.runState).toBe('paused');
+    state = reduce([worker({ type: 'resumed', runId: 1 })], state);
+    expect(state.runState).toBe('training');
+    state = reduce([worker({ type: 'runEnded', runId: 1, status: 'done', message: null })], state);
+    expect(state.runState).toBe('done');
+  });
+
+  it('appends only the new batch points and epoch rows', () => {
+    const state = reduce([
+      ...started,
+      worker({
+        type: 'batchMetrics',
+        runId: 1,
+        points: Float64Array.of(0.4, 2.3, 0.8, 2.1),
+        batchesDone: 8,
+        elapsedMs: 800,
+      }),
+      worker({
+        type: 'batchMetrics',
+        runId: 1,
+        points: Float64Array.of(1, 2.0),
+        batchesDone: 10,
+        elapsedMs: 1000,
+      }),
+      worker({ type: 'epochMetrics', runId: 1, metrics: metrics(1) }),
+    ]);
+    expect(state.run?.batchLoss).toEqual([
+      { x: 0.4, y: 2.3 },
+      { x: 0.8, y: 2.1 },
+      { x: 1, y: 2.0 },
+    ]);
+    expect(state.run?.epochMetrics).toEqual([metrics(1)]);
+    expect(state.run?.batchesDone).toBe(10);
+  });
+
+  it('ignores messages of an earlier run', () => {
+    const state = reduce([
+      ...started,
+      worker({ type: 'epochMetrics', runId: 0, metrics: metrics(1) }),
+      worker({ type: 'runEnded', runId: 0, status: 'failed', message: 'old' }),
+    ]);
+    expect(state.run?.epochMetrics).toEqual([]);
+    expect(state.runState).toBe('training');
+  });
+
+  it('keeps the failure message and what was recorded', () => {
+    const state = reduce([
+      ...started,
+      worker({ type: 'epochMetrics', runId: 1, metrics: metrics(1) }),
+      worker({
+        type: 'runEnded',
+        runId: 1,
+        status: 'failed',
+        message: 'diverged at epoch 2, batch 3',
+      }),
+    ]);
+    expect(state.runState).toBe('failed');
+    expect(state.run?.endMessage).toBe('diverged at epoch 2, batch 3');
+    expect(state.run?.epochMetrics).toHaveLength(1);
+  });
+
+  it('a worker crash fails the active run', () => {
+    const state = reduce([...started, worker({ type: 'workerError', message: 'boom' })]);
+    expect(state.runState).toBe('failed');
+    expect(state.workerError).toBe('boom');
+  });
+
+  it('estimates the time left from the time per batch so far', () => {
+    const state = reduce([
+      ...started,
+      worker({
+        type: 'batchMetrics',
+        runId: 1,
+        points: Float64Array.of(0.5, 2),
+        batchesDone: 5,
+        elapsedMs: 500,
+      }),
+    ]);
+    // 15 batches left at 100 ms each.
+    expect(estimatedRemainingMs(state.run!)).toBe(1500);
+  });
+
+  it('bounds the per-batch history by decimating', () => {
+    const points = Float64Array.from({ length: 2 * (MAX_BATCH_LOSS_POINTS + 1) }, (_, i) => i);
+    const state = reduce([
+      ...started,
+      worker({ type: 'batchMetrics', runId: 1, points, batchesDone: 1, elapsedMs: 1 }),
+    ]);
+    expect(state.run!.batchLoss.length).toBeLessThanOrEqual(MAX_BATCH_LOSS_POINTS);
+    expect(state.run!.batchLoss.at(-1)).toEqual({ x: points.at(-2), y: points.at(-1) });
+    expect(
+      decimate([
+        { x: 0, y: 0 },
+        { x: 1, y: 1 },
+        { x: 2, y: 2 },
+      ]),
+    ).toEqual([
+      { x: 1, y: 1 },
+      { x: 2, y: 2 },
+    ]);
+  });
+});
