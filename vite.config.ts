@@ -5,7 +5,12 @@ import { serveFashionMnist } from './vite-plugins/serveFashionMnist.ts';
 export default defineConfig({
   plugins: [react(), serveFashionMnist()],
   worker: { format: 'es' },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    // bench.html is the training-step benchmark page (npm run bench).
+    rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
+  },
   server: { port: 5173, strictPort: true },
   preview: { port: 4173, strictPort: true },
 });

@@ -1,5 +1,10 @@
 import { useMemo } from 'react';
-import { architectureOf, DEFAULT_SETTINGS, parseNumericSetting } from '../config/settings.ts';
+import {
+  architectureOf,
+  DEFAULT_SETTINGS,
+  parseNumericSetting,
+  type SettingsErrors,
+} from '../config/settings.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { computeLayerTable } from '../model/layerTable.ts';
 import { isActive } from '../state/trainerState.ts';
@@ -14,6 +19,8 @@ import { StatusBar } from './StatusBar.tsx';
 import { BackendNotes } from './BackendNotes.tsx';
 
 const NO_POINTS: never[] = [];
+// Stable empty values keep the memoised form and charts from re-rendering on every batch.
+const NO_ERRORS: SettingsErrors = {};
 
 function numberOrNull(parsed: { ok: true; value: number } | { ok: false }): number | null {
   return parsed.ok ? parsed.value : null;
@@ -38,7 +45,7 @@ export function App() {
   const run = state.run;
   const chartEpochs =
     run?.settings.epochs ?? (validation.ok ? validation.settings.epochs : DEFAULT_SETTINGS.epochs);
-  const errors = validation.ok ? {} : validation.errors;
+  const errors = validation.ok ? NO_ERRORS : validation.errors;
 
   return (
     <div className="app">

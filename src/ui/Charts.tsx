@@ -22,7 +22,11 @@ const COLORS = {
   validation: '#d62728',
 } as const;
 
-function options(epochs: number, yTitle: string, yMax?: number): ChartOptions<'line'> {
+function options(
+  epochs: number,
+  yTitle: string,
+  yRange?: { min: number; max: number },
+): ChartOptions<'line'> {
   return {
     animation: false,
     parsing: false,
@@ -31,14 +35,10 @@ function options(epochs: number, yTitle: string, yMax?: number): ChartOptions<'l
     interaction: { mode: 'nearest', intersect: false },
     scales: {
       x: { type: 'linear', min: 0, max: epochs, title: { display: true, text: 'epoch' } },
-      y: {
-        type: 'linear',
-        min: 0,
-        ...(yMax === undefined ? {} : { max: yMax }),
-        title: { display: true, text: yTitle },
-      },
+      // Loss scales to its data so that small early changes are visible; accuracy stays 0..1.
+      y: { type: 'linear', ...yRange, title: { display: true, text: yTitle } },
     },
-    plugins: { legend: { position: 'bottom' } },
+    plugins: { legend: { position: 'bottom', labels: { usePointStyle: true, boxHeight: 6 } } },
   };
 }
 
@@ -133,7 +133,7 @@ export const AccuracyChart = memo(function AccuracyChart({
     }),
     [metrics],
   );
-  const chartOptions = useMemo(() => options(epochs, 'accuracy', 1), [epochs]);
+  const chartOptions = useMemo(() => options(epochs, 'accuracy', { min: 0, max: 1 }), [epochs]);
   return (
     <figure
       className="chart"

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Runs the built app's benchmark page (bench.html) in headless Chromium on WebGPU and prints
+// the training-step timings as a table and JSON (also saved under bench-results/).
+//
+//   npm run bench                      # preset "quick" (a few minutes on a software adapter)
+//   npm run bench -- --preset=standard # the book's network at 96 px b16, 224 px b8; w0.25 224 px b32
+//   npm run bench -- --query="size=65&width=0.1&batch=32&steps=3"
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chromium } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
+
+const PORT = 4174;
+const BENCH_TIMEOUT_MS = 60 * 60_000;
+
+const args = Object.fromEntries(
+  process.argv.slice(2).map((arg) => {
+    const [key, ...rest] = arg.replace(/^--/, '').split('=');
+    return [key, rest.join('=') || 'true'];
+  }),
+);
+const query = args.query ?? `preset=${args.preset ?? 'quick'}`;
+
+if (args.build === 'true' || !existsSync('dist/bench.html')) {
+  const build = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  detached: true,
+});
+const stopServer = () => {
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+};
+process.on('exit', stopServer);
+
+async function waitForServer() {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      const response = await fetch(`http://localhost:${PORT}/bench.html`);
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('vite preview did not start');
+}
+
+await waitForServer();
+const browser = await chromium.launch({
+  executablePath: CHROMIUM_PATH,
+  args: CHROMIUM_ARGS,
+});
+try {
+  const page = await browser.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.error(`page: ${message.text()}`);
+  });
+  await page.goto(`http://localhost:${PORT}/bench.html?${query}`);
+  // Progress lines as they appear.
+  let shown = 0;
+  const timer = setInterval(async () => {
+    const text = await page
+      .locator('#out')
+      .innerText()
+      .catch(() => '');
+    const lines = text.split('\n').filter(Boolean);
+    for (const line of lines.slice(shown)) console.log(line);
+    shown = lines.length;
+  }, 1000);
+  await page.waitForFunction(() => globalThis.benchReport !== undefined, null, {
+    timeout: BENCH_TIMEOUT_MS,
+    polling: 500,
+  });
+  clearInterval(timer);
+  const report = await page.evaluate(() => globalThis.benchReport);
+  if (report.error) throw new Error(report.error);
+
+  console.log(
+    `\nbackend ${report.backend}; adapter: ${report.adapter}; kernels: ${report.kernels}\n`,
+  );
+  console.log('| configuration | ms per step (median) | min–max ms | images/s | useful GFLOP/s |');
+  console.log('|---|---|---|---|---|');
+  for (const r of report.results) {
+    console.log(
+      `| ${r.name} | ${r.msPerStep.toFixed(0)} | ${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)} | ` +
+        `${r.imagesPerSecond.toFixed(2)} | ${r.usefulGflopsPerSecond.toFixed(3)} |`,
+    );
+  }
+  mkdirSync('bench-results', { recursive: true });
+  const file = `bench-results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify({ query, ...report }, null, 2));
+  console.log(`\nJSON: ${file}`);
+} finally {
+  await browser.close();
+  stopServer();
+}
