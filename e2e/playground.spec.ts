@@ -151,3 +151,25 @@ test('Stop ends a run within a batch and keeps what was recorded', async ({ page
   await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
   await expect(page.locator('figure[data-chart="loss"]')).not.toHaveAttribute('data-points', '0');
 });
+
+test('without WebGPU the worker falls back to WebGL and says why', async ({ page }) => {
+  // Fault injection: hide navigator.gpu inside the training worker only.
+  await page.route('**/assets/worker-*.js', async (route) => {
+    const response = await route.fetch();
+    const hideWebGpu =
+      "Object.defineProperty(Object.getPrototypeOf(navigator), 'gpu', { get: () => undefined });\n";
+    await route.fulfill({ response, body: hideWebGpu + (await response.text()) });
+  });
+  await page.goto('/');
+  await expect(page.getByTestId('backend-name')).toHaveText('webgl');
+  await expect(
+    page.getByText(/Running on webgl instead of webgpu: this browser has no WebGPU/),
+  ).toBeVisible();
+  await expect(page.getByTestId('software-adapter-warning')).toHaveCount(0);
+});
+
+test('the CPU backend can be chosen from the link', async ({ page }) => {
+  await page.goto('/?backend=cpu');
+  await expect(page.getByTestId('backend-name')).toHaveText('cpu');
+  await expect(page.getByLabel('Backend')).toHaveValue('cpu');
+});
