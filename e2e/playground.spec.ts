@@ -173,3 +173,31 @@ test('the CPU backend can be chosen from the link', async ({ page }) => {
   await expect(page.getByTestId('backend-name')).toHaveText('cpu');
   await expect(page.getByLabel('Backend')).toHaveValue('cpu');
 });
+
+test('a crashed worker is reported and replaced; training works again', async ({ page }) => {
+  // Fault injection: the first worker throws an uncaught error as soon as a run starts.
+  await page.route(
+    '**/assets/worker-*.js',
+    async (route) => {
+      const response = await route.fetch();
+      const crashOnTrain =
+        "self.addEventListener('message', (e) => { if (e.data.type === 'train') " +
+        "setTimeout(() => { throw new Error('injected crash'); }); });\n";
+      await route.fulfill({ response, body: crashOnTrain + (await response.text()) });
+    },
+    { times: 1 },
+  );
+  await page.goto(url({ ...TINY, train: '32', epochs: '1' }));
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(runState(page)).toHaveText('failed');
+  await expect(
+    page.getByText(/training worker crashed .*injected crash.*a new one was started/),
+  ).toBeVisible();
+
+  // The replacement worker reports its backend and trains.
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+  await expect(await epochRows(page)).toHaveCount(1);
+});

@@ -110,6 +110,20 @@ describe('trainer state', () => {
     expect(state.workerError).toBe('boom');
   });
 
+  it('a crashed worker fails the active run and keeps what was recorded', () => {
+    const state = reduce([
+      ...started,
+      worker({ type: 'epochMetrics', runId: 1, metrics: metrics(1) }),
+      worker({ type: 'workerCrashed', message: 'out of memory' }),
+    ]);
+    expect(state.runState).toBe('failed');
+    expect(state.run?.endMessage).toMatch(
+      /worker crashed \(out of memory\); a new one was started/,
+    );
+    expect(state.run?.epochMetrics).toHaveLength(1);
+    expect(state.backend).toBeNull();
+  });
+
   it('estimates the time left from the time per batch so far', () => {
     const state = reduce([
       ...started,

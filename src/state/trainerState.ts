@@ -122,6 +122,24 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
             ? 'failed'
             : state.runState,
       };
+    case 'workerCrashed': {
+      const crashed = `The training worker crashed (${message.message}); a new one was started.`;
+      const active = isActive(state.runState);
+      return {
+        ...state,
+        backend: null,
+        workerError: active ? null : crashed,
+        runState: active ? 'failed' : state.runState,
+        run:
+          active && state.run !== null
+            ? {
+                ...state.run,
+                endStatus: 'failed',
+                endMessage: `${crashed} What was recorded is kept; click Train to start again.`,
+              }
+            : state.run,
+      };
+    }
     case 'dataProgress':
       return isCurrent ? { ...state, dataProgress: message.progress } : state;
     case 'dataReady':

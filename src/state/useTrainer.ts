@@ -20,11 +20,27 @@ export function useTrainer(backend: BackendName): Trainer {
   const clientRef = useRef<TrainerClient | null>(null);
   const nextRunId = useRef(1);
 
+  const backendRef = useRef(backend);
   useEffect(() => {
-    const client = new TrainerClient((message) => dispatch({ type: 'worker', message }));
-    clientRef.current = client;
+    backendRef.current = backend;
+  }, [backend]);
+
+  useEffect(() => {
+    // A crashed worker is replaced at once, so the person can simply train again.
+    const start = () => {
+      const client = new TrainerClient((message) => {
+        dispatch({ type: 'worker', message });
+        if (message.type === 'workerCrashed' && clientRef.current === client) {
+          client.terminate();
+          start();
+        }
+      });
+      clientRef.current = client;
+      client.send({ type: 'initBackend', backend: backendRef.current });
+    };
+    start();
     return () => {
-      client.terminate();
+      clientRef.current?.terminate();
       clientRef.current = null;
     };
   }, []);

@@ -2,7 +2,7 @@ import type { FromWorker, ToWorker } from './protocol.ts';
 
 /**
  * The main thread's typed handle on the training worker. Messages in both directions are the
- * protocol's unions; a crash of the worker itself arrives as a `workerError` event.
+ * protocol's unions; a crash of the worker itself arrives as a `workerCrashed` event.
  */
 export class TrainerClient {
   private readonly worker: Worker;
@@ -15,7 +15,7 @@ export class TrainerClient {
     this.worker.onmessage = (event: MessageEvent<FromWorker>) => onMessage(event.data);
     this.worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
-      onMessage({ type: 'workerError', message: event.message || 'The training worker crashed.' });
+      onMessage({ type: 'workerCrashed', message: event.message || 'unknown error' });
     };
     this.worker.onmessageerror = () => {
       onMessage({

@@ -86,7 +86,9 @@ export type FromWorker =
   | { type: 'paused'; runId: number }
   | { type: 'resumed'; runId: number }
   | { type: 'runEnded'; runId: number; status: RunEndStatus; message: string | null }
-  | { type: 'workerError'; message: string };
+  | { type: 'workerError'; message: string }
+  /** Made by the client, not the worker: the worker died; the client has started a new one. */
+  | { type: 'workerCrashed'; message: string };
 
 /** Pairs [x, y, x, y…] from a batchMetrics message, as chart points. */
 export function unpackPoints(points: Float64Array): { x: number; y: number }[] {
