@@ -1,9 +1,10 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { contentSecurityPolicy } from './vite-plugins/contentSecurityPolicy.ts';
 import { serveFashionMnist } from './vite-plugins/serveFashionMnist.ts';
 
 export default defineConfig({
-  plugins: [react(), serveFashionMnist()],
+  plugins: [react(), serveFashionMnist(), contentSecurityPolicy()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -110,6 +110,16 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
   await page.goto(url(TINY));
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
   await expect(page.getByTestId('software-adapter-warning')).toBeVisible();
+  // The production Content-Security-Policy (no inline script, no eval) must not block anything.
+  const violations: string[] = [];
+  await page.exposeFunction('reportViolation', (text: string) => violations.push(text));
+  await page.evaluate(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      (window as unknown as { reportViolation: (text: string) => void }).reportViolation(
+        `${event.violatedDirective} ${event.blockedURI}`,
+      );
+    });
+  });
   await page.getByRole('button', { name: 'Train' }).click();
 
   // Pause once the first loss window has arrived.
@@ -134,6 +144,12 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
     Number(await rows.nth(row).locator('td').nth(column).getAttribute('title'));
   expect(await loss(2, 1)).toBeLessThan(await loss(0, 1));
   expect(await loss(2, 3)).toBeLessThan(await loss(0, 3));
+
+  expect(violations).toEqual([]);
+  await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute(
+    'content',
+    /script-src 'self'/,
+  );
 
   await testInfo.attach('finished run', {
     body: await page.screenshot({ fullPage: true }),
@@ -200,4 +216,21 @@ test('a crashed worker is reported and replaced; training works again', async ({
   await page.getByRole('button', { name: 'Train' }).click();
   await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
   await expect(await epochRows(page)).toHaveCount(1);
+});
+
+test('the Content-Security-Policy blocks injected inline scripts', async ({ page }) => {
+  await page.goto('/');
+  // (DevTools-protocol evaluation itself is exempt from CSP; the script element it adds is not.)
+  const result = await page.evaluate(async () => {
+    const violation = new Promise<string>((resolve) =>
+      document.addEventListener('securitypolicyviolation', (event) =>
+        resolve(event.effectiveDirective),
+      ),
+    );
+    const script = document.createElement('script');
+    script.textContent = 'window.inlineRan = true';
+    document.body.append(script);
+    return { inlineRan: 'inlineRan' in window, violatedDirective: await violation };
+  });
+  expect(result).toEqual({ inlineRan: false, violatedDirective: 'script-src-elem' });
 });
