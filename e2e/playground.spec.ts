@@ -234,3 +234,19 @@ test('the Content-Security-Policy blocks injected inline scripts', async ({ page
   });
   expect(result).toEqual({ inlineRan: false, violatedDirective: 'script-src-elem' });
 });
+
+test('a batch the GPU cannot hold is refused before training, with the numbers', async ({
+  page,
+}) => {
+  await page.goto('/?batch=1024');
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  // SwiftShader allows 1 GiB per buffer; conv1's output is 96·54·54·4 bytes an image.
+  await expect(page.getByTestId('gpu-fit-problem')).toHaveText(
+    /conv1's output at batch 1024 and 224 px is 1,147 MB; this GPU allows 1,074 MB per buffer\. Batch size \d+ or less fits\./,
+  );
+  await expect(page.getByRole('button', { name: 'Train' })).toBeDisabled();
+  await page.getByLabel('Batch size').fill('128');
+  await expect(page.getByTestId('gpu-fit-problem')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  await expect(page.getByTestId('memory-estimate')).toContainText('largest single buffer is conv1');
+});

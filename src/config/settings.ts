@@ -1,5 +1,6 @@
 import { alexNetLayers, type ArchitectureOptions } from '../model/architecture.ts';
 import { computeLayerTable, vanishedMessage } from '../model/layerTable.ts';
+import { estimateTrainingMemory, type MemoryEstimate } from '../model/memory.ts';
 
 /**
  * The one source of truth for run settings: types, the book's defaults, and the validator that
@@ -228,4 +229,12 @@ export function validateDraft(draft: SettingsDraft): ValidationResult {
 
 export function validateSettings(settings: Settings): ValidationResult {
   return validateDraft(draftFromSettings(settings));
+}
+
+/** GPU memory a training step with these settings needs; null when the image is too small. */
+export function trainingMemoryOf(settings: Settings): MemoryEstimate | null {
+  const table = computeLayerTable(alexNetLayers(architectureOf(settings)), settings.imageSize);
+  return table.ok
+    ? estimateTrainingMemory(table.table, settings.imageSize, settings.batchSize)
+    : null;
 }

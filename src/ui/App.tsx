@@ -3,8 +3,10 @@ import {
   architectureOf,
   DEFAULT_SETTINGS,
   parseNumericSetting,
+  trainingMemoryOf,
   type SettingsErrors,
 } from '../config/settings.ts';
+import { gpuFitProblem } from '../model/memory.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { computeLayerTable } from '../model/layerTable.ts';
 import { isActive } from '../state/trainerState.ts';
@@ -42,6 +44,16 @@ export function App() {
     return computeLayerTable(layers, tableImageSize);
   }, [tableImageSize, tableWidth, tableDropout]);
 
+  const memory = useMemo(
+    () => (validation.ok ? trainingMemoryOf(validation.settings) : null),
+    [validation],
+  );
+  const limits = state.backend?.adapter?.limits ?? null;
+  const fitProblem =
+    validation.ok && memory !== null && limits !== null
+      ? gpuFitProblem(memory, limits, validation.settings.batchSize, validation.settings.imageSize)
+      : null;
+
   const run = state.run;
   const chartEpochs =
     run?.settings.epochs ?? (validation.ok ? validation.settings.epochs : DEFAULT_SETTINGS.epochs);
@@ -71,7 +83,7 @@ export function App() {
             <button
               type="button"
               className="primary"
-              disabled={!validation.ok || active}
+              disabled={!validation.ok || fitProblem !== null || active}
               onClick={() => validation.ok && train(validation.settings)}
             >
               Train
@@ -86,6 +98,11 @@ export function App() {
               Stop
             </button>
           </div>
+          {fitProblem !== null && (
+            <p className="error" data-testid="gpu-fit-problem">
+              {fitProblem}
+            </p>
+          )}
           {!validation.ok && (
             <p className="error" id="train-disabled-reason">
               Fix the highlighted settings to train.
@@ -109,7 +126,7 @@ export function App() {
             <AccuracyChart metrics={run?.epochMetrics ?? NO_POINTS} epochs={chartEpochs} />
           </div>
           <EpochTable metrics={run?.epochMetrics ?? NO_POINTS} />
-          <LayerTable result={layerTable} imageSize={tableImageSize} />
+          <LayerTable result={layerTable} imageSize={tableImageSize} memory={memory} />
         </section>
       </main>
     </div>

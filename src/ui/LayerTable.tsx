@@ -1,15 +1,19 @@
 import { memo } from 'react';
 import type { LayerTableResult } from '../model/layerTable.ts';
 import { formatShape, vanishedMessage } from '../model/layerTable.ts';
+import { formatMegabytes, type MemoryEstimate } from '../model/memory.ts';
 import { formatInteger } from './format.ts';
 
 /** The book's layer_summary for the current settings, computed without training. */
 export const LayerTable = memo(function LayerTable({
   result,
   imageSize,
+  memory,
 }: {
   result: LayerTableResult | null;
   imageSize: number | null;
+  /** For the current batch size; null while a setting is invalid. */
+  memory: MemoryEstimate | null;
 }) {
   return (
     <section className="panel" aria-labelledby="layer-shapes-heading">
@@ -49,6 +53,13 @@ export const LayerTable = memo(function LayerTable({
           <p className="total">
             Total parameters: <strong>{formatInteger(result.table.totalParameters)}</strong>
           </p>
+          {memory !== null && (
+            <p className="muted" data-testid="memory-estimate">
+              A training step needs about {formatMegabytes(memory.totalBytes)} of GPU memory
+              (weights, activations and their gradients); the largest single buffer is{' '}
+              {memory.largestBuffer.name}, {formatMegabytes(memory.largestBuffer.bytes)}.
+            </p>
+          )}
         </>
       )}
     </section>

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 // Registers the 'webgpu' backend with tfjs (side effect only).
 import '@tensorflow/tfjs-backend-webgpu';
 import type { BackendName } from '../config/settings.ts';
+import type { GpuBufferLimits } from '../model/memory.ts';
 import type { AdapterDescription, BackendReport } from './protocol.ts';
 
 /**
@@ -18,6 +19,7 @@ const FALLBACK_ORDER: Readonly<Record<BackendName, readonly BackendName[]>> = {
 export function describeAdapter(
   info: GPUAdapterInfo,
   isFallbackAdapter: boolean,
+  limits: GpuBufferLimits,
 ): AdapterDescription {
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
   return {
@@ -26,6 +28,10 @@ export function describeAdapter(
     device: info.device,
     description: info.description,
     isSoftware: isFallbackAdapter || /swiftshader|llvmpipe|software/i.test(text),
+    limits: {
+      maxBufferSize: limits.maxBufferSize,
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+    },
   };
 }
 
@@ -39,7 +45,7 @@ async function findAdapter(): Promise<
   const adapter = await gpu.requestAdapter();
   if (adapter === null) return { ok: false, reason: 'WebGPU found no usable GPU adapter' };
   const fallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
-  return { ok: true, adapter: describeAdapter(adapter.info, fallback === true) };
+  return { ok: true, adapter: describeAdapter(adapter.info, fallback === true, adapter.limits) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { BackendName, Settings } from '../config/settings.ts';
 import type { DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
+import type { GpuBufferLimits } from '../model/memory.ts';
 
 /**
  * The only messages that cross the worker boundary, in both directions. Both threads import
@@ -21,6 +22,8 @@ export interface AdapterDescription {
   description: string;
   /** A CPU emulation of a GPU such as SwiftShader: about a hundred times slower. */
   isSoftware: boolean;
+  /** The adapter's per-buffer limits (TF.js requests the device with these). */
+  limits: GpuBufferLimits;
 }
 
 export interface BackendReport {

@@ -1,4 +1,5 @@
-import { validateSettings, type BackendName } from '../config/settings.ts';
+import { trainingMemoryOf, validateSettings, type BackendName } from '../config/settings.ts';
+import { gpuFitProblem } from '../model/memory.ts';
 import { APP_DATA_PATH, loadFashionMnist, type Dataset } from '../data/fashionMnist.ts';
 import { initBackend } from './backend.ts';
 import type { BackendReport, FromWorker, ToWorker } from './protocol.ts';
@@ -87,7 +88,17 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
       post({ type: 'runEnded', runId, status: 'failed', message });
       return;
     }
-    await ensureBackend(checked.settings.backend);
+    const report = await ensureBackend(checked.settings.backend);
+    // Refuse before the first batch what the GPU cannot hold, rather than fail midway.
+    const memory = trainingMemoryOf(checked.settings);
+    if (report.adapter !== null && memory !== null) {
+      const { batchSize, imageSize } = checked.settings;
+      const problem = gpuFitProblem(memory, report.adapter.limits, batchSize, imageSize);
+      if (problem !== null) {
+        post({ type: 'runEnded', runId, status: 'failed', message: problem });
+        return;
+      }
+    }
     const data = await ensureDataset(runId);
     post({
       type: 'dataReady',
