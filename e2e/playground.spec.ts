@@ -250,3 +250,22 @@ test('a batch the GPU cannot hold is refused before training, with the numbers',
   await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
   await expect(page.getByTestId('memory-estimate')).toContainText('largest single buffer is conv1');
 });
+
+test('a diverging run stops at once, says where, keeps its points; the next run starts clean', async ({
+  page,
+}) => {
+  await page.goto(url({ ...TINY, lr: '1000', train: '64', epochs: '2' }));
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(runState(page)).toHaveText('diverged', { timeout: 120_000 });
+  await expect(
+    page.getByText(
+      /Training diverged at epoch 1, batch \d+: the loss .* Try a smaller learning rate/,
+    ),
+  ).toBeVisible();
+  await expect(page.locator('figure[data-chart="loss"]')).not.toHaveAttribute('data-points', '0');
+
+  await page.getByLabel('Learning rate').fill('0.1');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+  await expect(await epochRows(page)).toHaveCount(2);
+});

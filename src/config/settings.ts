@@ -66,9 +66,10 @@ export const NUMERIC_RULES: Readonly<Record<NumericSettingKey, NumericRule>> = {
     integer: false,
     min: 0,
     minInclusive: false,
-    max: 10,
+    // Far above anything that trains, so that divergence itself can be explored.
+    max: 1000,
     maxInclusive: true,
-    allowed: 'a number greater than 0 and at most 10 (e.g. 0.01 or 1e-3)',
+    allowed: 'a number greater than 0 and at most 1000 (e.g. 0.01 or 1e-3)',
   },
   dropout: {
     label: 'Dropout',

@@ -20,6 +20,7 @@ export const RUN_STATES = [
   'paused',
   'stopped',
   'done',
+  'diverged',
   'failed',
 ] as const;
 export type RunState = (typeof RUN_STATES)[number];

@@ -111,7 +111,12 @@ export function App() {
           <BackendNotes backend={state.backend} workerError={state.workerError} />
           <DataPanel progress={state.dataProgress} source={state.dataSource} run={run} />
           {run?.endMessage && (
-            <p className={run.endStatus === 'failed' ? 'error' : 'muted'} role="alert">
+            <p
+              className={
+                run.endStatus === 'failed' || run.endStatus === 'diverged' ? 'error' : 'muted'
+              }
+              role="alert"
+            >
               {run.endMessage}
             </p>
           )}

@@ -49,7 +49,7 @@ export interface EpochMetrics {
   elapsedMs: number;
 }
 
-export const RUN_END_STATUSES = ['done', 'stopped', 'failed'] as const;
+export const RUN_END_STATUSES = ['done', 'stopped', 'diverged', 'failed'] as const;
 export type RunEndStatus = (typeof RUN_END_STATUSES)[number];
 
 /** Worker → main thread. */

@@ -144,7 +144,7 @@ describe('training loop', () => {
     expect(messages.some((m) => m.type === 'epochMetrics')).toBe(false);
   });
 
-  it('marks a diverging run failed with the epoch and batch', async () => {
+  it('marks a diverging run diverged with the epoch and batch', async () => {
     const { emit } = collect();
     const outcome = await runTraining({
       runId: 1,
@@ -154,7 +154,9 @@ describe('training loop', () => {
       control: new RunControl(),
       emit,
     });
-    expect(outcome.status).toBe('failed');
-    expect(outcome.message).toMatch(/diverged at epoch \d+, batch \d+/);
+    expect(outcome.status).toBe('diverged');
+    expect(outcome.message).toMatch(
+      /diverged at epoch 1, batch \d+: the loss .*smaller learning rate/,
+    );
   });
 });

@@ -93,10 +93,19 @@ async function evaluate(
   }
 }
 
+/**
+ * A loss ten times that of guessing uniformly (ln 10 ≈ 2.3 for ten classes) only comes from
+ * weights that have blown up; training does not come back from there.
+ */
+export const EXPLODED_LOSS = 10 * Math.log(NUM_CLASSES);
+
 function divergedMessage(epoch: number, batch: number, loss: number, learningRate: number): string {
+  const what = Number.isFinite(loss)
+    ? `reached ${loss.toPrecision(3)}, more than ten times the loss of guessing`
+    : `became ${loss}`;
   return (
-    `Training diverged at epoch ${epoch}, batch ${batch}: the loss became ${loss}. ` +
-    `Try a smaller learning rate, e.g. ${learningRate / 10}.`
+    `Training diverged at epoch ${epoch}, batch ${batch}: the loss ${what}. ` +
+    `Everything up to there is kept. Try a smaller learning rate, e.g. ${learningRate / 10}.`
   );
 }
 
@@ -189,11 +198,16 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
         for (let i = 0; i < window.length; i++) {
           const loss = values[2 * i];
           const size = window[i].size;
-          if (!Number.isFinite(loss)) {
-            if (unsentPoints.length > 0) postPoints();
+          if (!Number.isFinite(loss) || loss > EXPLODED_LOSS) {
+            // 1-based batch number within the epoch.
             const badBatch = batch - window.length + i + 2;
+            // Keep the sound batches of this window as a last point.
+            if (windowSize > 0) {
+              unsentPoints.push(epoch + (badBatch - 1) / batchesPerEpoch, windowLoss / windowSize);
+            }
+            if (unsentPoints.length > 0) postPoints();
             return {
-              status: 'failed',
+              status: 'diverged',
               message: divergedMessage(epoch + 1, badBatch, loss, settings.learningRate),
             };
           }
