@@ -39,11 +39,22 @@ test('opens with the book’s AlexNet layer table and the WebGPU backend', async
   await expect(page.getByLabel('Image size')).toHaveValue('224');
 
   const table = page.getByRole('table', { name: 'Layer shapes' });
-  await expect(table.getByRole('columnheader')).toHaveText(['Layer', 'Output shape', 'Parameters']);
+  await expect(table.locator('thead th')).toHaveText([
+    'Layer',
+    'Output shape',
+    'Parameters',
+    'Multiply-adds per image',
+    'Activations at batch 128',
+    'Weights',
+    'Share',
+  ]);
   const rows = table.locator('tbody tr');
   await expect(rows).toHaveCount(12);
   await expect(rows.nth(0)).toContainText('96×54×54');
   await expect(rows.nth(0)).toContainText('11,712');
+  // Where the cost goes: conv1 is 54·54·96·121 multiply-adds an image; its output at batch 128.
+  await expect(rows.nth(0)).toContainText('33.9 M');
+  await expect(rows.nth(0)).toContainText('143.3 MB');
   await expect(rows.nth(7)).toContainText('256×5×5');
   await expect(rows.nth(8)).toContainText('6400');
   await expect(rows.nth(9)).toContainText('26,218,496');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { alexNetLayers } from './architecture.ts';
 import { computeLayerTable } from './layerTable.ts';
-import { estimateTrainingMemory, gpuFitProblem } from './memory.ts';
+import { estimateTrainingMemory, gpuFitProblem, layerCosts } from './memory.ts';
 
 function bookTable(imageSize: number, width = 1) {
   const result = computeLayerTable(
@@ -13,6 +13,21 @@ function bookTable(imageSize: number, width = 1) {
 }
 
 describe('training memory', () => {
+  it('gives each layer’s activation and weight memory (book network, 224 px, batch 128)', () => {
+    const table = bookTable(224);
+    const costs = layerCosts(table, 128);
+    expect(costs[0]).toEqual({ activationBytes: 96 * 54 * 54 * 4 * 128, weightBytes: 11_712 * 4 });
+    expect(costs[9]).toEqual({ activationBytes: 4096 * 4 * 128, weightBytes: 26_218_496 * 4 });
+    expect(costs[1].weightBytes).toBe(0);
+    // The dense layers hold most of the parameters, the convolutions do most of the arithmetic.
+    const denseParameters = table.rows.slice(9).reduce((sum, row) => sum + row.parameters, 0);
+    const convMultiplyAdds = table.rows
+      .slice(0, 8)
+      .reduce((sum, row) => sum + row.multiplyAddsPerImage, 0);
+    expect(denseParameters / table.totalParameters).toBeGreaterThan(0.9);
+    expect(convMultiplyAdds / table.totalMultiplyAddsPerImage).toBeGreaterThan(0.9);
+  });
+
   it('finds conv1’s output as the largest buffer at 224 px, batch 256: 96·54·54·4 bytes an image', () => {
     const estimate = estimateTrainingMemory(bookTable(224), 224, 256);
     expect(estimate.largestBuffer).toEqual({

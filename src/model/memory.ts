@@ -33,6 +33,21 @@ function product(values: readonly number[]): number {
   return values.reduce((a, b) => a * b, 1);
 }
 
+export interface LayerCost {
+  /** This layer's output for the whole batch, float32. */
+  activationBytes: number;
+  /** Weights and biases, float32. */
+  weightBytes: number;
+}
+
+/** Per-row memory of a layer table (same order as table.rows) for a batch of `batchSize`. */
+export function layerCosts(table: LayerTable, batchSize: number): LayerCost[] {
+  return table.rows.map((row) => ({
+    activationBytes: product(row.outputShape) * FLOAT32_BYTES * batchSize,
+    weightBytes: row.parameters * FLOAT32_BYTES,
+  }));
+}
+
 /** table: the layer table for imageSize; batch of `batchSize` one-channel images. */
 export function estimateTrainingMemory(
   table: LayerTable,
@@ -43,28 +58,27 @@ export function estimateTrainingMemory(
   const buffers: BufferEstimate[] = [
     { name: 'the resized input', bytes: inputPerImage * batchSize, bytesPerImage: inputPerImage },
   ];
-  let activationBytes = 0;
-  let weightBytes = 0;
-  for (const row of table.rows) {
-    const perImage = product(row.outputShape) * FLOAT32_BYTES;
-    activationBytes += perImage * batchSize;
+  const costs = layerCosts(table, batchSize);
+  table.rows.forEach((row, index) => {
+    const { activationBytes, weightBytes } = costs[index];
     buffers.push({
       name: `${row.name}'s output`,
-      bytes: perImage * batchSize,
-      bytesPerImage: perImage,
+      bytes: activationBytes,
+      bytesPerImage: activationBytes / batchSize,
     });
-    if (row.parameters > 0) {
-      weightBytes += row.parameters * FLOAT32_BYTES;
+    if (weightBytes > 0) {
       // The kernel is the big one; the bias is one value per output channel or unit.
       const biasCount = row.outputShape[0] ?? 0;
       buffers.push({
         name: `${row.name}'s weights`,
-        bytes: (row.parameters - biasCount) * FLOAT32_BYTES,
+        bytes: weightBytes - biasCount * FLOAT32_BYTES,
         bytesPerImage: null,
       });
     }
-  }
+  });
   const largestBuffer = buffers.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const weightBytes = costs.reduce((sum, cost) => sum + cost.weightBytes, 0);
+  const activationBytes = costs.reduce((sum, cost) => sum + cost.activationBytes, 0);
   return {
     largestBuffer,
     weightBytes,

@@ -131,7 +131,12 @@ export function App() {
             <AccuracyChart metrics={run?.epochMetrics ?? NO_POINTS} epochs={chartEpochs} />
           </div>
           <EpochTable metrics={run?.epochMetrics ?? NO_POINTS} />
-          <LayerTable result={layerTable} imageSize={tableImageSize} memory={memory} />
+          <LayerTable
+            result={layerTable}
+            imageSize={tableImageSize}
+            batchSize={validation.ok ? validation.settings.batchSize : null}
+            memory={memory}
+          />
         </section>
       </main>
     </div>

@@ -27,7 +27,17 @@ export function formatRate(perSecond: number): string {
   return perSecond >= 100 ? formatInteger(Math.round(perSecond)) : perSecond.toFixed(1);
 }
 
+/** SI units, like the memory estimate: 1 MB = 10⁶ bytes. */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes === 0) return '0';
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(0)} KB`;
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** 33 868 800 → "33.9 M"; 1 234 → "1.2 k". */
+export function formatMultiplyAdds(count: number): string {
+  if (count >= 1e9) return `${(count / 1e9).toFixed(2)} G`;
+  if (count >= 1e6) return `${(count / 1e6).toFixed(1)} M`;
+  if (count >= 1e3) return `${(count / 1e3).toFixed(1)} k`;
+  return String(count);
 }
