@@ -156,6 +156,14 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
   expect(await loss(2, 1)).toBeLessThan(await loss(0, 1));
   expect(await loss(2, 3)).toBeLessThan(await loss(0, 3));
 
+  // The confusion matrix counts each of the 64 validation images once.
+  const confusion = page.getByRole('table', { name: 'Confusion matrix' });
+  await expect(confusion.locator('tbody tr')).toHaveCount(10);
+  await expect(confusion.locator('tbody th').first()).toHaveText('T-shirt/top');
+  const counts = await confusion.locator('tbody td:not(:last-child)').allInnerTexts();
+  expect(counts).toHaveLength(100);
+  expect(counts.reduce((sum, text) => sum + Number(text), 0)).toBe(64);
+
   expect(violations).toEqual([]);
   await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute(
     'content',

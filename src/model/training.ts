@@ -62,14 +62,15 @@ export function trainStep(
 
 /**
  * Forward pass without dropout. Returns the summed (not mean) loss and the number correct, so
- * batches of different sizes add up exactly.
+ * batches of different sizes add up exactly, and the predicted class of each image ([batch]
+ * int32) for the confusion matrix.
  */
 export function evaluateBatch(
   model: tf.LayersModel,
   images: tf.Tensor4D,
   labels: tf.Tensor1D,
   numClasses: number,
-): { lossSum: tf.Scalar; correct: tf.Scalar } {
+): { lossSum: tf.Scalar; correct: tf.Scalar; predicted: tf.Tensor1D } {
   return tf.tidy(() => {
     const logits = model.apply(images, { training: false }) as tf.Tensor2D;
     const lossSum = tf.losses.softmaxCrossEntropy(
@@ -79,6 +80,7 @@ export function evaluateBatch(
       undefined,
       tf.Reduction.SUM,
     ) as tf.Scalar;
-    return { lossSum, correct: countCorrect(logits, labels) };
+    const predicted = logits.argMax(1) as tf.Tensor1D;
+    return { lossSum, correct: predicted.equal(labels).sum().toFloat() as tf.Scalar, predicted };
   });
 }

@@ -67,7 +67,12 @@ describe('trainer state', () => {
         batchesDone: 10,
         elapsedMs: 1000,
       }),
-      worker({ type: 'epochMetrics', runId: 1, metrics: metrics(1) }),
+      worker({
+        type: 'epochMetrics',
+        runId: 1,
+        metrics: metrics(1),
+        confusion: new Int32Array(100),
+      }),
     ]);
     expect(state.run?.batchLoss).toEqual([
       { x: 0.4, y: 2.3 },
@@ -81,7 +86,12 @@ describe('trainer state', () => {
   it('ignores messages of an earlier run', () => {
     const state = reduce([
       ...started,
-      worker({ type: 'epochMetrics', runId: 0, metrics: metrics(1) }),
+      worker({
+        type: 'epochMetrics',
+        runId: 0,
+        metrics: metrics(1),
+        confusion: new Int32Array(100),
+      }),
       worker({ type: 'runEnded', runId: 0, status: 'failed', message: 'old' }),
     ]);
     expect(state.run?.epochMetrics).toEqual([]);
@@ -91,7 +101,12 @@ describe('trainer state', () => {
   it('keeps the failure message and what was recorded', () => {
     const state = reduce([
       ...started,
-      worker({ type: 'epochMetrics', runId: 1, metrics: metrics(1) }),
+      worker({
+        type: 'epochMetrics',
+        runId: 1,
+        metrics: metrics(1),
+        confusion: new Int32Array(100),
+      }),
       worker({
         type: 'runEnded',
         runId: 1,
@@ -113,7 +128,12 @@ describe('trainer state', () => {
   it('a crashed worker fails the active run and keeps what was recorded', () => {
     const state = reduce([
       ...started,
-      worker({ type: 'epochMetrics', runId: 1, metrics: metrics(1) }),
+      worker({
+        type: 'epochMetrics',
+        runId: 1,
+        metrics: metrics(1),
+        confusion: new Int32Array(100),
+      }),
       worker({ type: 'workerCrashed', message: 'out of memory' }),
     ]);
     expect(state.runState).toBe('failed');

@@ -45,6 +45,8 @@ export interface RunView {
   /** Training loss averaged over a few batches; x in (fractional) epochs. */
   batchLoss: ChartPoint[];
   epochMetrics: EpochMetrics[];
+  /** The latest epoch's validation confusion matrix, row = true class. */
+  confusion: Int32Array | null;
   endStatus: RunEndStatus | null;
   endMessage: string | null;
 }
@@ -102,6 +104,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         elapsedMs: 0,
         batchLoss: [],
         epochMetrics: [],
+        confusion: null,
         endStatus: null,
         endMessage: null,
       },
@@ -164,6 +167,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
     case 'epochMetrics':
       return updateRun(state, message.runId, (run) => ({
         epochMetrics: [...run.epochMetrics, message.metrics],
+        confusion: message.confusion,
         elapsedMs: message.metrics.elapsedMs,
       }));
     case 'paused':

@@ -13,6 +13,7 @@ import { isActive } from '../state/trainerState.ts';
 import { useSettingsDraft } from '../state/useSettingsDraft.ts';
 import { useTrainer } from '../state/useTrainer.ts';
 import { AccuracyChart, LossChart } from './Charts.tsx';
+import { ConfusionMatrix } from './ConfusionMatrix.tsx';
 import { DataPanel } from './DataPanel.tsx';
 import { EpochTable } from './EpochTable.tsx';
 import { LayerTable } from './LayerTable.tsx';
@@ -131,6 +132,10 @@ export function App() {
             <AccuracyChart metrics={run?.epochMetrics ?? NO_POINTS} epochs={chartEpochs} />
           </div>
           <EpochTable metrics={run?.epochMetrics ?? NO_POINTS} />
+          <ConfusionMatrix
+            confusion={run?.confusion ?? null}
+            epoch={run?.epochMetrics.at(-1)?.epoch ?? null}
+          />
           <LayerTable
             result={layerTable}
             imageSize={tableImageSize}

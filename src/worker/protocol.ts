@@ -85,7 +85,13 @@ export type FromWorker =
       /** Training time so far, pauses excluded. */
       elapsedMs: number;
     }
-  | { type: 'epochMetrics'; runId: number; metrics: EpochMetrics }
+  | {
+      type: 'epochMetrics';
+      runId: number;
+      metrics: EpochMetrics;
+      /** Validation counts [trueClass * 10 + predictedClass], transferred. */
+      confusion: Int32Array;
+    }
   | { type: 'paused'; runId: number }
   | { type: 'resumed'; runId: number }
   | { type: 'runEnded'; runId: number; status: RunEndStatus; message: string | null }

@@ -73,6 +73,15 @@ describe('training loop', () => {
       // Accuracy is a count of whole images out of the subset.
       expect(Math.abs(m.valAccuracy * 20 - Math.round(m.valAccuracy * 20))).toBeLessThan(1e-6);
     }
+    // The confusion matrix counts every validation image once.
+    const confusions = messages.flatMap((m) => (m.type === 'epochMetrics' ? [m.confusion] : []));
+    expect(confusions).toHaveLength(2);
+    for (const [i, confusion] of confusions.entries()) {
+      expect(confusion.reduce((a, b) => a + b, 0)).toBe(20);
+      let diagonal = 0;
+      for (let c = 0; c < 10; c++) diagonal += confusion[c * 11];
+      expect(diagonal / 20).toBeCloseTo(epochs[i].valAccuracy, 6);
+    }
     const points = messages.flatMap((m) => (m.type === 'batchMetrics' ? Array.from(m.points) : []));
     const xs = points.filter((_, i) => i % 2 === 0);
     expect(xs.at(-1)).toBe(2);

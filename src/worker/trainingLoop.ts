@@ -4,6 +4,7 @@ import type { Split } from '../data/fashionMnist.ts';
 import { batchCount, epochOrder, gatherBatch, stratifiedSubset } from '../data/sampling.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { buildAlexNet } from '../model/alexnet.ts';
+import { confusionMatrix } from '../model/metrics.ts';
 import { evaluateBatch, prepareImages, trainStep } from '../model/training.ts';
 import type { FromWorker, RunEndStatus } from './protocol.ts';
 import { yieldToEventLoop, type RunControl } from './runControl.ts';
@@ -53,16 +54,17 @@ async function readSteps(steps: readonly PendingStep[]): Promise<Float32Array> {
   }
 }
 
-/** Mean loss and accuracy of the model on `indices` of `split`, without dropout. */
+/** Mean loss, accuracy and confusion matrix of the model on `indices` of `split`, no dropout. */
 async function evaluate(
   model: tf.LayersModel,
   split: Split,
   indices: Uint32Array,
   settings: Settings,
   control: RunControl,
-): Promise<{ loss: number; accuracy: number } | null> {
-  // Sums stay on the device until the end: one readback per validation pass.
+): Promise<{ loss: number; accuracy: number; confusion: Int32Array } | null> {
+  // Sums and predictions stay on the device until the end: one readback per validation pass.
   let totals = tf.zeros([2]);
+  const predictions: tf.Tensor1D[] = [];
   try {
     for (let start = 0; start < indices.length; start += settings.batchSize) {
       if (control.stopping) return null;
@@ -72,14 +74,15 @@ async function evaluate(
         start,
         Math.min(start + settings.batchSize, indices.length),
       );
-      const next = tf.tidy(() => {
+      const [next, predicted] = tf.tidy(() => {
         const images = prepareImages(batch.pixels, batch.size, split.imageSize, settings.imageSize);
         const labels = tf.tensor1d(batch.labels, 'int32');
-        const { lossSum, correct } = evaluateBatch(model, images, labels, NUM_CLASSES);
-        return totals.add(tf.stack([lossSum, correct]));
+        const result = evaluateBatch(model, images, labels, NUM_CLASSES);
+        return [totals.add(tf.stack([result.lossSum, result.correct])), result.predicted] as const;
       });
       totals.dispose();
       totals = next;
+      predictions.push(predicted);
       // Bound how far the GPU queue runs ahead, and let a Stop message in.
       if ((start / settings.batchSize) % LOSS_WINDOW_BATCHES === LOSS_WINDOW_BATCHES - 1) {
         await totals.data();
@@ -87,9 +90,18 @@ async function evaluate(
       await yieldToEventLoop();
     }
     const [lossSum = NaN, correct = NaN] = await totals.data();
-    return { loss: lossSum / indices.length, accuracy: correct / indices.length };
+    const allPredicted = tf.concat(predictions);
+    const predicted = await allPredicted.data();
+    allPredicted.dispose();
+    const trueLabels = Array.from(indices, (index) => split.labels[index]);
+    return {
+      loss: lossSum / indices.length,
+      accuracy: correct / indices.length,
+      confusion: confusionMatrix(trueLabels, predicted, NUM_CLASSES),
+    };
   } finally {
     totals.dispose();
+    for (const tensor of predictions) tensor.dispose();
   }
 }
 
@@ -229,19 +241,24 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
       }
       // A GPU error makes results garbage; never report them as an epoch.
       if (control.failure !== null) return { status: 'failed', message: control.failure };
-      emit({
-        type: 'epochMetrics',
-        runId,
-        metrics: {
-          epoch: epoch + 1,
-          trainLoss: lossSum / seen,
-          trainAccuracy: correctSum / seen,
-          valLoss: validation.loss,
-          valAccuracy: validation.accuracy,
-          imagesPerSecond: seen / (epochTrainMs / 1000),
-          elapsedMs: elapsedMs(),
+      const { confusion } = validation;
+      emit(
+        {
+          type: 'epochMetrics',
+          runId,
+          confusion,
+          metrics: {
+            epoch: epoch + 1,
+            trainLoss: lossSum / seen,
+            trainAccuracy: correctSum / seen,
+            valLoss: validation.loss,
+            valAccuracy: validation.accuracy,
+            imagesPerSecond: seen / (epochTrainMs / 1000),
+            elapsedMs: elapsedMs(),
+          },
         },
-      });
+        [confusion.buffer],
+      );
     }
     return { status: 'done', message: null };
   } finally {
