@@ -288,3 +288,39 @@ test('a diverging run stops at once, says where, keeps its points; the next run 
   await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
   await expect(await epochRows(page)).toHaveCount(2);
 });
+
+test('a lost GPU device fails the run with the reason and a new worker takes over', async ({
+  page,
+}) => {
+  // Fault injection: destroy the first worker's GPU device when a run starts (a GPU reset).
+  await page.route(
+    '**/assets/worker-*.js',
+    async (route) => {
+      const response = await route.fetch();
+      const loseDeviceOnTrain = `
+        let injectedDevice;
+        const requestDevice = GPUAdapter.prototype.requestDevice;
+        GPUAdapter.prototype.requestDevice = async function (...args) {
+          injectedDevice = await requestDevice.apply(this, args);
+          return injectedDevice;
+        };
+        self.addEventListener('message', (e) => {
+          if (e.data.type === 'train') injectedDevice?.destroy();
+        });
+      `;
+      await route.fulfill({ response, body: loseDeviceOnTrain + (await response.text()) });
+    },
+    { times: 1 },
+  );
+  await page.goto(url({ ...TINY, train: '32', epochs: '1' }));
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(runState(page)).toHaveText('failed');
+  await expect(
+    page.getByText(/GPU device was lost \(destroyed\).*A new worker was started/),
+  ).toBeVisible();
+
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+});

@@ -144,6 +144,15 @@ describe('trainer state', () => {
     expect(state.backend).toBeNull();
   });
 
+  it('a lost GPU device fails the active run and says a new worker was started', () => {
+    const state = reduce([
+      ...started,
+      worker({ type: 'deviceLost', message: 'The GPU device was lost (unknown): reset' }),
+    ]);
+    expect(state.runState).toBe('failed');
+    expect(state.run?.endMessage).toMatch(/device was lost .*A new worker was started/);
+  });
+
   it('estimates the time left from the time per batch so far', () => {
     const state = reduce([
       ...started,

@@ -88,6 +88,25 @@ function updateRun(state: TrainerState, runId: number, update: (run: RunView) =>
   return { ...state, run: { ...state.run, ...update(state.run) } };
 }
 
+/** The worker is being replaced: an active run fails with `reason`, keeping its records. */
+function replaceWorker(state: TrainerState, reason: string): TrainerState {
+  const active = isActive(state.runState);
+  return {
+    ...state,
+    backend: null,
+    workerError: active ? null : reason,
+    runState: active ? 'failed' : state.runState,
+    run:
+      active && state.run !== null
+        ? {
+            ...state.run,
+            endStatus: 'failed',
+            endMessage: `${reason} What was recorded is kept; click Train to start again.`,
+          }
+        : state.run,
+  };
+}
+
 export function trainerReducer(state: TrainerState, action: TrainerAction): TrainerState {
   if (action.type === 'trainRequested') {
     return {
@@ -126,24 +145,13 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
             ? 'failed'
             : state.runState,
       };
-    case 'workerCrashed': {
-      const crashed = `The training worker crashed (${message.message}); a new one was started.`;
-      const active = isActive(state.runState);
-      return {
-        ...state,
-        backend: null,
-        workerError: active ? null : crashed,
-        runState: active ? 'failed' : state.runState,
-        run:
-          active && state.run !== null
-            ? {
-                ...state.run,
-                endStatus: 'failed',
-                endMessage: `${crashed} What was recorded is kept; click Train to start again.`,
-              }
-            : state.run,
-      };
-    }
+    case 'workerCrashed':
+      return replaceWorker(
+        state,
+        `The training worker crashed (${message.message}); a new one was started.`,
+      );
+    case 'deviceLost':
+      return replaceWorker(state, `${message.message}. A new worker was started.`);
     case 'dataProgress':
       return isCurrent ? { ...state, dataProgress: message.progress } : state;
     case 'dataReady':

@@ -26,11 +26,13 @@ export function useTrainer(backend: BackendName): Trainer {
   }, [backend]);
 
   useEffect(() => {
-    // A crashed worker is replaced at once, so the person can simply train again.
+    // A crashed worker, or one whose GPU device is lost, is replaced at once, so the person can
+    // simply train again.
     const start = () => {
       const client = new TrainerClient((message) => {
         dispatch({ type: 'worker', message });
-        if (message.type === 'workerCrashed' && clientRef.current === client) {
+        const needsNewWorker = message.type === 'workerCrashed' || message.type === 'deviceLost';
+        if (needsNewWorker && clientRef.current === client) {
           client.terminate();
           start();
         }

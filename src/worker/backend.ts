@@ -52,20 +52,26 @@ async function findAdapter(): Promise<
  * A WebGPU validation or out-of-memory error does not throw: the kernel silently produces
  * garbage. Route such errors, and device loss, to the caller so the run can fail loudly.
  */
-function watchDeviceErrors(onDeviceError: (message: string) => void): void {
+function watchDeviceErrors(onDeviceError: DeviceErrorHandler): void {
   const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
   if (device === undefined) return;
   device.addEventListener('uncapturederror', (event) => {
-    onDeviceError(`The GPU reported an error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+    onDeviceError(
+      `The GPU reported an error: ${(event as GPUUncapturedErrorEvent).error.message}`,
+      false,
+    );
   });
   void device.lost.then((info) =>
-    onDeviceError(`The GPU device was lost: ${info.message || info.reason}`),
+    onDeviceError(`The GPU device was lost (${info.reason}): ${info.message}`, true),
   );
 }
 
+/** `deviceLost`: the device is gone for good and the backend with it. */
+export type DeviceErrorHandler = (message: string, deviceLost: boolean) => void;
+
 export async function initBackend(
   requested: BackendName,
-  onDeviceError: (message: string) => void,
+  onDeviceError: DeviceErrorHandler,
 ): Promise<BackendReport> {
   const reasons: string[] = [];
   let adapter: AdapterDescription | null = null;

@@ -96,6 +96,8 @@ export type FromWorker =
   | { type: 'resumed'; runId: number }
   | { type: 'runEnded'; runId: number; status: RunEndStatus; message: string | null }
   | { type: 'workerError'; message: string }
+  /** The GPU device is lost; the main thread replaces the worker (and with it TF.js). */
+  | { type: 'deviceLost'; message: string }
   /** Made by the client, not the worker: the worker died; the client has started a new one. */
   | { type: 'workerCrashed'; message: string };
 

@@ -40,9 +40,11 @@ let activeRun: RunControl | null = null;
 function ensureBackend(requested: BackendName): Promise<BackendReport> {
   if (backend === null || backendName !== requested) {
     backendName = requested;
-    backend = initBackend(requested, (message) => {
-      if (activeRun !== null) activeRun.fail(message);
-      else post({ type: 'workerError', message });
+    backend = initBackend(requested, (message, deviceLost) => {
+      activeRun?.fail(message);
+      // A lost device takes TF.js's backend with it: the main thread replaces this worker.
+      if (deviceLost) post({ type: 'deviceLost', message });
+      else if (activeRun === null) post({ type: 'workerError', message });
     }).then((report) => {
       post({ type: 'backend', report });
       return report;
