@@ -156,6 +156,11 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
   expect(await loss(2, 1)).toBeLessThan(await loss(0, 1));
   expect(await loss(2, 3)).toBeLessThan(await loss(0, 3));
 
+  // No tensor accumulates on the WebGPU backend: the live count is the same at every report.
+  await expect(page.getByTestId('tensor-readout')).toHaveText(
+    /Worker tensors: (\d+) holding .* \(between \1 and \1 during this run\)/,
+  );
+
   // The confusion matrix counts each of the 64 validation images once.
   const confusion = page.getByRole('table', { name: 'Confusion matrix' });
   await expect(confusion.locator('tbody tr')).toHaveCount(10);

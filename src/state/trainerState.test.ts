@@ -59,6 +59,8 @@ describe('trainer state', () => {
         points: Float64Array.of(0.4, 2.3, 0.8, 2.1),
         batchesDone: 8,
         elapsedMs: 800,
+        tensorCount: 40,
+        tensorBytes: 1e6,
       }),
       worker({
         type: 'batchMetrics',
@@ -66,6 +68,8 @@ describe('trainer state', () => {
         points: Float64Array.of(1, 2.0),
         batchesDone: 10,
         elapsedMs: 1000,
+        tensorCount: 42,
+        tensorBytes: 1e6,
       }),
       worker({
         type: 'epochMetrics',
@@ -81,6 +85,8 @@ describe('trainer state', () => {
     ]);
     expect(state.run?.epochMetrics).toEqual([metrics(1)]);
     expect(state.run?.batchesDone).toBe(10);
+    expect(state.run?.tensors).toEqual({ latest: 42, min: 40, max: 42, bytes: 1e6 });
+    expect(state.run?.tensors).toEqual({ latest: 42, min: 40, max: 42, bytes: 1e6 });
   });
 
   it('ignores messages of an earlier run', () => {
@@ -162,6 +168,8 @@ describe('trainer state', () => {
         points: Float64Array.of(0.5, 2),
         batchesDone: 5,
         elapsedMs: 500,
+        tensorCount: 40,
+        tensorBytes: 1e6,
       }),
     ]);
     // 15 batches left at 100 ms each.
@@ -172,7 +180,15 @@ describe('trainer state', () => {
     const points = Float64Array.from({ length: 2 * (MAX_BATCH_LOSS_POINTS + 1) }, (_, i) => i);
     const state = reduce([
       ...started,
-      worker({ type: 'batchMetrics', runId: 1, points, batchesDone: 1, elapsedMs: 1 }),
+      worker({
+        type: 'batchMetrics',
+        runId: 1,
+        points,
+        batchesDone: 1,
+        elapsedMs: 1,
+        tensorCount: 40,
+        tensorBytes: 1e6,
+      }),
     ]);
     expect(state.run!.batchLoss.length).toBeLessThanOrEqual(MAX_BATCH_LOSS_POINTS);
     expect(state.run!.batchLoss.at(-1)).toEqual({ x: points.at(-2), y: points.at(-1) });

@@ -45,6 +45,8 @@ export interface RunView {
   /** Training loss averaged over a few batches; x in (fractional) epochs. */
   batchLoss: ChartPoint[];
   epochMetrics: EpochMetrics[];
+  /** Live tensors in the worker: latest, and the range seen during this run. */
+  tensors: { latest: number; min: number; max: number; bytes: number } | null;
   /** The latest epoch's validation confusion matrix, row = true class. */
   confusion: Int32Array | null;
   endStatus: RunEndStatus | null;
@@ -124,6 +126,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         batchLoss: [],
         epochMetrics: [],
         confusion: null,
+        tensors: null,
         endStatus: null,
         endMessage: null,
       },
@@ -170,7 +173,19 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       return updateRun(state, message.runId, (run) => {
         let batchLoss = run.batchLoss.concat(unpackPoints(message.points));
         if (batchLoss.length > MAX_BATCH_LOSS_POINTS) batchLoss = decimate(batchLoss);
-        return { batchLoss, batchesDone: message.batchesDone, elapsedMs: message.elapsedMs };
+        const count = message.tensorCount;
+        const tensors = {
+          latest: count,
+          min: Math.min(count, run.tensors?.min ?? count),
+          max: Math.max(count, run.tensors?.max ?? count),
+          bytes: message.tensorBytes,
+        };
+        return {
+          batchLoss,
+          batchesDone: message.batchesDone,
+          elapsedMs: message.elapsedMs,
+          tensors,
+        };
       });
     case 'epochMetrics':
       return updateRun(state, message.runId, (run) => ({

@@ -42,6 +42,13 @@ export function DataPanel({
           epoch.
         </p>
       )}
+      {run?.tensors != null && (
+        <p className="muted" data-testid="tensor-readout">
+          Worker tensors: {formatInteger(run.tensors.latest)} holding{' '}
+          {formatBytes(run.tensors.bytes)} (between {formatInteger(run.tensors.min)} and{' '}
+          {formatInteger(run.tensors.max)} during this run).
+        </p>
+      )}
     </section>
   );
 }

@@ -84,6 +84,9 @@ export type FromWorker =
       batchesDone: number;
       /** Training time so far, pauses excluded. */
       elapsedMs: number;
+      /** tf.memory() when the points were posted: live tensors and the bytes they hold. */
+      tensorCount: number;
+      tensorBytes: number;
     }
   | {
       type: 'epochMetrics';

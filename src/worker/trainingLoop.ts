@@ -152,9 +152,20 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
     const points = Float64Array.from(unsentPoints);
     unsentPoints = [];
     lastPostAt = performance.now();
-    emit({ type: 'batchMetrics', runId, points, batchesDone, elapsedMs: elapsedMs() }, [
-      points.buffer,
-    ]);
+    // Live tensors and their bytes, to show that nothing accumulates from batch to batch.
+    const { numTensors, numBytes } = tf.memory();
+    emit(
+      {
+        type: 'batchMetrics',
+        runId,
+        points,
+        batchesDone,
+        elapsedMs: elapsedMs(),
+        tensorCount: numTensors,
+        tensorBytes: numBytes,
+      },
+      [points.buffer],
+    );
   };
 
   try {
