@@ -169,6 +169,20 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
   expect(counts).toHaveLength(100);
   expect(counts.reduce((sum, text) => sum + Number(text), 0)).toBe(64);
 
+  // The predictions grid: 32 validation images with labels; the filter keeps only mistakes.
+  const predictions = page.getByRole('list', { name: 'Predictions' }).getByRole('listitem');
+  await expect(predictions).toHaveCount(32);
+  await expect(predictions.first()).toHaveAccessibleName(/^Predicted .+ \(\d+\.\d%\), true .+/);
+  const mistakeCount = await page
+    .getByRole('list', { name: 'Predictions' })
+    .locator('li.mistake')
+    .count();
+  await page.getByLabel('Show mistakes only').check();
+  await expect(predictions).toHaveCount(mistakeCount);
+  for (const name of await predictions.evaluateAll((items) => items.map((i) => i.ariaLabel))) {
+    expect(name).toMatch(/: mistake$/);
+  }
+
   expect(violations).toEqual([]);
   await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute(
     'content',

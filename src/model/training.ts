@@ -84,3 +84,20 @@ export function evaluateBatch(
     return { lossSum, correct: predicted.equal(labels).sum().toFloat() as tf.Scalar, predicted };
   });
 }
+
+/**
+ * Predicted class and its softmax probability for each image, without dropout.
+ * images: [n, H, W, C]. Returns [n] int32 classes and [n] float32 confidences.
+ */
+export function predictWithConfidence(
+  model: tf.LayersModel,
+  images: tf.Tensor4D,
+): { predicted: tf.Tensor1D; confidence: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const probabilities = tf.softmax(model.apply(images, { training: false }) as tf.Tensor2D);
+    return {
+      predicted: probabilities.argMax(1) as tf.Tensor1D,
+      confidence: probabilities.max(1) as tf.Tensor1D,
+    };
+  });
+}

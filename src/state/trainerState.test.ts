@@ -12,6 +12,8 @@ import {
 } from './trainerState.ts';
 
 const settings = { ...DEFAULT_SETTINGS, epochs: 2 };
+const SAMPLES = { imageSize: 2, pixels: new Uint8Array(8), labels: Uint8Array.of(3, 5) };
+const PREDICTIONS = { predicted: Uint8Array.of(3, 1), confidence: Float32Array.of(0.9, 0.4) };
 const worker = (message: FromWorker): TrainerAction => ({ type: 'worker', message });
 const reduce = (actions: TrainerAction[], state: TrainerState = INITIAL_TRAINER_STATE) =>
   actions.reduce(trainerReducer, state);
@@ -33,6 +35,7 @@ const started: TrainerAction[] = [
     batchesPerEpoch: 10,
     trainExamples: 1280,
     testExamples: 100,
+    samples: SAMPLES,
   }),
 ];
 
@@ -76,6 +79,7 @@ describe('trainer state', () => {
         runId: 1,
         metrics: metrics(1),
         confusion: new Int32Array(100),
+        predictions: PREDICTIONS,
       }),
     ]);
     expect(state.run?.batchLoss).toEqual([
@@ -97,6 +101,7 @@ describe('trainer state', () => {
         runId: 0,
         metrics: metrics(1),
         confusion: new Int32Array(100),
+        predictions: PREDICTIONS,
       }),
       worker({ type: 'runEnded', runId: 0, status: 'failed', message: 'old' }),
     ]);
@@ -112,6 +117,7 @@ describe('trainer state', () => {
         runId: 1,
         metrics: metrics(1),
         confusion: new Int32Array(100),
+        predictions: PREDICTIONS,
       }),
       worker({
         type: 'runEnded',
@@ -139,6 +145,7 @@ describe('trainer state', () => {
         runId: 1,
         metrics: metrics(1),
         confusion: new Int32Array(100),
+        predictions: PREDICTIONS,
       }),
       worker({ type: 'workerCrashed', message: 'out of memory' }),
     ]);

@@ -5,6 +5,8 @@ import {
   type BackendReport,
   type EpochMetrics,
   type FromWorker,
+  type PredictionSamples,
+  type SamplePredictions,
   type RunEndStatus,
 } from '../worker/protocol.ts';
 
@@ -47,6 +49,9 @@ export interface RunView {
   epochMetrics: EpochMetrics[];
   /** Live tensors in the worker: latest, and the range seen during this run. */
   tensors: { latest: number; min: number; max: number; bytes: number } | null;
+  /** Validation images shown with their predictions, and the latest predictions. */
+  samples: PredictionSamples | null;
+  predictions: SamplePredictions | null;
   /** The latest epoch's validation confusion matrix, row = true class. */
   confusion: Int32Array | null;
   endStatus: RunEndStatus | null;
@@ -126,6 +131,8 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         batchLoss: [],
         epochMetrics: [],
         confusion: null,
+        samples: null,
+        predictions: null,
         tensors: null,
         endStatus: null,
         endMessage: null,
@@ -166,6 +173,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
           batchesPerEpoch: message.batchesPerEpoch,
           trainExamples: message.trainExamples,
           testExamples: message.testExamples,
+          samples: message.samples,
         })),
         runState: 'training',
       };
@@ -191,6 +199,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       return updateRun(state, message.runId, (run) => ({
         epochMetrics: [...run.epochMetrics, message.metrics],
         confusion: message.confusion,
+        predictions: message.predictions,
         elapsedMs: message.metrics.elapsedMs,
       }));
     case 'paused':

@@ -17,6 +17,7 @@ import { ConfusionMatrix } from './ConfusionMatrix.tsx';
 import { DataPanel } from './DataPanel.tsx';
 import { EpochTable } from './EpochTable.tsx';
 import { LayerTable } from './LayerTable.tsx';
+import { PredictionsGrid } from './PredictionsGrid.tsx';
 import { SettingsForm } from './SettingsForm.tsx';
 import { StatusBar } from './StatusBar.tsx';
 import { BackendNotes } from './BackendNotes.tsx';
@@ -132,6 +133,7 @@ export function App() {
             <AccuracyChart metrics={run?.epochMetrics ?? NO_POINTS} epochs={chartEpochs} />
           </div>
           <EpochTable metrics={run?.epochMetrics ?? NO_POINTS} />
+          <PredictionsGrid samples={run?.samples ?? null} predictions={run?.predictions ?? null} />
           <ConfusionMatrix
             confusion={run?.confusion ?? null}
             epoch={run?.epochMetrics.at(-1)?.epoch ?? null}

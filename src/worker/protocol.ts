@@ -49,6 +49,20 @@ export interface EpochMetrics {
   elapsedMs: number;
 }
 
+export interface PredictionSamples {
+  /** Source images are imageSize×imageSize (28 for Fashion-MNIST). */
+  imageSize: number;
+  /** count × imageSize² bytes, row-major. */
+  pixels: Uint8Array;
+  /** True class of each image. */
+  labels: Uint8Array;
+}
+
+export interface SamplePredictions {
+  predicted: Uint8Array;
+  confidence: Float32Array;
+}
+
 export const RUN_END_STATUSES = ['done', 'stopped', 'diverged', 'failed'] as const;
 export type RunEndStatus = (typeof RUN_END_STATUSES)[number];
 
@@ -71,6 +85,8 @@ export type FromWorker =
       batchesPerEpoch: number;
       trainExamples: number;
       testExamples: number;
+      /** The validation images shown with their predictions after each epoch (transferred). */
+      samples: PredictionSamples;
     }
   | {
       type: 'batchMetrics';
@@ -94,6 +110,8 @@ export type FromWorker =
       metrics: EpochMetrics;
       /** Validation counts [trueClass * 10 + predictedClass], transferred. */
       confusion: Int32Array;
+      /** For each sample image: predicted class and its softmax probability, transferred. */
+      predictions: SamplePredictions;
     }
   | { type: 'paused'; runId: number }
   | { type: 'resumed'; runId: number }

@@ -73,6 +73,17 @@ describe('training loop', () => {
       // Accuracy is a count of whole images out of the subset.
       expect(Math.abs(m.valAccuracy * 20 - Math.round(m.valAccuracy * 20))).toBeLessThan(1e-6);
     }
+    // Sample images for the predictions grid: all 20 validation images here, with predictions.
+    const started = messages[0];
+    if (started.type !== 'runStarted') throw new Error('runStarted first');
+    expect(started.samples.labels).toHaveLength(20);
+    expect(started.samples.pixels).toHaveLength(20 * 28 * 28);
+    for (const m of messages) {
+      if (m.type !== 'epochMetrics') continue;
+      expect(m.predictions.predicted).toHaveLength(20);
+      expect(Math.max(...m.predictions.confidence)).toBeLessThanOrEqual(1);
+      expect(Math.min(...m.predictions.confidence)).toBeGreaterThanOrEqual(0.1 - 1e-6);
+    }
     // The confusion matrix counts every validation image once.
     const confusions = messages.flatMap((m) => (m.type === 'epochMetrics' ? [m.confusion] : []));
     expect(confusions).toHaveLength(2);

@@ -5,7 +5,12 @@ import { batchCount, epochOrder, gatherBatch, stratifiedSubset } from '../data/s
 import { alexNetLayers } from '../model/architecture.ts';
 import { buildAlexNet } from '../model/alexnet.ts';
 import { confusionMatrix } from '../model/metrics.ts';
-import { evaluateBatch, prepareImages, trainStep } from '../model/training.ts';
+import {
+  evaluateBatch,
+  predictWithConfidence,
+  prepareImages,
+  trainStep,
+} from '../model/training.ts';
 import type { FromWorker, RunEndStatus } from './protocol.ts';
 import { yieldToEventLoop, type RunControl } from './runControl.ts';
 
@@ -14,6 +19,9 @@ import { yieldToEventLoop, type RunControl } from './runControl.ts';
  * backend (the worker in the app, Node with the CPU backend in unit tests). It talks to the
  * outside only through `emit`, so the worker entry stays a thin adapter.
  */
+
+/** Validation images whose predictions are shown after every epoch. */
+export const PREDICTION_SAMPLES = 32;
 
 /** Batches averaged into one loss point; also how often losses are read back from the GPU. */
 export const LOSS_WINDOW_BATCHES = 4;
@@ -133,14 +141,26 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
   );
   const optimizer = tf.train.sgd(settings.learningRate);
   const pending: PendingStep[] = [];
-  emit({
-    type: 'runStarted',
-    runId,
-    epochs: settings.epochs,
-    batchesPerEpoch,
-    trainExamples: trainIndices.length,
-    testExamples: testIndices.length,
-  });
+  // A fixed set of validation images whose predictions are shown after every epoch.
+  const sampleStride = Math.max(1, Math.floor(testIndices.length / PREDICTION_SAMPLES));
+  const sampleOrder = testIndices
+    .filter((_, i) => i % sampleStride === 0)
+    .slice(0, PREDICTION_SAMPLES);
+  const samples = gatherBatch(test, sampleOrder, 0, sampleOrder.length);
+  const samplePixels = samples.pixels.slice();
+  const sampleLabels = Uint8Array.from(samples.labels);
+  emit(
+    {
+      type: 'runStarted',
+      runId,
+      epochs: settings.epochs,
+      batchesPerEpoch,
+      trainExamples: trainIndices.length,
+      testExamples: testIndices.length,
+      samples: { imageSize: test.imageSize, pixels: samplePixels, labels: sampleLabels },
+    },
+    [samplePixels.buffer, sampleLabels.buffer],
+  );
 
   const runStartedAt = performance.now();
   let pausedTotalMs = 0;
@@ -250,6 +270,18 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
         if (control.failure !== null) return { status: 'failed', message: control.failure };
         return { status: 'stopped', message: `Stopped during validation of epoch ${epoch + 1}.` };
       }
+      const sampleImages = prepareImages(
+        samples.pixels,
+        samples.size,
+        test.imageSize,
+        settings.imageSize,
+      );
+      const sampleResult = predictWithConfidence(model, sampleImages);
+      sampleImages.dispose();
+      const predicted = Uint8Array.from(await sampleResult.predicted.data());
+      const confidence = Float32Array.from(await sampleResult.confidence.data());
+      sampleResult.predicted.dispose();
+      sampleResult.confidence.dispose();
       // A GPU error makes results garbage; never report them as an epoch.
       if (control.failure !== null) return { status: 'failed', message: control.failure };
       const { confusion } = validation;
@@ -258,6 +290,7 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
           type: 'epochMetrics',
           runId,
           confusion,
+          predictions: { predicted, confidence },
           metrics: {
             epoch: epoch + 1,
             trainLoss: lossSum / seen,
@@ -268,7 +301,7 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
             elapsedMs: elapsedMs(),
           },
         },
-        [confusion.buffer],
+        [confusion.buffer, predicted.buffer, confidence.buffer],
       );
     }
     return { status: 'done', message: null };
