@@ -183,6 +183,11 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
     expect(name).toMatch(/: mistake$/);
   }
 
+  // conv1's filters: 10 at width 0.1 (96 in the book), drawn as images.
+  await expect(
+    page.getByRole('group', { name: 'First-layer filters' }).getByRole('img'),
+  ).toHaveCount(10);
+
   expect(violations).toEqual([]);
   await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute(
     'content',

@@ -13,6 +13,7 @@ import {
 
 const settings = { ...DEFAULT_SETTINGS, epochs: 2 };
 const SAMPLES = { imageSize: 2, pixels: new Uint8Array(8), labels: Uint8Array.of(3, 5) };
+const FILTERS = { kernelSize: 1, inputChannels: 1, filterCount: 2, weights: Float32Array.of(1, 2) };
 const PREDICTIONS = { predicted: Uint8Array.of(3, 1), confidence: Float32Array.of(0.9, 0.4) };
 const worker = (message: FromWorker): TrainerAction => ({ type: 'worker', message });
 const reduce = (actions: TrainerAction[], state: TrainerState = INITIAL_TRAINER_STATE) =>
@@ -80,6 +81,7 @@ describe('trainer state', () => {
         metrics: metrics(1),
         confusion: new Int32Array(100),
         predictions: PREDICTIONS,
+        firstLayerFilters: FILTERS,
       }),
     ]);
     expect(state.run?.batchLoss).toEqual([
@@ -102,6 +104,7 @@ describe('trainer state', () => {
         metrics: metrics(1),
         confusion: new Int32Array(100),
         predictions: PREDICTIONS,
+        firstLayerFilters: FILTERS,
       }),
       worker({ type: 'runEnded', runId: 0, status: 'failed', message: 'old' }),
     ]);
@@ -118,6 +121,7 @@ describe('trainer state', () => {
         metrics: metrics(1),
         confusion: new Int32Array(100),
         predictions: PREDICTIONS,
+        firstLayerFilters: FILTERS,
       }),
       worker({
         type: 'runEnded',
@@ -146,6 +150,7 @@ describe('trainer state', () => {
         metrics: metrics(1),
         confusion: new Int32Array(100),
         predictions: PREDICTIONS,
+        firstLayerFilters: FILTERS,
       }),
       worker({ type: 'workerCrashed', message: 'out of memory' }),
     ]);

@@ -4,6 +4,7 @@ import {
   unpackPoints,
   type BackendReport,
   type EpochMetrics,
+  type FilterWeights,
   type FromWorker,
   type PredictionSamples,
   type SamplePredictions,
@@ -52,6 +53,8 @@ export interface RunView {
   /** Validation images shown with their predictions, and the latest predictions. */
   samples: PredictionSamples | null;
   predictions: SamplePredictions | null;
+  /** conv1's filters after the latest epoch. */
+  filters: FilterWeights | null;
   /** The latest epoch's validation confusion matrix, row = true class. */
   confusion: Int32Array | null;
   endStatus: RunEndStatus | null;
@@ -133,6 +136,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         confusion: null,
         samples: null,
         predictions: null,
+        filters: null,
         tensors: null,
         endStatus: null,
         endMessage: null,
@@ -200,6 +204,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         epochMetrics: [...run.epochMetrics, message.metrics],
         confusion: message.confusion,
         predictions: message.predictions,
+        filters: message.firstLayerFilters,
         elapsedMs: message.metrics.elapsedMs,
       }));
     case 'paused':

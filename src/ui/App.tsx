@@ -16,6 +16,7 @@ import { AccuracyChart, LossChart } from './Charts.tsx';
 import { ConfusionMatrix } from './ConfusionMatrix.tsx';
 import { DataPanel } from './DataPanel.tsx';
 import { EpochTable } from './EpochTable.tsx';
+import { FiltersGrid } from './FiltersGrid.tsx';
 import { LayerTable } from './LayerTable.tsx';
 import { PredictionsGrid } from './PredictionsGrid.tsx';
 import { SettingsForm } from './SettingsForm.tsx';
@@ -134,6 +135,10 @@ export function App() {
           </div>
           <EpochTable metrics={run?.epochMetrics ?? NO_POINTS} />
           <PredictionsGrid samples={run?.samples ?? null} predictions={run?.predictions ?? null} />
+          <FiltersGrid
+            filters={run?.filters ?? null}
+            epoch={run?.epochMetrics.at(-1)?.epoch ?? null}
+          />
           <ConfusionMatrix
             confusion={run?.confusion ?? null}
             epoch={run?.epochMetrics.at(-1)?.epoch ?? null}

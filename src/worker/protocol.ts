@@ -63,6 +63,15 @@ export interface SamplePredictions {
   confidence: Float32Array;
 }
 
+/** conv1's kernel as TF.js stores it: [kernelSize, kernelSize, inputChannels, filterCount]. */
+export interface FilterWeights {
+  kernelSize: number;
+  inputChannels: number;
+  filterCount: number;
+  /** Transferred. */
+  weights: Float32Array;
+}
+
 export const RUN_END_STATUSES = ['done', 'stopped', 'diverged', 'failed'] as const;
 export type RunEndStatus = (typeof RUN_END_STATUSES)[number];
 
@@ -112,6 +121,7 @@ export type FromWorker =
       confusion: Int32Array;
       /** For each sample image: predicted class and its softmax probability, transferred. */
       predictions: SamplePredictions;
+      firstLayerFilters: FilterWeights;
     }
   | { type: 'paused'; runId: number }
   | { type: 'resumed'; runId: number }

@@ -81,6 +81,13 @@ describe('training loop', () => {
     for (const m of messages) {
       if (m.type !== 'epochMetrics') continue;
       expect(m.predictions.predicted).toHaveLength(20);
+      // conv1 at width 0.05: 5 filters of 11×11×1.
+      expect(m.firstLayerFilters).toMatchObject({
+        kernelSize: 11,
+        inputChannels: 1,
+        filterCount: 5,
+      });
+      expect(m.firstLayerFilters.weights).toHaveLength(11 * 11 * 5);
       expect(Math.max(...m.predictions.confidence)).toBeLessThanOrEqual(1);
       expect(Math.min(...m.predictions.confidence)).toBeGreaterThanOrEqual(0.1 - 1e-6);
     }

@@ -282,6 +282,10 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
       const confidence = Float32Array.from(await sampleResult.confidence.data());
       sampleResult.predicted.dispose();
       sampleResult.confidence.dispose();
+      // conv1's kernel [k, k, inputChannels, filters]: what the first layer has learned.
+      const firstKernel = model.getLayer('conv1').getWeights()[0]; // the variable: not disposed
+      const [kernelSize, , inputChannels, filterCount] = firstKernel.shape;
+      const filterWeights = Float32Array.from(await firstKernel.data());
       // A GPU error makes results garbage; never report them as an epoch.
       if (control.failure !== null) return { status: 'failed', message: control.failure };
       const { confusion } = validation;
@@ -291,6 +295,7 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
           runId,
           confusion,
           predictions: { predicted, confidence },
+          firstLayerFilters: { kernelSize, inputChannels, filterCount, weights: filterWeights },
           metrics: {
             epoch: epoch + 1,
             trainLoss: lossSum / seen,
@@ -301,7 +306,7 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
             elapsedMs: elapsedMs(),
           },
         },
-        [confusion.buffer, predicted.buffer, confidence.buffer],
+        [confusion.buffer, predicted.buffer, confidence.buffer, filterWeights.buffer],
       );
     }
     return { status: 'done', message: null };
