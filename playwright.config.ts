@@ -5,7 +5,8 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
  * End-to-end tests run the production build (vite preview) in Debian's Chromium, which has
  * real WebGPU through SwiftShader when started with these flags (shared/reference/README.md).
  */
-const PORT = 4173;
+// E2E_PORT lets a second checkout run its tests beside a running preview server.
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',
