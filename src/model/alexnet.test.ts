@@ -95,7 +95,9 @@ describe('tfjs AlexNet', () => {
     }
     expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.9);
     const before = tf.memory().numTensors;
-    const { lossSum, correct } = evaluateBatch(model, images, labels, 10);
+    const { lossSum, correct, predicted } = evaluateBatch(model, images, labels, 10);
+    expect(predicted.shape).toEqual([4]);
+    predicted.dispose();
     expect(lossSum.dataSync()[0]).toBeGreaterThan(0);
     expect(correct.dataSync()[0]).toBeGreaterThanOrEqual(0);
     lossSum.dispose();
