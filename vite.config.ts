@@ -10,7 +10,9 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
     // bench.html is the training-step benchmark page (npm run bench).
-    rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
+    rollupOptions: {
+      input: { main: 'index.html', bench: 'bench.html', kernelsTest: 'kernels-test.html' },
+    },
   },
   server: { port: 5173, strictPort: true },
   preview: { port: 4173, strictPort: true },

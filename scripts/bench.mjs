@@ -5,6 +5,7 @@
 //   npm run bench                      # preset "quick" (a few minutes on a software adapter)
 //   npm run bench -- --preset=standard # the book's network at 96 px b16, 224 px b8; w0.25 224 px b32
 //   npm run bench -- --query="size=65&width=0.1&batch=32&steps=3"
+//   npm run bench -- --kernels=both --profile   # stock vs our conv kernels, per-kernel profile
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { chromium } from '@playwright/test';
@@ -19,7 +20,11 @@ const args = Object.fromEntries(
     return [key, rest.join('=') || 'true'];
   }),
 );
-const query = args.query ?? `preset=${args.preset ?? 'quick'}`;
+const query = [
+  args.query ?? `preset=${args.preset ?? 'quick'}`,
+  ...(args.kernels ? [`kernels=${args.kernels}`] : []),
+  ...(args.profile === 'true' ? ['profile=1'] : []),
+].join('&');
 
 if (args.build === 'true' || !existsSync('dist/bench.html')) {
   const build = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
@@ -79,19 +84,58 @@ try {
     polling: 500,
   });
   clearInterval(timer);
+  const finalText = await page.locator('#out').innerText();
+  for (const line of finalText.split('\n').filter(Boolean).slice(shown)) console.log(line);
   const report = await page.evaluate(() => globalThis.benchReport);
   if (report.error) throw new Error(report.error);
 
   console.log(
     `\nbackend ${report.backend}; adapter: ${report.adapter}; kernels: ${report.kernels}\n`,
   );
-  console.log('| configuration | ms per step (median) | min–max ms | images/s | useful GFLOP/s |');
-  console.log('|---|---|---|---|---|');
+  console.log(
+    '| configuration | kernels | ms per step (median) | min–max ms | images/s | useful GFLOP/s | stock ÷ this |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of report.results) {
+    const stock = report.results.find((s) => s.name === r.name && s.kernels === 'stock');
+    const ratio = stock ? `${(stock.msPerStep / r.msPerStep).toFixed(2)}×` : '';
     console.log(
-      `| ${r.name} | ${r.msPerStep.toFixed(0)} | ${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)} | ` +
-        `${r.imagesPerSecond.toFixed(2)} | ${r.usefulGflopsPerSecond.toFixed(3)} |`,
+      `| ${r.name} | ${r.kernels ?? 'stock'} | ${r.msPerStep.toFixed(0)} | ` +
+        `${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)} | ` +
+        `${r.imagesPerSecond.toFixed(2)} | ${r.usefulGflopsPerSecond.toFixed(3)} | ${ratio} |`,
     );
+  }
+  if (report.ops) {
+    console.log('\nSingle ops (median ms; GFLOP/s):\n');
+    console.log('| layer | op | stock ms | optimized ms | stock ÷ optimized |');
+    console.log('|---|---|---|---|---|');
+    const keys = [...new Set(report.ops.map((o) => `${o.layer}|${o.op}`))];
+    for (const key of keys) {
+      const [layer, op] = key.split('|');
+      const of = (k) => report.ops.find((o) => o.layer === layer && o.op === op && o.kernels === k);
+      const stock = of('stock');
+      const ours = of('optimized');
+      const cell = (o) => (o ? `${o.ms.toFixed(1)} (${o.gflops.toFixed(2)})` : '');
+      const ratio = stock && ours ? `${(stock.ms / ours.ms).toFixed(1)}×` : '';
+      console.log(`| ${layer} | ${op} | ${cell(stock)} | ${cell(ours)} | ${ratio} |`);
+    }
+  }
+  const profiled = report.results.filter((r) => r.profile);
+  if (profiled.length > 0) {
+    console.log('\nPer-kernel ms in one profiled step (tf.profile):\n');
+    const names = [...new Set(profiled.flatMap((r) => r.profile.map((k) => k.name)))];
+    const totals = (name) =>
+      Math.max(...profiled.map((r) => r.profile.find((k) => k.name === name)?.ms ?? 0));
+    names.sort((a, b) => totals(b) - totals(a));
+    console.log(`| kernel | ${profiled.map((r) => `${r.name} [${r.kernels}]`).join(' | ')} |`);
+    console.log(`|---|${profiled.map(() => '---').join('|')}|`);
+    for (const name of names.slice(0, 15)) {
+      const cells = profiled.map((r) => {
+        const k = r.profile.find((p) => p.name === name);
+        return k ? `${k.ms.toFixed(1)} (×${k.calls})` : '';
+      });
+      console.log(`| ${name} | ${cells.join(' | ')} |`);
+    }
   }
   mkdirSync('bench-results', { recursive: true });
   const file = `bench-results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

@@ -4,7 +4,16 @@ import { alexNetLayers } from '../model/architecture.ts';
 import { buildAlexNet } from '../model/alexnet.ts';
 import { computeLayerTable } from '../model/layerTable.ts';
 import { prepareImages, trainStep } from '../model/training.ts';
-import { BENCH_PRESETS, type BenchConfig, type BenchReport, type BenchResult } from './presets.ts';
+import { convKernelOptions } from '../kernels/conv.ts';
+import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
+import { TINY_LAYERS, TINY_MATMULS, timeConvOps, timeMatMuls } from './ops.ts';
+import {
+  BENCH_PRESETS,
+  type BenchConfig,
+  type BenchKernels,
+  type BenchReport,
+  type BenchResult,
+} from './presets.ts';
 
 /**
  * The training-step benchmark page. It times forward + backward + SGD update with the batch
@@ -12,7 +21,10 @@ import { BENCH_PRESETS, type BenchConfig, type BenchReport, type BenchResult } f
  * reports the median and spread. `scripts/bench.mjs` drives it in headless Chromium.
  *
  * Query: ?preset=quick|standard, or ?size=65&width=0.1&batch=32&steps=3; flag=NAME=value sets a
- * TF.js flag (e.g. flag=WEBGPU_MATMUL_PROGRAM_TYPE=3).
+ * TF.js flag (e.g. flag=WEBGPU_MATMUL_PROGRAM_TYPE=3); kernels=stock|optimized|both picks the
+ * convolution kernels (src/kernels; 'both' times every configuration with each); profile=1
+ * adds a per-kernel tf.profile of one step after the timed ones; ops=1 times single conv and
+ * matmul ops instead of steps (src/bench/ops.ts); opt=NAME=value tunes our kernels.
  */
 
 declare global {
@@ -32,7 +44,41 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-async function timeConfig(config: BenchConfig): Promise<BenchResult> {
+type KernelProfile = NonNullable<BenchResult['profile']>;
+
+async function profileStep(step: () => tf.Tensor[]): Promise<KernelProfile> {
+  const info = await tf.profile(() => step());
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += ms;
+    entry.calls += 1;
+    byKernel.set(k.name, entry);
+  }
+  for (const k of [...info.kernels]
+    .filter((k) => typeof k.kernelTimeMs === 'number')
+    .sort((a, b) => (b.kernelTimeMs as number) - (a.kernelTimeMs as number))
+    .slice(0, 10)) {
+    log(
+      `    ${k.name} ${JSON.stringify(k.inputShapes)}: ${(k.kernelTimeMs as number).toFixed(1)} ms`,
+    );
+  }
+  const profile = [...byKernel]
+    .map(([name, { ms, calls }]) => ({ name, ms, calls }))
+    .sort((a, b) => b.ms - a.ms);
+  for (const k of profile.slice(0, 12)) {
+    log(`    total ${k.name} ×${k.calls}: ${k.ms.toFixed(1)} ms`);
+  }
+  return profile;
+}
+
+async function timeConfig(
+  config: BenchConfig,
+  kernels: KernelChoice,
+  withProfile: boolean,
+): Promise<BenchResult> {
+  setConvKernels(kernels);
   const layers = alexNetLayers({ width: config.width, dropout: 0.5, numClasses: 10 });
   const table = computeLayerTable(layers, config.imageSize);
   if (!table.ok) throw new Error(`${config.name}: image size too small`);
@@ -45,6 +91,7 @@ async function timeConfig(config: BenchConfig): Promise<BenchResult> {
     'int32',
   );
   const stepMs: number[] = [];
+  let profile: KernelProfile | undefined;
   try {
     for (let step = 0; step < config.warmupSteps + config.timedSteps; step++) {
       const startedAt = performance.now();
@@ -55,8 +102,15 @@ async function timeConfig(config: BenchConfig): Promise<BenchResult> {
       correct.dispose();
       if (step >= config.warmupSteps) stepMs.push(elapsed);
       log(
-        `  ${config.name} step ${step + 1}: ${elapsed.toFixed(0)} ms${step < config.warmupSteps ? ' (warm-up)' : ''}`,
+        `  ${config.name} [${kernels}] step ${step + 1}: ${elapsed.toFixed(0)} ms${step < config.warmupSteps ? ' (warm-up)' : ''}`,
       );
+    }
+    if (withProfile) {
+      log(`  ${config.name} [${kernels}] profile of one step:`);
+      profile = await profileStep(() => {
+        const { loss, correct } = trainStep(model, optimizer, images, labels, 10);
+        return [loss, correct];
+      });
     }
   } finally {
     images.dispose();
@@ -76,6 +130,8 @@ async function timeConfig(config: BenchConfig): Promise<BenchResult> {
     maxMs: Math.max(...stepMs),
     imagesPerSecond: config.batchSize / (msPerStep / 1000),
     usefulGflopsPerSecond: usefulFlopsPerStep / (msPerStep / 1000) / 1e9,
+    kernels,
+    ...(profile ? { profile } : {}),
   };
 }
 
@@ -91,6 +147,17 @@ async function main() {
   for (const flag of params.getAll('flag')) {
     const [name = '', value = ''] = flag.split('=');
     tf.env().set(name, value === 'true' ? true : value === 'false' ? false : Number(value));
+  }
+  // opt=NAME=value tunes our kernels (src/kernels/conv.ts convKernelOptions).
+  for (const opt of params.getAll('opt')) {
+    const [name = '', value = ''] = opt.split('=');
+    if (name === 'filterGradTargetThreads' || name === 'tileRows') {
+      convKernelOptions[name] = Number(value);
+    } else if (name === 'tileCols') {
+      convKernelOptions.tileCols = value === 'auto' ? 'auto' : Number(value);
+    } else {
+      throw new Error(`unknown kernel option ${name}`);
+    }
   }
   const backend = params.get('backend') ?? 'webgpu';
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not start`);
@@ -110,15 +177,38 @@ async function main() {
           },
         ];
   if (configs.length === 0) throw new Error(`unknown preset ${preset}`);
+  const kernelsParam = params.get('kernels') ?? 'stock';
+  if (kernelsParam !== 'stock' && kernelsParam !== 'optimized' && kernelsParam !== 'both') {
+    throw new Error(`kernels must be stock, optimized or both, not ${kernelsParam}`);
+  }
+  const kernels: BenchKernels = kernelsParam;
   const report: BenchReport = {
     backend: tf.getBackend(),
     adapter: await adapterDescription(),
     userAgent: navigator.userAgent,
-    kernels: 'stock',
+    kernels,
     results: [],
   };
-  log(`backend ${report.backend}, adapter ${report.adapter}`);
-  for (const config of configs) report.results.push(await timeConfig(config));
+  log(`backend ${report.backend}, adapter ${report.adapter}, kernels ${kernels}`);
+  const choices: KernelChoice[] = kernels === 'both' ? ['stock', 'optimized'] : [kernels];
+  const withProfile = params.get('profile') === '1';
+  if (params.get('ops') === '1') {
+    const repeats = Number(params.get('repeats') ?? 5);
+    report.ops = [
+      ...(await timeMatMuls(TINY_MATMULS, choices, repeats, log)),
+      ...(params.get('matmulOnly') === '1'
+        ? []
+        : await timeConvOps(TINY_LAYERS, choices, repeats, log)),
+    ];
+    window.benchReport = report;
+    log('done');
+    return;
+  }
+  for (const config of configs) {
+    for (const choice of choices) {
+      report.results.push(await timeConfig(config, choice, withProfile));
+    }
+  }
   window.benchReport = report;
   log('done');
 }

@@ -1,5 +1,8 @@
 /** Benchmark configurations; shared by the page and documented in the README. */
 
+/** Which convolution kernels a run used (src/kernels/register.ts); 'both' times each. */
+export type BenchKernels = 'stock' | 'optimized' | 'both';
+
 export interface BenchConfig {
   name: string;
   imageSize: number;
@@ -17,14 +20,20 @@ export interface BenchResult extends BenchConfig {
   imagesPerSecond: number;
   /** Forward + two backward passes of the layer table's multiply-adds, ×2 FLOPs each. */
   usefulGflopsPerSecond: number;
+  /** The convolution kernels this result was timed with. */
+  kernels: 'stock' | 'optimized';
+  /** Per-kernel milliseconds of one profiled step (tf.profile), largest first; if requested. */
+  profile?: { name: string; ms: number; calls: number }[];
 }
 
 export interface BenchReport {
   backend: string;
   adapter: string;
   userAgent: string;
-  kernels: 'stock';
+  kernels: BenchKernels;
   results: BenchResult[];
+  /** Single-op timings (bench.html?ops=1), see ops.ts. */
+  ops?: { layer: string; op: string; kernels: 'stock' | 'optimized'; ms: number; gflops: number }[];
 }
 
 export const BENCH_PRESETS: Readonly<Record<string, BenchConfig[]>> = {

@@ -1,0 +1,30 @@
+import { expect, test } from '@playwright/test';
+import type { SelfTestReport } from '../src/kernels/selfTest.ts';
+
+/**
+ * Our WGSL convolution kernels (src/kernels) against the tfjs CPU backend, on WebGPU in the
+ * real browser (SwiftShader without a GPU): every AlexNet layer shape at a small batch and
+ * awkward shapes, forward, fused bias + relu, both gradients and the training-path gradients.
+ */
+test('optimized conv kernels match the CPU backend and leak nothing', async ({ page }) => {
+  test.setTimeout(10 * 60_000);
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.error(`page: ${message.text()}`);
+  });
+  await page.goto('/kernels-test.html');
+  await page.waitForFunction(() => window.kernelSelfTest?.done === true, null, {
+    timeout: 9 * 60_000,
+    polling: 500,
+  });
+  const report = (await page.evaluate(() => window.kernelSelfTest)) as SelfTestReport;
+  expect(report.error).toBeUndefined();
+  expect(report.results.length).toBeGreaterThan(0);
+  for (const r of report.results) {
+    console.log(`${r.case} | ${r.op} | ${r.maxRelError.toExponential(2)}`);
+  }
+  for (const r of report.results) {
+    expect(r.maxRelError, `${r.case} ${r.op}`).toBeLessThan(1e-4);
+  }
+  expect(report.leaks.tensorsAfter).toBe(report.leaks.tensorsBefore);
+  expect(report.leaks.dataIdsAfter).toBe(report.leaks.dataIdsBefore);
+});

@@ -1,0 +1,291 @@
+import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import {
+  ConvForwardProgram,
+  FilterGradProgram,
+  InputGradProgram,
+  MatMulProgram,
+  SumSplitsProgram,
+  type ConvGeometry,
+  type FusedActivation,
+} from './programs.ts';
+
+/**
+ * Kernel functions for Conv2D, FusedConv2D, Conv2DBackpropFilter and Conv2DBackpropInput on
+ * the 'webgpu' backend. Each handles NHWC float32 convolutions with dilation 1 and delegates
+ * everything else (NCHW, dilations, other dtypes, prelu/leaky-relu/other fused activations…)
+ * to the stock kernel function it replaces, so swapping kernels is always safe.
+ */
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+type KernelResult = ReturnType<tf.KernelFunc>;
+
+/** Tuning knobs (exposed for the benchmark page). */
+export const convKernelOptions = {
+  /** Filter-gradient: split the reduction until about this many invocations run. */
+  filterGradTargetThreads: 1024,
+  /** Outputs per invocation: rows of the implicit matrix product. */
+  tileRows: 4,
+  /** Columns per invocation (a multiple of 4), or 'auto' (chooseTileCols). */
+  tileCols: 'auto' as number | 'auto',
+};
+
+/**
+ * Columns per invocation for n output columns: a rough cost model of loads + vec4 FMAs + loop
+ * overhead per reduction step, times the number of column tiles, over 4, 8, 12 and 16 columns.
+ */
+export function chooseTileCols(n: number, tileRows = convKernelOptions.tileRows): number {
+  const fixed = convKernelOptions.tileCols;
+  if (fixed !== 'auto') return fixed;
+  let best = 4;
+  let bestCost = Infinity;
+  for (const tn of [4, 8, 12, 16]) {
+    const cost = Math.ceil(n / tn) * (tileRows + tn + (tileRows * tn) / 4 + 8);
+    if (cost < bestCost) {
+      best = tn;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
+function isUnitDilation(dilations: [number, number] | number | undefined): boolean {
+  if (dilations == null) return true;
+  return typeof dilations === 'number' ? dilations === 1 : dilations.every((d) => d === 1);
+}
+
+function allFloat32(...tensors: tf.TensorInfo[]): boolean {
+  return tensors.every((t) => t.dtype === 'float32');
+}
+
+function geometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+function isEmpty(g: ConvGeometry): boolean {
+  return [g.batch, g.inChannels, g.outChannels, g.outHeight, g.outWidth].some((n) => n <= 0);
+}
+
+/** Largest flat index any program computes must stay well inside i32. */
+function fitsI32(...sizes: number[]): boolean {
+  return sizes.every((s) => s < 2 ** 30);
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function makeConv2D(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs): KernelResult => {
+    const { x, filter } = args.inputs;
+    const attrs = args.attrs as unknown as tf.Conv2DAttrs;
+    if (
+      x == null ||
+      filter == null ||
+      attrs.dataFormat !== 'NHWC' ||
+      !isUnitDilation(attrs.dilations) ||
+      !allFloat32(x, filter) ||
+      x.shape.length !== 4
+    ) {
+      return stock(args);
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    const g = geometry(info);
+    if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(info.outShape))) return stock(args);
+    const backend = args.backend as WebGPUBackend;
+    const program = new ConvForwardProgram(
+      g,
+      false,
+      'linear',
+      convKernelOptions.tileRows,
+      chooseTileCols(g.outChannels),
+    );
+    return backend.runWebGPUProgram(program, [x, filter], 'float32');
+  };
+}
+
+export function makeFusedConv2D(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs): KernelResult => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs;
+    const attrs = args.attrs as unknown as tf.FusedConv2DAttrs;
+    const activation = attrs.activation as string | undefined;
+    const fusedActivation: FusedActivation | null =
+      activation == null || activation === 'linear'
+        ? 'linear'
+        : activation === 'relu'
+          ? 'relu'
+          : null;
+    if (
+      x == null ||
+      filter == null ||
+      preluActivationWeights != null ||
+      fusedActivation == null ||
+      attrs.dataFormat !== 'NHWC' ||
+      !isUnitDilation(attrs.dilations) ||
+      !allFloat32(x, filter) ||
+      x.shape.length !== 4
+    ) {
+      return stock(args);
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    const g = geometry(info);
+    // Only a per-output-channel bias vector is fused; any other broadcast goes to stock.
+    if (bias != null && (bias.dtype !== 'float32' || sizeOf(bias.shape) !== g.outChannels)) {
+      return stock(args);
+    }
+    if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(info.outShape))) return stock(args);
+    const backend = args.backend as WebGPUBackend;
+    const program = new ConvForwardProgram(
+      g,
+      bias != null,
+      fusedActivation,
+      convKernelOptions.tileRows,
+      chooseTileCols(g.outChannels),
+    );
+    const inputs = bias != null ? [x, filter, bias] : [x, filter];
+    return backend.runWebGPUProgram(program, inputs, 'float32');
+  };
+}
+
+export function makeConv2DBackpropFilter(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs): KernelResult => {
+    const { x, dy } = args.inputs;
+    const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    if (
+      x == null ||
+      dy == null ||
+      attrs.dataFormat !== 'NHWC' ||
+      !allFloat32(x, dy) ||
+      x.shape.length !== 4
+    ) {
+      return stock(args);
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    const g = geometry(info);
+    if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(dy.shape))) return stock(args);
+    const backend = args.backend as WebGPUBackend;
+    const { tileRows, filterGradTargetThreads } = convKernelOptions;
+    const tileCols = chooseTileCols(g.outChannels);
+    const m = g.filterHeight * g.filterWidth * g.inChannels;
+    const tiles = Math.ceil(m / tileRows) * Math.ceil(g.outChannels / tileCols);
+    const kRows = g.batch * g.outHeight;
+    const wanted = Math.max(1, Math.min(kRows, Math.round(filterGradTargetThreads / tiles)));
+    // Equal chunks of (b, oh) rows; recompute the count so that no chunk is empty.
+    const chunk = Math.ceil(kRows / wanted);
+    const splits = Math.ceil(kRows / chunk);
+    const program = new FilterGradProgram(g, splits, tileRows, tileCols);
+    if (splits === 1) return backend.runWebGPUProgram(program, [x, dy], 'float32');
+    const partial = backend.runWebGPUProgram(program, [x, dy], 'float32');
+    const sum = new SumSplitsProgram(splits, attrs.filterShape);
+    const result = backend.runWebGPUProgram(sum, [partial], 'float32');
+    backend.disposeData(partial.dataId);
+    return result;
+  };
+}
+
+export function makeConv2DBackpropInput(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs): KernelResult => {
+    const { dy, filter } = args.inputs;
+    const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    if (
+      dy == null ||
+      filter == null ||
+      attrs.dataFormat !== 'NHWC' ||
+      !allFloat32(dy, filter) ||
+      attrs.inputShape.length !== 4
+    ) {
+      return stock(args);
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    const g = geometry(info);
+    if (isEmpty(g) || g.inHeight <= 0 || g.inWidth <= 0) return stock(args);
+    if (!fitsI32(sizeOf(attrs.inputShape), sizeOf(dy.shape))) return stock(args);
+    const backend = args.backend as WebGPUBackend;
+    const program = new InputGradProgram(
+      g,
+      convKernelOptions.tileRows,
+      chooseTileCols(g.inChannels),
+    );
+    return backend.runWebGPUProgram(program, [dy, filter], 'float32');
+  };
+}
+
+/** BatchMatMul (rank-3 float32, equal or broadcast batch); anything else goes to stock. */
+export function makeBatchMatMul(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs): KernelResult => {
+    const { a, b } = args.inputs;
+    const attrs = args.attrs as unknown as tf.BatchMatMulAttrs;
+    if (a == null || b == null || a.shape.length !== 3 || b.shape.length !== 3) {
+      return stock(args);
+    }
+    if (!allFloat32(a, b)) return stock(args);
+    const [batchA, a1, a2] = a.shape;
+    const [batchB, b1, b2] = b.shape;
+    const m = attrs.transposeA ? a2 : a1;
+    const k = attrs.transposeA ? a1 : a2;
+    const n = attrs.transposeB ? b1 : b2;
+    const kB = attrs.transposeB ? b2 : b1;
+    const batch = Math.max(batchA, batchB);
+    if (k !== kB || (batchA !== batchB && batchA !== 1 && batchB !== 1)) return stock(args);
+    if (m <= 0 || n <= 0 || k <= 0 || batch <= 0) return stock(args);
+    if (!fitsI32(sizeOf(a.shape), sizeOf(b.shape), batch * m * n)) return stock(args);
+    const backend = args.backend as WebGPUBackend;
+    const program = new MatMulProgram(
+      {
+        batch,
+        batchStrideA: batchA === 1 ? 0 : m * k,
+        batchStrideB: batchB === 1 ? 0 : k * n,
+        m,
+        k,
+        n,
+        transposeA: attrs.transposeA,
+        transposeB: attrs.transposeB,
+      },
+      convKernelOptions.tileRows,
+      chooseTileCols(n),
+    );
+    return backend.runWebGPUProgram(program, [a, b], 'float32');
+  };
+}

@@ -1,0 +1,499 @@
+import * as tf from '@tensorflow/tfjs';
+import { setConvKernels } from './register.ts';
+
+/**
+ * Correctness check of our WGSL convolution kernels (kernels-test.html, e2e/kernels.spec.ts):
+ * every op runs on the tfjs 'cpu' backend and on 'webgpu' with our kernels, on the same random
+ * inputs, and the page reports the max relative error per tensor
+ * (max |a − b| / max(1e-6, max |ref|)), plus a check that repeated calls leak no tensors or
+ * backend buffers.
+ */
+
+export interface SelfTestCase {
+  name: string;
+  batch: number;
+  height: number;
+  width: number;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  pad: 'valid' | 'same' | number;
+}
+
+export interface SelfTestResult {
+  case: string;
+  op: string;
+  maxRelError: number;
+  maxAbsRef: number;
+}
+
+export interface SelfTestReport {
+  done: boolean;
+  results: SelfTestResult[];
+  leaks: {
+    tensorsBefore: number;
+    tensorsAfter: number;
+    dataIdsBefore: number;
+    dataIdsAfter: number;
+  };
+  error?: string;
+}
+
+declare global {
+  interface Window {
+    kernelSelfTest?: SelfTestReport;
+  }
+}
+
+/** AlexNet layers (width 0.25 at 65 px and the book's width at 96 px) and awkward shapes. */
+export const SELF_TEST_CASES: SelfTestCase[] = [
+  {
+    name: 'w0.25 conv1',
+    batch: 4,
+    height: 67,
+    width: 67,
+    inChannels: 1,
+    outChannels: 24,
+    kernel: 11,
+    stride: 4,
+    pad: 'valid',
+  },
+  {
+    name: 'w0.25 conv2',
+    batch: 4,
+    height: 7,
+    width: 7,
+    inChannels: 24,
+    outChannels: 64,
+    kernel: 5,
+    stride: 1,
+    pad: 'same',
+  },
+  {
+    name: 'w0.25 conv3',
+    batch: 4,
+    height: 3,
+    width: 3,
+    inChannels: 64,
+    outChannels: 96,
+    kernel: 3,
+    stride: 1,
+    pad: 'same',
+  },
+  {
+    name: 'w0.25 conv4',
+    batch: 4,
+    height: 3,
+    width: 3,
+    inChannels: 96,
+    outChannels: 96,
+    kernel: 3,
+    stride: 1,
+    pad: 'same',
+  },
+  {
+    name: 'w0.25 conv5',
+    batch: 4,
+    height: 3,
+    width: 3,
+    inChannels: 96,
+    outChannels: 64,
+    kernel: 3,
+    stride: 1,
+    pad: 'same',
+  },
+  {
+    name: 'book 96px conv1',
+    batch: 2,
+    height: 98,
+    width: 98,
+    inChannels: 1,
+    outChannels: 96,
+    kernel: 11,
+    stride: 4,
+    pad: 'valid',
+  },
+  {
+    name: 'book 96px conv2',
+    batch: 2,
+    height: 10,
+    width: 10,
+    inChannels: 96,
+    outChannels: 256,
+    kernel: 5,
+    stride: 1,
+    pad: 'same',
+  },
+  {
+    name: 'book 96px conv3',
+    batch: 2,
+    height: 4,
+    width: 4,
+    inChannels: 256,
+    outChannels: 384,
+    kernel: 3,
+    stride: 1,
+    pad: 'same',
+  },
+  {
+    name: 'w0.1 conv4 (38 ch)',
+    batch: 3,
+    height: 3,
+    width: 3,
+    inChannels: 38,
+    outChannels: 38,
+    kernel: 3,
+    stride: 1,
+    pad: 'same',
+  },
+  {
+    name: 'odd 13x11 c3→5 k3 s2 same b1',
+    batch: 1,
+    height: 13,
+    width: 11,
+    inChannels: 3,
+    outChannels: 5,
+    kernel: 3,
+    stride: 2,
+    pad: 'same',
+  },
+  {
+    name: 'odd 17x19 c7→6 k11 s4 valid b3',
+    batch: 3,
+    height: 17,
+    width: 19,
+    inChannels: 7,
+    outChannels: 6,
+    kernel: 11,
+    stride: 4,
+    pad: 'valid',
+  },
+  {
+    name: '1x1 9x9 c5→3 b2',
+    batch: 2,
+    height: 9,
+    width: 9,
+    inChannels: 5,
+    outChannels: 3,
+    kernel: 1,
+    stride: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'k5 s3 pad2 12x12 c6→9 b2',
+    batch: 2,
+    height: 12,
+    width: 12,
+    inChannels: 6,
+    outChannels: 9,
+    kernel: 5,
+    stride: 3,
+    pad: 2,
+  },
+  {
+    name: 'k7 same on 5x5 c2→1 b1',
+    batch: 1,
+    height: 5,
+    width: 5,
+    inChannels: 2,
+    outChannels: 1,
+    kernel: 7,
+    stride: 1,
+    pad: 'same',
+  },
+  {
+    name: 'k4 s2 same 8x8 c4→4 b1',
+    batch: 1,
+    height: 8,
+    width: 8,
+    inChannels: 4,
+    outChannels: 4,
+    kernel: 4,
+    stride: 2,
+    pad: 'same',
+  },
+];
+
+export interface MatMulCase {
+  name: string;
+  batchA: number;
+  batchB: number;
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** The dense layers' products (width 0.1: 26 → 410 → 410 → 10, batch 32) and odd shapes. */
+export const MATMUL_CASES: MatMulCase[] = [
+  {
+    name: 'dense fwd 32x26·26x410',
+    batchA: 1,
+    batchB: 1,
+    m: 32,
+    k: 26,
+    n: 410,
+    transposeA: false,
+    transposeB: false,
+  },
+  {
+    name: 'dense dW 410x32·32x410 (tA)',
+    batchA: 1,
+    batchB: 1,
+    m: 410,
+    k: 32,
+    n: 410,
+    transposeA: true,
+    transposeB: false,
+  },
+  {
+    name: 'dense dx 32x410·410x410 (tB)',
+    batchA: 1,
+    batchB: 1,
+    m: 32,
+    k: 410,
+    n: 410,
+    transposeA: false,
+    transposeB: true,
+  },
+  {
+    name: 'dense out 32x410·410x10',
+    batchA: 1,
+    batchB: 1,
+    m: 32,
+    k: 410,
+    n: 10,
+    transposeA: false,
+    transposeB: false,
+  },
+  {
+    name: 'odd 7x5·5x3 tA tB',
+    batchA: 1,
+    batchB: 1,
+    m: 7,
+    k: 5,
+    n: 3,
+    transposeA: true,
+    transposeB: true,
+  },
+  {
+    name: 'batched 3×(9x13·13x6)',
+    batchA: 3,
+    batchB: 3,
+    m: 9,
+    k: 13,
+    n: 6,
+    transposeA: false,
+    transposeB: false,
+  },
+  {
+    name: 'broadcast B 4×(5x7)·(7x9)',
+    batchA: 4,
+    batchB: 1,
+    m: 5,
+    k: 7,
+    n: 9,
+    transposeA: false,
+    transposeB: true,
+  },
+  { name: '1x1·1x1', batchA: 1, batchB: 1, m: 1, k: 1, n: 1, transposeA: false, transposeB: false },
+];
+
+async function runMatMul(c: MatMulCase, a: Float32Array, b: Float32Array): Promise<Float32Array> {
+  const out = tf.tidy(() => {
+    const aShape: [number, number, number] = c.transposeA
+      ? [c.batchA, c.k, c.m]
+      : [c.batchA, c.m, c.k];
+    const bShape: [number, number, number] = c.transposeB
+      ? [c.batchB, c.n, c.k]
+      : [c.batchB, c.k, c.n];
+    return tf
+      .engine()
+      .runKernel(
+        'BatchMatMul',
+        { a: tf.tensor3d(a, aShape), b: tf.tensor3d(b, bShape) },
+        { transposeA: c.transposeA, transposeB: c.transposeB },
+      ) as tf.Tensor;
+  });
+  const data = (await out.data()) as Float32Array;
+  out.dispose();
+  return data;
+}
+
+function random(seed: number, n: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+interface CaseData {
+  x: Float32Array;
+  w: Float32Array;
+  bias: Float32Array;
+  dy: Float32Array;
+  xShape: [number, number, number, number];
+  wShape: [number, number, number, number];
+  dyShape: [number, number, number, number];
+}
+
+function makeData(c: SelfTestCase, seed: number): CaseData {
+  const xShape: [number, number, number, number] = [c.batch, c.height, c.width, c.inChannels];
+  const wShape: [number, number, number, number] = [
+    c.kernel,
+    c.kernel,
+    c.inChannels,
+    c.outChannels,
+  ];
+  const info = tf.backend_util.computeConv2DInfo(xShape, wShape, c.stride, 1, c.pad);
+  const dyShape = info.outShape;
+  const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  return {
+    x: random(seed, size(xShape)),
+    w: random(seed + 1, size(wShape)),
+    bias: random(seed + 2, c.outChannels),
+    dy: random(seed + 3, size(dyShape)),
+    xShape,
+    wShape,
+    dyShape,
+  };
+}
+
+type Outputs = Record<string, Float32Array>;
+
+/** Runs every op of one case on the current backend and reads the results back. */
+async function runOps(c: SelfTestCase, d: CaseData): Promise<Outputs> {
+  const tensors = tf.tidy(() => {
+    const x = tf.tensor4d(d.x, d.xShape);
+    const w = tf.tensor4d(d.w, d.wShape);
+    const bias = tf.tensor1d(d.bias);
+    const dy = tf.tensor4d(d.dy, d.dyShape);
+    const conv = tf.conv2d(x, w, c.stride, c.pad);
+    const fused = tf.fused.conv2d({
+      x,
+      filter: w,
+      strides: c.stride,
+      pad: c.pad,
+      bias,
+      activation: 'relu',
+    });
+    const filterGrad = tf.engine().runKernel(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      {
+        strides: c.stride,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        filterShape: d.wShape,
+      },
+    ) as tf.Tensor;
+    const inputGrad = tf.engine().runKernel(
+      'Conv2DBackpropInput',
+      { dy, filter: w },
+      {
+        strides: c.stride,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        inputShape: d.xShape,
+      },
+    ) as tf.Tensor;
+    // The training path: gradients of a fused conv + bias + relu (FusedConv2D forward, both
+    // backprop kernels, bias sum).
+    const grads = tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) =>
+      tf.fused
+        .conv2d({
+          x: xs as tf.Tensor4D,
+          filter: ws as tf.Tensor4D,
+          strides: c.stride,
+          pad: c.pad,
+          bias: bs,
+          activation: 'relu',
+        })
+        .mul(dy)
+        .sum(),
+    )([x, w, bias]);
+    return {
+      Conv2D: conv,
+      FusedConv2D: fused,
+      Conv2DBackpropFilter: filterGrad,
+      Conv2DBackpropInput: inputGrad,
+      'grad x': grads[0],
+      'grad w': grads[1],
+      'grad bias': grads[2],
+    };
+  });
+  const out: Outputs = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    out[name] = (await t.data()) as Float32Array;
+    t.dispose();
+  }
+  return out;
+}
+
+function compare(ref: Float32Array, got: Float32Array): { rel: number; maxRef: number } {
+  if (ref.length !== got.length) return { rel: Infinity, maxRef: 0 };
+  let maxRef = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(ref[i]));
+    const diff = Math.abs(ref[i] - got[i]);
+    // NaN anywhere is a failure.
+    maxDiff = Number.isNaN(diff) ? Infinity : Math.max(maxDiff, diff);
+  }
+  return { rel: maxDiff / Math.max(1e-6, maxRef), maxRef };
+}
+
+export async function runSelfTest(
+  cases: SelfTestCase[] = SELF_TEST_CASES,
+  log: (line: string) => void = () => undefined,
+): Promise<SelfTestReport> {
+  const report: SelfTestReport = {
+    done: false,
+    results: [],
+    leaks: { tensorsBefore: 0, tensorsAfter: 0, dataIdsBefore: 0, dataIdsAfter: 0 },
+  };
+  setConvKernels('optimized');
+  for (const [index, c] of cases.entries()) {
+    const data = makeData(c, 1000 * (index + 1));
+    if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not start');
+    const ref = await runOps(c, data);
+    if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
+    const got = await runOps(c, data);
+    for (const op of Object.keys(ref)) {
+      const { rel, maxRef } = compare(ref[op], got[op]);
+      report.results.push({ case: c.name, op, maxRelError: rel, maxAbsRef: maxRef });
+      log(`${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)}`);
+    }
+  }
+  for (const [index, c] of MATMUL_CASES.entries()) {
+    const a = random(5000 + index, c.batchA * c.m * c.k);
+    const b = random(6000 + index, c.batchB * c.k * c.n);
+    if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not start');
+    const ref = await runMatMul(c, a, b);
+    if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
+    const got = await runMatMul(c, a, b);
+    const { rel, maxRef } = compare(ref, got);
+    report.results.push({ case: c.name, op: 'BatchMatMul', maxRelError: rel, maxAbsRef: maxRef });
+    log(`${c.name.padEnd(34)} ${'BatchMatMul'.padEnd(22)} rel err ${rel.toExponential(2)}`);
+  }
+  // Leak check on webgpu: repeated calls must not grow tensors or backend buffers.
+  const c = cases[0];
+  const data = makeData(c, 7);
+  await runOps(c, data);
+  const backend = tf.engine().backend;
+  report.leaks.tensorsBefore = tf.memory().numTensors;
+  report.leaks.dataIdsBefore = backend.numDataIds();
+  for (let i = 0; i < 3; i++) await runOps(c, data);
+  report.leaks.tensorsAfter = tf.memory().numTensors;
+  report.leaks.dataIdsAfter = backend.numDataIds();
+  log(`leaks: ${JSON.stringify(report.leaks)}`);
+  report.done = true;
+  return report;
+}
