@@ -137,6 +137,8 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
   await expect(status(page)).toContainText(/batch [1-9]\d* of 12/, { timeout: 120_000 });
   await expect(status(page)).toContainText('left');
   await expect(page.getByTestId('data-source')).toContainText('served by the app');
+  // 'auto' picks this project's kernels on a software adapter.
+  await expect(page.getByTestId('kernels-in-use')).toContainText('this project’s WGSL kernels');
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(runState(page)).toHaveText('paused');
   await expect(page.getByRole('button', { name: 'Resume' })).toBeEnabled();
@@ -201,7 +203,8 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
 });
 
 test('Stop ends a run within a batch and keeps what was recorded', async ({ page }) => {
-  await page.goto(url({ ...TINY, epochs: '5' }));
+  // TF.js's stock kernels stay selectable: this run uses them.
+  await page.goto(url({ ...TINY, epochs: '5', kernels: 'stock' }));
   await page.getByRole('button', { name: 'Train' }).click();
   await expect(status(page)).toContainText(/batch [1-9]\d* of 20/, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Stop' }).click();
@@ -209,6 +212,7 @@ test('Stop ends a run within a batch and keeps what was recorded', async ({ page
   await expect(page.getByText(/Stopped (in|during validation of) epoch \d+/)).toBeVisible();
   await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
   await expect(page.locator('figure[data-chart="loss"]')).not.toHaveAttribute('data-points', '0');
+  await expect(page.getByTestId('kernels-in-use')).toContainText('TF.js’s own kernels');
 });
 
 test('without WebGPU the worker falls back to WebGL and says why', async ({ page }) => {

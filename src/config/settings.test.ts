@@ -78,6 +78,13 @@ describe('settings', () => {
     expect(validateDraft({ ...defaults(), imageSize: '65' }).ok).toBe(true);
   });
 
+  it('takes the kernels choice and refuses an unknown one', () => {
+    expect(validateDraft({ ...defaults(), kernels: 'stock' }).ok).toBe(true);
+    const result = validateDraft({ ...defaults(), kernels: 'fast' });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.kernels).toMatch(/allowed: auto, optimized, stock/);
+  });
+
   it('refuses an unknown backend', () => {
     const result = validateDraft({ ...defaults(), backend: 'cuda' });
     expect(result.ok).toBe(false);

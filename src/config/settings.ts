@@ -10,6 +10,14 @@ import { estimateTrainingMemory, type MemoryEstimate } from '../model/memory.ts'
 export const BACKENDS = ['webgpu', 'webgl', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
+/**
+ * Convolution and matrix-product kernels on WebGPU: this project's WGSL kernels (src/kernels),
+ * TF.js's own, or 'auto': ours on a software adapter, where they were measured faster, and
+ * TF.js's on a real GPU, where ours have not been measured yet.
+ */
+export const KERNEL_CHOICES = ['auto', 'optimized', 'stock'] as const;
+export type KernelsSetting = (typeof KERNEL_CHOICES)[number];
+
 export const NUM_CLASSES = 10;
 export const FASHION_MNIST_TRAIN_EXAMPLES = 60_000;
 export const FASHION_MNIST_TEST_EXAMPLES = 10_000;
@@ -28,9 +36,11 @@ export interface Settings {
   /** Seeds weight init, subset choice and the per-epoch shuffle. */
   seed: number;
   backend: BackendName;
+  kernels: KernelsSetting;
 }
 
-export type NumericSettingKey = Exclude<keyof Settings, 'backend'>;
+export type ChoiceSettingKey = 'backend' | 'kernels';
+export type NumericSettingKey = Exclude<keyof Settings, ChoiceSettingKey>;
 
 /** d2l §8.1: lr 0.01, batch 128, dropout 0.5, 10 epochs, 224×224, full Fashion-MNIST. */
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -44,6 +54,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   testExamples: FASHION_MNIST_TEST_EXAMPLES,
   seed: 1,
   backend: 'webgpu',
+  kernels: 'auto',
 });
 
 interface NumericRule {
@@ -154,7 +165,19 @@ export const NUMERIC_RULES: Readonly<Record<NumericSettingKey, NumericRule>> = {
 };
 
 export const NUMERIC_KEYS = Object.keys(NUMERIC_RULES) as NumericSettingKey[];
-export const BACKEND_URL_KEY = 'backend';
+
+interface ChoiceRule {
+  label: string;
+  urlKey: string;
+  options: readonly string[];
+}
+
+export const CHOICE_RULES: Readonly<Record<ChoiceSettingKey, ChoiceRule>> = {
+  backend: { label: 'Backend', urlKey: 'backend', options: BACKENDS },
+  kernels: { label: 'Kernels', urlKey: 'kernels', options: KERNEL_CHOICES },
+};
+
+export const CHOICE_KEYS = Object.keys(CHOICE_RULES) as ChoiceSettingKey[];
 
 /** What a form or a URL holds before validation: text for every setting. */
 export type SettingsDraft = Record<keyof Settings, string>;
@@ -169,7 +192,7 @@ export function architectureOf(settings: Pick<Settings, 'width' | 'dropout'>): A
 }
 
 export function draftFromSettings(settings: Settings): SettingsDraft {
-  const draft = { backend: settings.backend } as SettingsDraft;
+  const draft = { backend: settings.backend, kernels: settings.kernels } as SettingsDraft;
   for (const key of NUMERIC_KEYS) draft[key] = String(settings[key]);
   return draft;
 }
@@ -198,8 +221,12 @@ export function parseNumericSetting(
   return { ok: true, value };
 }
 
-export function isBackendName(text: string): text is BackendName {
-  return (BACKENDS as readonly string[]).includes(text);
+/** Checks one choice field; returns null when the value is one of its options. */
+export function choiceProblem(key: ChoiceSettingKey, text: string): string | null {
+  const rule = CHOICE_RULES[key];
+  return rule.options.includes(text)
+    ? null
+    : `${rule.label} "${text.slice(0, 40)}" is unknown; allowed: ${rule.options.join(', ')}.`;
 }
 
 /** Validates every field and the rules that tie fields together. */
@@ -211,8 +238,12 @@ export function validateDraft(draft: SettingsDraft): ValidationResult {
     if (parsed.ok) values[key] = parsed.value;
     else errors[key] = parsed.message;
   }
-  if (isBackendName(draft.backend)) values.backend = draft.backend;
-  else errors.backend = `Backend "${draft.backend}" is unknown; allowed: ${BACKENDS.join(', ')}.`;
+  for (const key of CHOICE_KEYS) {
+    const problem = choiceProblem(key, draft[key]);
+    if (problem !== null) errors[key] = problem;
+  }
+  if (errors.backend === undefined) values.backend = draft.backend as BackendName;
+  if (errors.kernels === undefined) values.kernels = draft.kernels as KernelsSetting;
 
   const { batchSize, trainExamples, imageSize, width, dropout } = values;
   if (batchSize !== undefined && trainExamples !== undefined && batchSize > trainExamples) {

@@ -1,11 +1,11 @@
 import {
-  BACKEND_URL_KEY,
-  BACKENDS,
+  CHOICE_KEYS,
+  CHOICE_RULES,
   DEFAULT_SETTINGS,
   NUMERIC_KEYS,
   NUMERIC_RULES,
+  choiceProblem,
   draftFromSettings,
-  isBackendName,
   parseNumericSetting,
   type SettingsDraft,
 } from './settings.ts';
@@ -34,7 +34,7 @@ export function draftFromQuery(search: string): QueryParseResult {
   const params = new URLSearchParams(search);
   const draft = draftFromSettings({ ...DEFAULT_SETTINGS });
   const notices: string[] = [];
-  const known = new Set<string>([BACKEND_URL_KEY]);
+  const known = new Set<string>();
   for (const key of NUMERIC_KEYS) {
     const urlKey = NUMERIC_RULES[key].urlKey;
     known.add(urlKey);
@@ -44,14 +44,14 @@ export function draftFromQuery(search: string): QueryParseResult {
     if (parsed.ok) draft[key] = value.trim();
     else notices.push(`Ignored ${urlKey}=${shown(value)} from the link: ${parsed.message}`);
   }
-  const backend = params.get(BACKEND_URL_KEY);
-  if (backend !== null) {
-    if (isBackendName(backend)) draft.backend = backend;
-    else {
-      notices.push(
-        `Ignored ${BACKEND_URL_KEY}=${shown(backend)} from the link: unknown backend; allowed: ${BACKENDS.join(', ')}.`,
-      );
-    }
+  for (const key of CHOICE_KEYS) {
+    const urlKey = CHOICE_RULES[key].urlKey;
+    known.add(urlKey);
+    const value = params.get(urlKey);
+    if (value === null) continue;
+    const problem = choiceProblem(key, value);
+    if (problem === null) draft[key] = value;
+    else notices.push(`Ignored ${urlKey}=${shown(value)} from the link: ${problem}`);
   }
   for (const name of new Set(params.keys())) {
     if (!known.has(name)) notices.push(`Ignored unknown link parameter "${shown(name)}".`);
@@ -63,6 +63,6 @@ export function draftFromQuery(search: string): QueryParseResult {
 export function queryFromDraft(draft: SettingsDraft): string {
   const params = new URLSearchParams();
   for (const key of NUMERIC_KEYS) params.set(NUMERIC_RULES[key].urlKey, draft[key].trim());
-  params.set(BACKEND_URL_KEY, draft.backend);
+  for (const key of CHOICE_KEYS) params.set(CHOICE_RULES[key].urlKey, draft[key]);
   return params.toString();
 }

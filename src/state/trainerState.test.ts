@@ -36,6 +36,7 @@ const started: TrainerAction[] = [
     batchesPerEpoch: 10,
     trainExamples: 1280,
     testExamples: 100,
+    kernels: 'optimized',
     samples: SAMPLES,
   }),
 ];

@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings.ts';
 import type { LoadProgress } from '../data/fashionMnist.ts';
+import type { KernelChoice } from '../kernels/register.ts';
 import {
   unpackPoints,
   type BackendReport,
@@ -50,6 +51,8 @@ export interface RunView {
   epochMetrics: EpochMetrics[];
   /** Live tensors in the worker: latest, and the range seen during this run. */
   tensors: { latest: number; min: number; max: number; bytes: number } | null;
+  /** Convolution kernels in use on WebGPU, null elsewhere or before the run starts. */
+  kernels: KernelChoice | null;
   /** Validation images shown with their predictions, and the latest predictions. */
   samples: PredictionSamples | null;
   predictions: SamplePredictions | null;
@@ -134,6 +137,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         batchLoss: [],
         epochMetrics: [],
         confusion: null,
+        kernels: null,
         samples: null,
         predictions: null,
         filters: null,
@@ -178,6 +182,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
           trainExamples: message.trainExamples,
           testExamples: message.testExamples,
           samples: message.samples,
+          kernels: message.kernels,
         })),
         runState: 'training',
       };

@@ -40,6 +40,13 @@ export function DataPanel({
           This run: {formatInteger(run.trainExamples)} training and{' '}
           {formatInteger(run.testExamples)} validation images, {run.batchesPerEpoch} batches an
           epoch.
+          {run.kernels !== null && (
+            <span data-testid="kernels-in-use">
+              {' '}
+              Convolutions:{' '}
+              {run.kernels === 'optimized' ? 'this project’s WGSL kernels' : 'TF.js’s own kernels'}.
+            </span>
+          )}
         </p>
       )}
       {run?.tensors != null && (

@@ -1,6 +1,8 @@
 import { memo } from 'react';
 import {
-  BACKENDS,
+  CHOICE_KEYS,
+  CHOICE_RULES,
+  type ChoiceSettingKey,
   NUMERIC_KEYS,
   NUMERIC_RULES,
   type NumericSettingKey,
@@ -19,6 +21,11 @@ const HINTS: Readonly<Record<NumericSettingKey, string>> = {
   trainExamples: 'stratified subset of the 60,000',
   testExamples: 'stratified subset of the 10,000, for validation',
   seed: 'weights, subset and shuffle order',
+};
+
+const CHOICE_HINTS: Readonly<Record<ChoiceSettingKey, string>> = {
+  backend: 'WebGPU first; falls back to WebGL, then CPU',
+  kernels: 'WebGPU convolutions: auto = ours on a software GPU, TF.js’s on a real one',
 };
 
 /** The labelled inputs; text inputs so that any typed value can be explained, not dropped. */
@@ -64,22 +71,35 @@ export const SettingsForm = memo(function SettingsForm({
           </div>
         );
       })}
-      <div className="field">
-        <label htmlFor="setting-backend">Backend</label>
-        <select
-          id="setting-backend"
-          value={draft.backend}
-          onChange={(event) => onChange('backend', event.target.value)}
-        >
-          {BACKENDS.map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-        <small className="hint">WebGPU first; falls back to WebGL, then CPU</small>
-        {errors.backend !== undefined && <small className="error">{errors.backend}</small>}
-      </div>
+      {CHOICE_KEYS.map((key) => {
+        const id = `setting-${key}`;
+        const error = errors[key];
+        return (
+          <div className="field" key={key}>
+            <label htmlFor={id}>{CHOICE_RULES[key].label}</label>
+            <select
+              id={id}
+              value={draft[key]}
+              aria-describedby={`${id}-hint${error === undefined ? '' : ` ${id}-error`}`}
+              onChange={(event) => onChange(key, event.target.value)}
+            >
+              {CHOICE_RULES[key].options.map((option) => (
+                <option key={option} value={option}>
+                  {option}
+                </option>
+              ))}
+            </select>
+            <small id={`${id}-hint`} className="hint">
+              {CHOICE_HINTS[key]}
+            </small>
+            {error !== undefined && (
+              <small id={`${id}-error`} className="error">
+                {error}
+              </small>
+            )}
+          </div>
+        );
+      })}
     </fieldset>
   );
 });

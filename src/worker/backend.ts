@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 // Registers the 'webgpu' backend with tfjs (side effect only).
 import '@tensorflow/tfjs-backend-webgpu';
-import type { BackendName } from '../config/settings.ts';
+import type { BackendName, KernelsSetting } from '../config/settings.ts';
+import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
 import type { AdapterDescription, BackendReport } from './protocol.ts';
 
@@ -103,4 +104,18 @@ export async function initBackend(
     }
   }
   throw new Error(`No TensorFlow.js backend could start: ${reasons.join('; ')}`);
+}
+
+/**
+ * Puts the chosen convolution kernels in place for the next run; null when the backend is not
+ * WebGPU (the kernels exist only there). 'auto' picks ours on a software adapter, where the
+ * benchmark measured them several times faster, and TF.js's on a real GPU, where ours have not
+ * been measured yet.
+ */
+export function applyKernels(setting: KernelsSetting, report: BackendReport): KernelChoice | null {
+  if (report.backend !== 'webgpu') return null;
+  const choice: KernelChoice =
+    setting === 'auto' ? (report.adapter?.isSoftware === true ? 'optimized' : 'stock') : setting;
+  setConvKernels(choice);
+  return choice;
 }

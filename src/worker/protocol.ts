@@ -1,5 +1,6 @@
 import type { BackendName, Settings } from '../config/settings.ts';
 import type { DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
+import type { KernelChoice } from '../kernels/register.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
 
 /**
@@ -94,6 +95,8 @@ export type FromWorker =
       batchesPerEpoch: number;
       trainExamples: number;
       testExamples: number;
+      /** The convolution kernels in use on WebGPU; null on other backends. */
+      kernels: KernelChoice | null;
       /** The validation images shown with their predictions after each epoch (transferred). */
       samples: PredictionSamples;
     }

@@ -47,6 +47,7 @@ describe('training loop', () => {
     const { messages, emit } = collect();
     const outcome = await runTraining({
       runId: 7,
+      kernels: null,
       settings: TINY,
       train,
       test,
@@ -114,7 +115,15 @@ describe('training loop', () => {
     const runs = [];
     for (let i = 0; i < 2; i++) {
       const { messages, emit } = collect();
-      await runTraining({ runId: i, settings, train, test, control: new RunControl(), emit });
+      await runTraining({
+        runId: i,
+        kernels: null,
+        settings,
+        train,
+        test,
+        control: new RunControl(),
+        emit,
+      });
       runs.push(
         messages.flatMap((m) =>
           m.type === 'epochMetrics' ? [m.metrics.valLoss, m.metrics.trainLoss] : [],
@@ -130,6 +139,7 @@ describe('training loop', () => {
     const settings = { ...TINY, epochs: 3 };
     const done = runTraining({
       runId: 1,
+      kernels: null,
       settings,
       train,
       test,
@@ -158,6 +168,7 @@ describe('training loop', () => {
     const { messages, emit } = collect();
     const outcome = await runTraining({
       runId: 1,
+      kernels: null,
       settings: TINY,
       train,
       test,
@@ -175,6 +186,7 @@ describe('training loop', () => {
     const { emit } = collect();
     const outcome = await runTraining({
       runId: 1,
+      kernels: null,
       settings: { ...TINY, learningRate: 1e6, epochs: 1 },
       train,
       test,

@@ -11,6 +11,7 @@ import {
   prepareImages,
   trainStep,
 } from '../model/training.ts';
+import type { KernelChoice } from '../kernels/register.ts';
 import type { FromWorker, RunEndStatus } from './protocol.ts';
 import { yieldToEventLoop, type RunControl } from './runControl.ts';
 
@@ -30,6 +31,8 @@ export const BATCH_POST_INTERVAL_MS = 250;
 
 export interface RunInput {
   runId: number;
+  /** Which convolution kernels are registered (reported only); null off WebGPU. */
+  kernels: KernelChoice | null;
   settings: Settings;
   train: Split;
   test: Split;
@@ -130,7 +133,7 @@ function divergedMessage(epoch: number, batch: number, loss: number, learningRat
 }
 
 export async function runTraining(input: RunInput): Promise<RunOutcome> {
-  const { runId, settings, train, test, control, emit } = input;
+  const { runId, kernels, settings, train, test, control, emit } = input;
   const trainIndices = stratifiedSubset(train.labels, settings.trainExamples, settings.seed);
   const testIndices = stratifiedSubset(test.labels, settings.testExamples, settings.seed);
   const batchesPerEpoch = batchCount(trainIndices.length, settings.batchSize);
@@ -157,6 +160,7 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
       batchesPerEpoch,
       trainExamples: trainIndices.length,
       testExamples: testIndices.length,
+      kernels,
       samples: { imageSize: test.imageSize, pixels: samplePixels, labels: sampleLabels },
     },
     [samplePixels.buffer, sampleLabels.buffer],

@@ -1,7 +1,7 @@
 import { trainingMemoryOf, validateSettings, type BackendName } from '../config/settings.ts';
 import { gpuFitProblem } from '../model/memory.ts';
 import { APP_DATA_PATH, loadFashionMnist, type Dataset } from '../data/fashionMnist.ts';
-import { initBackend } from './backend.ts';
+import { applyKernels, initBackend } from './backend.ts';
 import type { BackendReport, FromWorker, ToWorker } from './protocol.ts';
 import { RunControl } from './runControl.ts';
 import { runTraining } from './trainingLoop.ts';
@@ -110,8 +110,10 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
       trainExamples: data.train.count,
       testExamples: data.test.count,
     });
+    const kernels = applyKernels(checked.settings.kernels, report);
     const outcome = await runTraining({
       runId,
+      kernels,
       settings: checked.settings,
       train: data.train,
       test: data.test,
