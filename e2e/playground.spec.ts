@@ -22,6 +22,21 @@ function url(settings: Record<string, string>): string {
   return `/?${new URLSearchParams(settings).toString()}`;
 }
 
+/**
+ * Fault injection: prepends `code` to the training worker's script, for the first worker only
+ * (its replacement loads the real script).
+ */
+async function injectIntoFirstWorker(page: Page, code: string): Promise<void> {
+  await page.route(
+    '**/assets/worker-*.js',
+    async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, body: `${code}\n${await response.text()}` });
+    },
+    { times: 1 },
+  );
+}
+
 const status = (page: Page) => page.getByRole('status');
 const runState = (page: Page) => page.getByTestId('run-state');
 
@@ -216,13 +231,11 @@ test('Stop ends a run within a batch and keeps what was recorded', async ({ page
 });
 
 test('without WebGPU the worker falls back to WebGL and says why', async ({ page }) => {
-  // Fault injection: hide navigator.gpu inside the training worker only.
-  await page.route('**/assets/worker-*.js', async (route) => {
-    const response = await route.fetch();
-    const hideWebGpu =
-      "Object.defineProperty(Object.getPrototypeOf(navigator), 'gpu', { get: () => undefined });\n";
-    await route.fulfill({ response, body: hideWebGpu + (await response.text()) });
-  });
+  // Hide navigator.gpu inside the training worker only.
+  await injectIntoFirstWorker(
+    page,
+    "Object.defineProperty(Object.getPrototypeOf(navigator), 'gpu', { get: () => undefined });",
+  );
   await page.goto('/');
   await expect(page.getByTestId('backend-name')).toHaveText('webgl');
   await expect(
@@ -238,17 +251,11 @@ test('the CPU backend can be chosen from the link', async ({ page }) => {
 });
 
 test('a crashed worker is reported and replaced; training works again', async ({ page }) => {
-  // Fault injection: the first worker throws an uncaught error as soon as a run starts.
-  await page.route(
-    '**/assets/worker-*.js',
-    async (route) => {
-      const response = await route.fetch();
-      const crashOnTrain =
-        "self.addEventListener('message', (e) => { if (e.data.type === 'train') " +
-        "setTimeout(() => { throw new Error('injected crash'); }); });\n";
-      await route.fulfill({ response, body: crashOnTrain + (await response.text()) });
-    },
-    { times: 1 },
+  // The first worker throws an uncaught error as soon as a run starts.
+  await injectIntoFirstWorker(
+    page,
+    "self.addEventListener('message', (e) => { if (e.data.type === 'train') " +
+      "setTimeout(() => { throw new Error('injected crash'); }); });",
   );
   await page.goto(url({ ...TINY, train: '32', epochs: '1' }));
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
@@ -320,25 +327,18 @@ test('a diverging run stops at once, says where, keeps its points; the next run 
 test('a lost GPU device fails the run with the reason and a new worker takes over', async ({
   page,
 }) => {
-  // Fault injection: destroy the first worker's GPU device when a run starts (a GPU reset).
-  await page.route(
-    '**/assets/worker-*.js',
-    async (route) => {
-      const response = await route.fetch();
-      const loseDeviceOnTrain = `
-        let injectedDevice;
-        const requestDevice = GPUAdapter.prototype.requestDevice;
-        GPUAdapter.prototype.requestDevice = async function (...args) {
-          injectedDevice = await requestDevice.apply(this, args);
-          return injectedDevice;
-        };
-        self.addEventListener('message', (e) => {
-          if (e.data.type === 'train') injectedDevice?.destroy();
-        });
-      `;
-      await route.fulfill({ response, body: loseDeviceOnTrain + (await response.text()) });
-    },
-    { times: 1 },
+  // Destroy the first worker's GPU device when a run starts (as a GPU reset would).
+  await injectIntoFirstWorker(
+    page,
+    `let injectedDevice;
+    const requestDevice = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      injectedDevice = await requestDevice.apply(this, args);
+      return injectedDevice;
+    };
+    self.addEventListener('message', (e) => {
+      if (e.data.type === 'train') injectedDevice?.destroy();
+    });`,
   );
   await page.goto(url({ ...TINY, train: '32', epochs: '1' }));
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');

@@ -2,6 +2,21 @@ import { memo } from 'react';
 import type { EpochMetrics } from '../worker/protocol.ts';
 import { formatDuration, formatLoss, formatPercent, formatRate } from './format.ts';
 
+/** The numeric columns after "Epoch": heading, value, and how it is shown. */
+const COLUMNS: readonly {
+  heading: string;
+  key: Exclude<keyof EpochMetrics, 'epoch'>;
+  format: (value: number) => string;
+}[] = [
+  { heading: 'Train loss', key: 'trainLoss', format: formatLoss },
+  { heading: 'Train acc', key: 'trainAccuracy', format: formatPercent },
+  { heading: 'Val loss', key: 'valLoss', format: formatLoss },
+  { heading: 'Val acc', key: 'valAccuracy', format: formatPercent },
+  { heading: 'Images/s', key: 'imagesPerSecond', format: formatRate },
+  { heading: 'Elapsed', key: 'elapsedMs', format: formatDuration },
+];
+
+/** The book's per-epoch numbers; each cell's title holds the full-precision value. */
 export const EpochTable = memo(function EpochTable({
   metrics,
 }: {
@@ -14,30 +29,17 @@ export const EpochTable = memo(function EpochTable({
         <thead>
           <tr>
             <th scope="col">Epoch</th>
-            <th scope="col" className="num">
-              Train loss
-            </th>
-            <th scope="col" className="num">
-              Train acc
-            </th>
-            <th scope="col" className="num">
-              Val loss
-            </th>
-            <th scope="col" className="num">
-              Val acc
-            </th>
-            <th scope="col" className="num">
-              Images/s
-            </th>
-            <th scope="col" className="num">
-              Elapsed
-            </th>
+            {COLUMNS.map((column) => (
+              <th scope="col" className="num" key={column.key}>
+                {column.heading}
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody>
           {metrics.length === 0 ? (
             <tr>
-              <td colSpan={7} className="muted">
+              <td colSpan={COLUMNS.length + 1} className="muted">
                 No epoch finished yet.
               </td>
             </tr>
@@ -45,22 +47,11 @@ export const EpochTable = memo(function EpochTable({
             metrics.map((row) => (
               <tr key={row.epoch}>
                 <td>{row.epoch}</td>
-                <td className="num" title={String(row.trainLoss)}>
-                  {formatLoss(row.trainLoss)}
-                </td>
-                <td className="num" title={String(row.trainAccuracy)}>
-                  {formatPercent(row.trainAccuracy)}
-                </td>
-                <td className="num" title={String(row.valLoss)}>
-                  {formatLoss(row.valLoss)}
-                </td>
-                <td className="num" title={String(row.valAccuracy)}>
-                  {formatPercent(row.valAccuracy)}
-                </td>
-                <td className="num" title={String(row.imagesPerSecond)}>
-                  {formatRate(row.imagesPerSecond)}
-                </td>
-                <td className="num">{formatDuration(row.elapsedMs)}</td>
+                {COLUMNS.map((column) => (
+                  <td className="num" key={column.key} title={String(row[column.key])}>
+                    {column.format(row[column.key])}
+                  </td>
+                ))}
               </tr>
             ))
           )}

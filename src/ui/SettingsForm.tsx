@@ -1,4 +1,4 @@
-import { memo } from 'react';
+import { memo, type ReactNode } from 'react';
 import {
   CHOICE_KEYS,
   CHOICE_RULES,
@@ -28,6 +28,37 @@ const CHOICE_HINTS: Readonly<Record<ChoiceSettingKey, string>> = {
   kernels: 'WebGPU convolutions: auto = ours on a software GPU, TF.js’s on a real one',
 };
 
+/** A label, the control, its hint and its error; the control is described by both. */
+function Field({
+  name,
+  label,
+  hint,
+  error,
+  children,
+}: {
+  name: keyof Settings;
+  label: string;
+  hint: string;
+  error: string | undefined;
+  children: (describedBy: string) => ReactNode;
+}) {
+  const id = `setting-${name}`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children(`${id}-hint${error === undefined ? '' : ` ${id}-error`}`)}
+      <small id={`${id}-hint`} className="hint">
+        {hint}
+      </small>
+      {error !== undefined && (
+        <small id={`${id}-error`} className="error">
+          {error}
+        </small>
+      )}
+    </div>
+  );
+}
+
 /** The labelled inputs; text inputs so that any typed value can be explained, not dropped. */
 export const SettingsForm = memo(function SettingsForm({
   draft,
@@ -43,44 +74,42 @@ export const SettingsForm = memo(function SettingsForm({
   return (
     <fieldset className="settings" disabled={disabled}>
       <legend>Settings</legend>
-      {NUMERIC_KEYS.map((key) => {
-        const id = `setting-${key}`;
-        const error = errors[key];
-        return (
-          <div className="field" key={key}>
-            <label htmlFor={id}>{NUMERIC_RULES[key].label}</label>
+      {NUMERIC_KEYS.map((key) => (
+        <Field
+          key={key}
+          name={key}
+          label={NUMERIC_RULES[key].label}
+          hint={HINTS[key]}
+          error={errors[key]}
+        >
+          {(describedBy) => (
             <input
-              id={id}
+              id={`setting-${key}`}
               type="text"
               inputMode={NUMERIC_RULES[key].integer ? 'numeric' : 'decimal'}
               autoComplete="off"
               spellCheck={false}
               value={draft[key]}
-              aria-invalid={error !== undefined}
-              aria-describedby={`${id}-hint${error === undefined ? '' : ` ${id}-error`}`}
+              aria-invalid={errors[key] !== undefined}
+              aria-describedby={describedBy}
               onChange={(event) => onChange(key, event.target.value)}
             />
-            <small id={`${id}-hint`} className="hint">
-              {HINTS[key]}
-            </small>
-            {error !== undefined && (
-              <small id={`${id}-error`} className="error">
-                {error}
-              </small>
-            )}
-          </div>
-        );
-      })}
-      {CHOICE_KEYS.map((key) => {
-        const id = `setting-${key}`;
-        const error = errors[key];
-        return (
-          <div className="field" key={key}>
-            <label htmlFor={id}>{CHOICE_RULES[key].label}</label>
+          )}
+        </Field>
+      ))}
+      {CHOICE_KEYS.map((key) => (
+        <Field
+          key={key}
+          name={key}
+          label={CHOICE_RULES[key].label}
+          hint={CHOICE_HINTS[key]}
+          error={errors[key]}
+        >
+          {(describedBy) => (
             <select
-              id={id}
+              id={`setting-${key}`}
               value={draft[key]}
-              aria-describedby={`${id}-hint${error === undefined ? '' : ` ${id}-error`}`}
+              aria-describedby={describedBy}
               onChange={(event) => onChange(key, event.target.value)}
             >
               {CHOICE_RULES[key].options.map((option) => (
@@ -89,17 +118,9 @@ export const SettingsForm = memo(function SettingsForm({
                 </option>
               ))}
             </select>
-            <small id={`${id}-hint`} className="hint">
-              {CHOICE_HINTS[key]}
-            </small>
-            {error !== undefined && (
-              <small id={`${id}-error`} className="error">
-                {error}
-              </small>
-            )}
-          </div>
-        );
-      })}
+          )}
+        </Field>
+      ))}
     </fieldset>
   );
 });
