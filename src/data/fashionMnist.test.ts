@@ -31,6 +31,8 @@ interface Reply {
   headers?: Record<string, string>;
   /** Reject like fetch does on a network failure. */
   networkError?: boolean;
+  /** Deliver this many bytes of the body, then nothing more, ever (a dead connection). */
+  stallAfterBytes?: number;
 }
 
 /**
@@ -53,6 +55,9 @@ function fakeFetch(route: (url: string) => Reply): { fetch: typeof fetch; reques
       body &&
       new ReadableStream<Uint8Array>({
         pull(controller) {
+          if (reply.stallAfterBytes !== undefined && offset >= reply.stallAfterBytes) {
+            return new Promise<void>(() => {});
+          }
           if (offset >= body.length) return controller.close();
           controller.enqueue(body.slice(offset, offset + 65536));
           offset += 65536;
@@ -310,6 +315,30 @@ describe('loadFashionMnist', () => {
     expect(message).toContain(remoteUrl(failing));
     expect(message).toContain('HTTP 503');
     expect(message).toContain('the app does not serve it either');
+  });
+
+  it('abandons a download that stops delivering bytes, naming the file and the stall', async () => {
+    const stalling = FASHION_MNIST_FILES.trainImages;
+    const net = fakeFetch(
+      routes(
+        (url) =>
+          url === remoteUrl(stalling) ? { body: real[stalling], stallAfterBytes: 65536 } : null,
+        serveUnder(REMOTE_DATA_URL, real),
+      ),
+    );
+    const error = await rejection(
+      loadFashionMnist({
+        appBaseUrl: APP_BASE,
+        fetchImpl: net.fetch,
+        cacheStorage: null,
+        stallTimeoutMs: 50,
+      }),
+    );
+    expect(error).toBeInstanceOf(DataFileError);
+    expect((error as DataFileError).fileName).toBe(stalling);
+    expect((error as DataFileError).message).toMatch(
+      /broke off: no data arrived for 50 ms \(stalled\)/,
+    );
   });
 
   it('names the file and URL on a network error', async () => {

@@ -91,7 +91,12 @@ export interface LoadOptions {
   /** Defaults to globalThis.caches, or null where there is none (Node, insecure origins). */
   cacheStorage?: CacheStorage | null;
   signal?: AbortSignal;
+  /** A download that delivers no bytes for this long is abandoned as stalled. */
+  stallTimeoutMs?: number;
 }
+
+/** No byte of a download for this long means it has stalled (a dead connection or proxy). */
+export const DOWNLOAD_STALL_TIMEOUT_MS = 30_000;
 
 type FileBytes = Record<FashionMnistFileKey, Uint8Array>;
 type ParsedFile = IdxImages | IdxLabels;
@@ -159,6 +164,7 @@ export async function loadFashionMnist(options: LoadOptions): Promise<Dataset> {
     onProgress,
     appFailure: app.reason,
     cacheWriteFailures: 0,
+    stallTimeoutMs: options.stallTimeoutMs ?? DOWNLOAD_STALL_TIMEOUT_MS,
   };
   const obtainAll = (c: RemoteContext): Promise<ObtainedFile[]> =>
     Promise.all(
@@ -338,6 +344,7 @@ interface RemoteContext {
   /** Why the app's server did not provide the files, for error messages. */
   appFailure: string;
   cacheWriteFailures: number;
+  stallTimeoutMs: number;
 }
 
 interface ObtainedFile {
@@ -392,7 +399,10 @@ async function download(ctx: RemoteContext, file: string, url: string): Promise<
   const appNote = `; the app does not serve it either (${ctx.appFailure})`;
   let response: Response;
   try {
-    response = await ctx.fetchImpl(url, { signal: ctx.signal });
+    response = await withStallTimeout(
+      ctx.fetchImpl(url, { signal: ctx.signal }),
+      ctx.stallTimeoutMs,
+    );
   } catch (error) {
     if (ctx.signal?.aborted) throw ctx.signal.reason;
     throw new DataFileError(
@@ -406,7 +416,7 @@ async function download(ctx: RemoteContext, file: string, url: string): Promise<
     throw new DataFileError(file, `download from ${url} failed: ${status}${appNote}`);
   }
   try {
-    return await readBody(response, file, ctx.signal, ctx.onProgress);
+    return await readBody(response, file, ctx.signal, ctx.onProgress, ctx.stallTimeoutMs);
   } catch (error) {
     if (ctx.signal?.aborted) throw ctx.signal.reason;
     throw new DataFileError(
@@ -512,6 +522,7 @@ async function readBody(
   file: string,
   signal: AbortSignal | undefined,
   onProgress: ((p: LoadProgress) => void) | undefined,
+  stallTimeoutMs = Infinity,
 ): Promise<Uint8Array> {
   // With Content-Encoding, Content-Length counts the compressed bytes while the stream yields
   // decompressed ones, so the total is unknown.
@@ -539,7 +550,7 @@ async function readBody(
   try {
     for (;;) {
       if (signal?.aborted) throw signal.reason;
-      const { done, value } = await reader.read();
+      const { done, value } = await withStallTimeout(reader.read(), stallTimeoutMs);
       if (done) break;
       chunks.push(value);
       loaded += value.length;
@@ -560,6 +571,19 @@ async function readBody(
     offset += chunk.length;
   }
   return bytes;
+}
+
+/** Rejects with "stalled" when `promise` has not settled within `timeoutMs`. */
+function withStallTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  if (!Number.isFinite(timeoutMs)) return promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const waited = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
+      reject(new Error(`no data arrived for ${waited} (stalled)`));
+    }, timeoutMs);
+  });
+  return Promise.race([promise, stalled]).finally(() => clearTimeout(timer));
 }
 
 async function cancelBody(response: Response): Promise<void> {
