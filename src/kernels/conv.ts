@@ -89,45 +89,62 @@ function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * Conv2D and FusedConv2D run the same program: a plain Conv2D is one without bias and with a
+ * linear activation. Anything the program does not cover goes to the stock kernel.
+ */
+function convForward(
+  args: KernelArgs,
+  stock: tf.KernelFunc,
+  attrs: tf.Conv2DAttrs,
+  bias: tf.TensorInfo | undefined,
+  activation: FusedActivation,
+): KernelResult {
+  const { x, filter } = args.inputs;
+  if (
+    x == null ||
+    filter == null ||
+    attrs.dataFormat !== 'NHWC' ||
+    !isUnitDilation(attrs.dilations) ||
+    !allFloat32(x, filter) ||
+    x.shape.length !== 4
+  ) {
+    return stock(args);
+  }
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const g = geometry(info);
+  // Only a per-output-channel bias vector is fused; any other broadcast goes to stock.
+  if (bias != null && (bias.dtype !== 'float32' || sizeOf(bias.shape) !== g.outChannels)) {
+    return stock(args);
+  }
+  if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(info.outShape))) return stock(args);
+  const backend = args.backend as WebGPUBackend;
+  const program = new ConvForwardProgram(
+    g,
+    bias != null,
+    activation,
+    convKernelOptions.tileRows,
+    chooseTileCols(g.outChannels),
+  );
+  const inputs = bias != null ? [x, filter, bias] : [x, filter];
+  return backend.runWebGPUProgram(program, inputs, 'float32');
+}
+
 export function makeConv2D(stock: tf.KernelFunc): tf.KernelFunc {
-  return (args: KernelArgs): KernelResult => {
-    const { x, filter } = args.inputs;
-    const attrs = args.attrs as unknown as tf.Conv2DAttrs;
-    if (
-      x == null ||
-      filter == null ||
-      attrs.dataFormat !== 'NHWC' ||
-      !isUnitDilation(attrs.dilations) ||
-      !allFloat32(x, filter) ||
-      x.shape.length !== 4
-    ) {
-      return stock(args);
-    }
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-    );
-    const g = geometry(info);
-    if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(info.outShape))) return stock(args);
-    const backend = args.backend as WebGPUBackend;
-    const program = new ConvForwardProgram(
-      g,
-      false,
-      'linear',
-      convKernelOptions.tileRows,
-      chooseTileCols(g.outChannels),
-    );
-    return backend.runWebGPUProgram(program, [x, filter], 'float32');
-  };
+  return (args: KernelArgs): KernelResult =>
+    convForward(args, stock, args.attrs as unknown as tf.Conv2DAttrs, undefined, 'linear');
 }
 
 export function makeFusedConv2D(stock: tf.KernelFunc): tf.KernelFunc {
   return (args: KernelArgs): KernelResult => {
-    const { x, filter, bias, preluActivationWeights } = args.inputs;
+    const { bias, preluActivationWeights } = args.inputs;
     const attrs = args.attrs as unknown as tf.FusedConv2DAttrs;
     const activation = attrs.activation as string | undefined;
     const fusedActivation: FusedActivation | null =
@@ -136,42 +153,8 @@ export function makeFusedConv2D(stock: tf.KernelFunc): tf.KernelFunc {
         : activation === 'relu'
           ? 'relu'
           : null;
-    if (
-      x == null ||
-      filter == null ||
-      preluActivationWeights != null ||
-      fusedActivation == null ||
-      attrs.dataFormat !== 'NHWC' ||
-      !isUnitDilation(attrs.dilations) ||
-      !allFloat32(x, filter) ||
-      x.shape.length !== 4
-    ) {
-      return stock(args);
-    }
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-    );
-    const g = geometry(info);
-    // Only a per-output-channel bias vector is fused; any other broadcast goes to stock.
-    if (bias != null && (bias.dtype !== 'float32' || sizeOf(bias.shape) !== g.outChannels)) {
-      return stock(args);
-    }
-    if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(info.outShape))) return stock(args);
-    const backend = args.backend as WebGPUBackend;
-    const program = new ConvForwardProgram(
-      g,
-      bias != null,
-      fusedActivation,
-      convKernelOptions.tileRows,
-      chooseTileCols(g.outChannels),
-    );
-    const inputs = bias != null ? [x, filter, bias] : [x, filter];
-    return backend.runWebGPUProgram(program, inputs, 'float32');
+    if (preluActivationWeights != null || fusedActivation == null) return stock(args);
+    return convForward(args, stock, attrs, bias ?? undefined, fusedActivation);
   };
 }
 

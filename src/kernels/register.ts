@@ -63,7 +63,3 @@ export function setConvKernels(choice: KernelChoice): void {
   }
   current = choice;
 }
-
-export function getConvKernels(): KernelChoice {
-  return current;
-}

@@ -27,6 +27,32 @@ const metrics = (epoch: number): EpochMetrics => ({
   imagesPerSecond: 100,
   elapsedMs: epoch * 1000,
 });
+/** An epochMetrics message for `epoch` of run `runId`. */
+const epochEnded = (runId: number, epoch: number): TrainerAction =>
+  worker({
+    type: 'epochMetrics',
+    runId,
+    metrics: metrics(epoch),
+    confusion: new Int32Array(100),
+    predictions: PREDICTIONS,
+    firstLayerFilters: FILTERS,
+  });
+/** A batchMetrics message of run 1. */
+const batchReported = (
+  points: Float64Array,
+  batchesDone: number,
+  elapsedMs: number,
+  tensorCount: number,
+): TrainerAction =>
+  worker({
+    type: 'batchMetrics',
+    runId: 1,
+    points,
+    batchesDone,
+    elapsedMs,
+    tensorCount,
+    tensorBytes: 1e6,
+  });
 const started: TrainerAction[] = [
   { type: 'trainRequested', runId: 1, settings },
   worker({
@@ -58,32 +84,9 @@ describe('trainer state', () => {
   it('appends only the new batch points and epoch rows', () => {
     const state = reduce([
       ...started,
-      worker({
-        type: 'batchMetrics',
-        runId: 1,
-        points: Float64Array.of(0.4, 2.3, 0.8, 2.1),
-        batchesDone: 8,
-        elapsedMs: 800,
-        tensorCount: 40,
-        tensorBytes: 1e6,
-      }),
-      worker({
-        type: 'batchMetrics',
-        runId: 1,
-        points: Float64Array.of(1, 2.0),
-        batchesDone: 10,
-        elapsedMs: 1000,
-        tensorCount: 42,
-        tensorBytes: 1e6,
-      }),
-      worker({
-        type: 'epochMetrics',
-        runId: 1,
-        metrics: metrics(1),
-        confusion: new Int32Array(100),
-        predictions: PREDICTIONS,
-        firstLayerFilters: FILTERS,
-      }),
+      batchReported(Float64Array.of(0.4, 2.3, 0.8, 2.1), 8, 800, 40),
+      batchReported(Float64Array.of(1, 2.0), 10, 1000, 42),
+      epochEnded(1, 1),
     ]);
     expect(state.run?.batchLoss).toEqual([
       { x: 0.4, y: 2.3 },
@@ -99,14 +102,7 @@ describe('trainer state', () => {
   it('ignores messages of an earlier run', () => {
     const state = reduce([
       ...started,
-      worker({
-        type: 'epochMetrics',
-        runId: 0,
-        metrics: metrics(1),
-        confusion: new Int32Array(100),
-        predictions: PREDICTIONS,
-        firstLayerFilters: FILTERS,
-      }),
+      epochEnded(0, 1),
       worker({ type: 'runEnded', runId: 0, status: 'failed', message: 'old' }),
     ]);
     expect(state.run?.epochMetrics).toEqual([]);
@@ -116,14 +112,7 @@ describe('trainer state', () => {
   it('keeps the failure message and what was recorded', () => {
     const state = reduce([
       ...started,
-      worker({
-        type: 'epochMetrics',
-        runId: 1,
-        metrics: metrics(1),
-        confusion: new Int32Array(100),
-        predictions: PREDICTIONS,
-        firstLayerFilters: FILTERS,
-      }),
+      epochEnded(1, 1),
       worker({
         type: 'runEnded',
         runId: 1,
@@ -145,14 +134,7 @@ describe('trainer state', () => {
   it('a crashed worker fails the active run and keeps what was recorded', () => {
     const state = reduce([
       ...started,
-      worker({
-        type: 'epochMetrics',
-        runId: 1,
-        metrics: metrics(1),
-        confusion: new Int32Array(100),
-        predictions: PREDICTIONS,
-        firstLayerFilters: FILTERS,
-      }),
+      epochEnded(1, 1),
       worker({ type: 'workerCrashed', message: 'out of memory' }),
     ]);
     expect(state.runState).toBe('failed');
@@ -173,36 +155,14 @@ describe('trainer state', () => {
   });
 
   it('estimates the time left from the time per batch so far', () => {
-    const state = reduce([
-      ...started,
-      worker({
-        type: 'batchMetrics',
-        runId: 1,
-        points: Float64Array.of(0.5, 2),
-        batchesDone: 5,
-        elapsedMs: 500,
-        tensorCount: 40,
-        tensorBytes: 1e6,
-      }),
-    ]);
+    const state = reduce([...started, batchReported(Float64Array.of(0.5, 2), 5, 500, 40)]);
     // 15 batches left at 100 ms each.
     expect(estimatedRemainingMs(state.run!)).toBe(1500);
   });
 
   it('bounds the per-batch history by decimating', () => {
     const points = Float64Array.from({ length: 2 * (MAX_BATCH_LOSS_POINTS + 1) }, (_, i) => i);
-    const state = reduce([
-      ...started,
-      worker({
-        type: 'batchMetrics',
-        runId: 1,
-        points,
-        batchesDone: 1,
-        elapsedMs: 1,
-        tensorCount: 40,
-        tensorBytes: 1e6,
-      }),
-    ]);
+    const state = reduce([...started, batchReported(points, 1, 1, 40)]);
     expect(state.run!.batchLoss.length).toBeLessThanOrEqual(MAX_BATCH_LOSS_POINTS);
     expect(state.run!.batchLoss.at(-1)).toEqual({ x: points.at(-2), y: points.at(-1) });
     expect(
