@@ -1,4 +1,11 @@
-import { alexNetLayers, type ArchitectureOptions } from '../model/architecture.ts';
+import {
+  alexNetLayers,
+  DROPPABLE_CONVS,
+  HIDDEN_ACTIVATIONS,
+  type ArchitectureOptions,
+  type DroppableConv,
+  type HiddenActivation,
+} from '../model/architecture.ts';
 import { computeLayerTable, vanishedMessage } from '../model/layerTable.ts';
 import { estimateTrainingMemory, type MemoryEstimate } from '../model/memory.ts';
 
@@ -18,6 +25,9 @@ export type BackendName = (typeof BACKENDS)[number];
 export const KERNEL_CHOICES = ['auto', 'optimized', 'stock'] as const;
 export type KernelsSetting = (typeof KERNEL_CHOICES)[number];
 
+export const SWITCH = ['off', 'on'] as const;
+export type Switch = (typeof SWITCH)[number];
+
 export const NUM_CLASSES = 10;
 export const FASHION_MNIST_TRAIN_EXAMPLES = 60_000;
 export const FASHION_MNIST_TEST_EXAMPLES = 10_000;
@@ -35,11 +45,17 @@ export interface Settings {
   testExamples: number;
   /** Seeds weight init, subset choice and the per-epoch shuffle. */
   seed: number;
+  /** Architecture variants (the guide's exercises); the defaults are the book's network. */
+  dropConv: DroppableConv;
+  batchNorm: Switch;
+  activation: HiddenActivation;
+  lrn: Switch;
   backend: BackendName;
   kernels: KernelsSetting;
 }
 
-export type ChoiceSettingKey = 'backend' | 'kernels';
+export type ChoiceSettingKey =
+  'dropConv' | 'batchNorm' | 'activation' | 'lrn' | 'backend' | 'kernels';
 export type NumericSettingKey = Exclude<keyof Settings, ChoiceSettingKey>;
 
 /** d2l §8.1: lr 0.01, batch 128, dropout 0.5, 10 epochs, 224×224, full Fashion-MNIST. */
@@ -53,6 +69,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   trainExamples: FASHION_MNIST_TRAIN_EXAMPLES,
   testExamples: FASHION_MNIST_TEST_EXAMPLES,
   seed: 1,
+  dropConv: 'none',
+  batchNorm: 'off',
+  activation: 'relu',
+  lrn: 'off',
   backend: 'webgpu',
   kernels: 'auto',
 });
@@ -173,6 +193,10 @@ interface ChoiceRule {
 }
 
 export const CHOICE_RULES: Readonly<Record<ChoiceSettingKey, ChoiceRule>> = {
+  dropConv: { label: 'Drop conv layer', urlKey: 'drop', options: DROPPABLE_CONVS },
+  batchNorm: { label: 'Batch norm', urlKey: 'bn', options: SWITCH },
+  activation: { label: 'Activation', urlKey: 'act', options: HIDDEN_ACTIVATIONS },
+  lrn: { label: 'Local response norm', urlKey: 'lrn', options: SWITCH },
   backend: { label: 'Backend', urlKey: 'backend', options: BACKENDS },
   kernels: { label: 'Kernels', urlKey: 'kernels', options: KERNEL_CHOICES },
 };
@@ -187,14 +211,48 @@ export type SettingsErrors = Partial<Record<keyof Settings, string>>;
 export type ValidationResult =
   { ok: true; settings: Settings } | { ok: false; errors: SettingsErrors };
 
-export function architectureOf(settings: Pick<Settings, 'width' | 'dropout'>): ArchitectureOptions {
-  return { width: settings.width, dropout: settings.dropout, numClasses: NUM_CLASSES };
+export type ArchitectureSettings = Pick<
+  Settings,
+  'width' | 'dropout' | 'dropConv' | 'batchNorm' | 'activation' | 'lrn'
+>;
+
+export function architectureOf(settings: ArchitectureSettings): ArchitectureOptions {
+  return {
+    width: settings.width,
+    dropout: settings.dropout,
+    numClasses: NUM_CLASSES,
+    dropConv: settings.dropConv,
+    batchNorm: settings.batchNorm === 'on',
+    activation: settings.activation,
+    lrn: settings.lrn === 'on',
+  };
 }
 
 export function draftFromSettings(settings: Settings): SettingsDraft {
-  const draft = { backend: settings.backend, kernels: settings.kernels } as SettingsDraft;
+  const draft = {} as SettingsDraft;
   for (const key of NUMERIC_KEYS) draft[key] = String(settings[key]);
+  for (const key of CHOICE_KEYS) draft[key] = settings[key];
   return draft;
+}
+
+/**
+ * The architecture fields of a draft when they are all valid, else null: the layer table follows
+ * the form as soon as these are valid, even while other fields are not.
+ */
+export function architectureFromDraft(draft: SettingsDraft): ArchitectureSettings | null {
+  const width = parseNumericSetting('width', draft.width);
+  const dropout = parseNumericSetting('dropout', draft.dropout);
+  const choiceKeys = ['dropConv', 'batchNorm', 'activation', 'lrn'] as const;
+  if (!width.ok || !dropout.ok) return null;
+  if (choiceKeys.some((key) => choiceProblem(key, draft[key]) !== null)) return null;
+  return {
+    width: width.value,
+    dropout: dropout.value,
+    dropConv: draft.dropConv as DroppableConv,
+    batchNorm: draft.batchNorm as Switch,
+    activation: draft.activation as HiddenActivation,
+    lrn: draft.lrn as Switch,
+  };
 }
 
 /** Parses one numeric field; returns the number or a message naming what is allowed. */
@@ -242,8 +300,8 @@ export function validateDraft(draft: SettingsDraft): ValidationResult {
     const problem = choiceProblem(key, draft[key]);
     if (problem !== null) errors[key] = problem;
   }
-  if (errors.backend === undefined) values.backend = draft.backend as BackendName;
-  if (errors.kernels === undefined) values.kernels = draft.kernels as KernelsSetting;
+  const choices: Partial<Record<ChoiceSettingKey, string>> = values;
+  for (const key of CHOICE_KEYS) if (errors[key] === undefined) choices[key] = draft[key];
 
   const { batchSize, trainExamples, imageSize, width, dropout } = values;
   if (batchSize !== undefined && trainExamples !== undefined && batchSize > trainExamples) {
@@ -251,8 +309,18 @@ export function validateDraft(draft: SettingsDraft): ValidationResult {
       `Batch size ${batchSize} is larger than the ${trainExamples} training examples; ` +
       `allowed: at most the number of training examples.`;
   }
-  if (imageSize !== undefined && width !== undefined && dropout !== undefined) {
-    const table = computeLayerTable(alexNetLayers(architectureOf({ width, dropout })), imageSize);
+  const { dropConv, batchNorm, activation, lrn } = values;
+  if (
+    imageSize !== undefined &&
+    width !== undefined &&
+    dropout !== undefined &&
+    dropConv !== undefined &&
+    batchNorm !== undefined &&
+    activation !== undefined &&
+    lrn !== undefined
+  ) {
+    const architecture = architectureOf({ width, dropout, dropConv, batchNorm, activation, lrn });
+    const table = computeLayerTable(alexNetLayers(architecture), imageSize);
     if (!table.ok) errors.imageSize = vanishedMessage(table.vanished);
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };

@@ -10,7 +10,20 @@ export interface ArchitectureOptions {
   /** Dropout rate of the two hidden dense layers, in [0, 1). */
   dropout: number;
   numClasses: number;
+  /** One of the three 3×3 conv layers left out (the exercise "simplify AlexNet"); book: none. */
+  dropConv?: DroppableConv;
+  /** Batch normalization after each conv and hidden dense layer, before the activation. */
+  batchNorm?: boolean;
+  /** Activation of every hidden layer; the book's AlexNet uses ReLU. */
+  activation?: HiddenActivation;
+  /** Local response normalization after conv1 and conv2 blocks, as in the original AlexNet. */
+  lrn?: boolean;
 }
+
+export const DROPPABLE_CONVS = ['none', 'conv3', 'conv4', 'conv5'] as const;
+export type DroppableConv = (typeof DROPPABLE_CONVS)[number];
+export const HIDDEN_ACTIVATIONS = ['relu', 'sigmoid'] as const;
+export type HiddenActivation = (typeof HIDDEN_ACTIVATIONS)[number];
 
 export type LayerSpec =
   | {

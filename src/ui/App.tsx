@@ -1,9 +1,11 @@
 import { useMemo } from 'react';
 import {
+  architectureFromDraft,
   architectureOf,
   DEFAULT_SETTINGS,
   parseNumericSetting,
   trainingMemoryOf,
+  type ArchitectureSettings,
   type SettingsErrors,
 } from '../config/settings.ts';
 import { gpuFitProblem } from '../model/memory.ts';
@@ -39,13 +41,14 @@ export function App() {
 
   // The table follows the form as soon as the fields it needs are valid, even if others are not.
   const tableImageSize = numberOrNull(parseNumericSetting('imageSize', draft.imageSize));
-  const tableWidth = numberOrNull(parseNumericSetting('width', draft.width));
-  const tableDropout = numberOrNull(parseNumericSetting('dropout', draft.dropout));
+  const tableArchitecture = architectureFromDraft(draft);
+  // A string key, so that the memo below depends on values, not on a new object every render.
+  const tableArchitectureKey = JSON.stringify(tableArchitecture);
   const layerTable = useMemo(() => {
-    if (tableImageSize === null || tableWidth === null || tableDropout === null) return null;
-    const layers = alexNetLayers(architectureOf({ width: tableWidth, dropout: tableDropout }));
-    return computeLayerTable(layers, tableImageSize);
-  }, [tableImageSize, tableWidth, tableDropout]);
+    const architecture = JSON.parse(tableArchitectureKey) as ArchitectureSettings | null;
+    if (tableImageSize === null || architecture === null) return null;
+    return computeLayerTable(alexNetLayers(architectureOf(architecture)), tableImageSize);
+  }, [tableImageSize, tableArchitectureKey]);
 
   const memory = useMemo(
     () => (validation.ok ? trainingMemoryOf(validation.settings) : null),

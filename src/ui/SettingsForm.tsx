@@ -13,7 +13,7 @@ import {
 
 const HINTS: Readonly<Record<NumericSettingKey, string>> = {
   learningRate: 'SGD step size; the book uses 0.01',
-  dropout: 'after each hidden dense layer; book 0.5',
+  dropout: 'after each hidden dense layer; 0 turns it off; book 0.5',
   batchSize: 'images per SGD step; book 128',
   epochs: 'passes over the training examples; book 10',
   imageSize: '28×28 images are resized to this; book 224',
@@ -24,6 +24,10 @@ const HINTS: Readonly<Record<NumericSettingKey, string>> = {
 };
 
 const CHOICE_HINTS: Readonly<Record<ChoiceSettingKey, string>> = {
+  dropConv: 'leave out one 3×3 conv layer (exercise: simplify); book none',
+  batchNorm: 'after each conv and hidden dense layer, before the activation; book off',
+  activation: 'of every hidden layer; book ReLU',
+  lrn: 'after conv1 and conv2, as in the original AlexNet (5, 1e-4, 0.75, 2); book off',
   backend: 'WebGPU first; falls back to WebGL, then CPU',
   kernels: 'WebGPU convolutions: auto = ours on a software GPU, TF.js’s on a real one',
 };
