@@ -1,0 +1,61 @@
+import type { BackendName, Settings } from '../config/settings.ts';
+import type { KernelChoice } from '../kernels/register.ts';
+import type { EpochMetrics } from '../worker/protocol.ts';
+
+/**
+ * One training run as it is kept in the history (IndexedDB), exported to JSON and compared.
+ * Plain data only (structured-clonable, JSON-serialisable): no typed arrays, no class instances.
+ */
+
+export const RUN_RECORD_VERSION = 1;
+
+/** 'running' is only ever seen while the run trains; one found on load is 'interrupted'. */
+export const RUN_RECORD_STATUSES = [
+  'running',
+  'done',
+  'stopped',
+  'diverged',
+  'failed',
+  'interrupted',
+] as const;
+export type RunRecordStatus = (typeof RUN_RECORD_STATUSES)[number];
+
+/** A point on a chart: x in (fractional) epochs. */
+export interface SeriesPoint {
+  x: number;
+  y: number;
+}
+
+/** The learning rate was changed during the run; it applies from epoch position `x` on. */
+export interface LearningRateChange {
+  x: number;
+  learningRate: number;
+}
+
+export interface RunRecord {
+  version: typeof RUN_RECORD_VERSION;
+  /** Unique and stable across reloads, e.g. "run-1764108000000-3". */
+  id: string;
+  /** A name the person gave the run; empty when they gave none (the label is then derived). */
+  name: string;
+  settings: Settings;
+  /** Date.now() when Train was clicked, and when the run ended (null while running). */
+  startedAt: number;
+  endedAt: number | null;
+  status: RunRecordStatus;
+  /** Why it ended as it did (the diverged/failed/stopped message); null when done. */
+  statusMessage: string | null;
+  /** What tfjs ran on, the WebGPU adapter's description and the conv kernels (when known). */
+  backend: BackendName | null;
+  adapter: string | null;
+  kernels: KernelChoice | null;
+  batchesPerEpoch: number | null;
+  /** Training time, pauses excluded. */
+  elapsedMs: number;
+  /** Training loss averaged over a few batches, decimated to at most a few thousand points. */
+  batchLoss: SeriesPoint[];
+  epochMetrics: EpochMetrics[];
+  learningRateChanges: LearningRateChange[];
+  /** The exercise preset that queued this run, if any. */
+  exercise: { id: string; title: string } | null;
+}
