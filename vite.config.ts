@@ -9,9 +9,15 @@ export default defineConfig({
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
-    // bench.html is the training-step benchmark page (npm run bench).
+    // bench.html is the training-step benchmark page (npm run bench); kernels-test.html and
+    // variants-test.html are checked on WebGPU by e2e/kernels.spec.ts and e2e/variants.spec.ts.
     rollupOptions: {
-      input: { main: 'index.html', bench: 'bench.html', kernelsTest: 'kernels-test.html' },
+      input: {
+        main: 'index.html',
+        bench: 'bench.html',
+        kernelsTest: 'kernels-test.html',
+        variantsTest: 'variants-test.html',
+      },
     },
   },
   server: { port: 5173, strictPort: true },

@@ -1,5 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayerSpec } from './architecture.ts';
+import { LocalResponseNormalization } from './lrn.ts';
+
+/**
+ * Order of the book's weighted layers. A layer's initialiser seed comes from its place here, so
+ * a variant (a conv dropped, batch norm added) initialises the layers it shares with the book's
+ * network from the same seeds.
+ */
+const BOOK_WEIGHTED_LAYERS = ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'fc1', 'fc2', 'output'];
+
+/**
+ * PyTorch's BatchNorm defaults, which the book uses: running = (1 − 0.1)·running + 0.1·batch,
+ * i.e. tfjs momentum 0.9 (tfjs's own default is 0.99), and epsilon 1e-5 (tfjs: 1e-3). One
+ * difference remains: tfjs averages the biased batch variance into the moving variance, PyTorch
+ * the unbiased one, a factor n/(n−1) apart (n = batch × height × width values per channel): it
+ * matters only for the dense layers' BN at very small batches.
+ */
+const BATCH_NORM = { axis: -1, momentum: 0.9, epsilon: 1e-5 } as const;
 
 /**
  * Builds the tfjs model for a layer list (see architecture.ts). Layout is NHWC, the layout
@@ -23,11 +40,15 @@ export function buildAlexNet(
     return { inputShape: [imageSize, imageSize, inputChannels] };
   };
   // d2l's init_cnn: Xavier-uniform weights, zero biases. Seeded per layer for reproducible runs.
-  let layerIndex = 0;
-  const init = () => ({
-    kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + layerIndex++ }),
-    biasInitializer: tf.initializers.zeros(),
-  });
+  let extraIndex = BOOK_WEIGHTED_LAYERS.length;
+  const init = (name: string) => {
+    const bookIndex = BOOK_WEIGHTED_LAYERS.indexOf(name);
+    const layerIndex = bookIndex >= 0 ? bookIndex : extraIndex++;
+    return {
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + layerIndex }),
+      biasInitializer: tf.initializers.zeros(),
+    };
+  };
   for (const layer of layers) {
     switch (layer.kind) {
       case 'conv': {
@@ -46,7 +67,7 @@ export function buildAlexNet(
         model.add(
           tf.layers.conv2d({
             ...input(),
-            ...init(),
+            ...init(layer.name),
             name: layer.name,
             filters: layer.filters,
             kernelSize: layer.kernelSize,
@@ -75,7 +96,7 @@ export function buildAlexNet(
         model.add(
           tf.layers.dense({
             ...input(),
-            ...init(),
+            ...init(layer.name),
             name: layer.name,
             units: layer.units,
             activation: layer.activation,
@@ -84,6 +105,33 @@ export function buildAlexNet(
         if (layer.dropout > 0) {
           model.add(tf.layers.dropout({ rate: layer.dropout, name: `${layer.name}_dropout` }));
         }
+        break;
+      case 'batchNorm':
+        // Batch statistics while training (model.apply(x, { training: true })), which also
+        // update the moving mean and variance; those moving statistics in evaluation. γ = 1,
+        // β = 0, moving mean 0 and variance 1 at the start, as in PyTorch.
+        model.add(tf.layers.batchNormalization({ ...input(), ...BATCH_NORM, name: layer.name }));
+        model.add(
+          tf.layers.activation({
+            activation: layer.activation,
+            name: `${layer.name}_${layer.activation}`,
+          }),
+        );
+        if (layer.dropout > 0) {
+          model.add(tf.layers.dropout({ rate: layer.dropout, name: `${layer.name}_dropout` }));
+        }
+        break;
+      case 'lrn':
+        model.add(
+          new LocalResponseNormalization({
+            ...input(),
+            name: layer.name,
+            size: layer.size,
+            alpha: layer.alpha,
+            beta: layer.beta,
+            k: layer.k,
+          }),
+        );
         break;
     }
   }

@@ -25,6 +25,31 @@ export type DroppableConv = (typeof DROPPABLE_CONVS)[number];
 export const HIDDEN_ACTIVATIONS = ['relu', 'sigmoid'] as const;
 export type HiddenActivation = (typeof HIDDEN_ACTIVATIONS)[number];
 
+/** Activation of a conv or dense layer: 'linear' when batch norm follows (it then applies it). */
+export type LayerActivation = HiddenActivation | 'linear';
+
+/**
+ * Local response normalization as in Krizhevsky et al. (2012), §3.3, channels last:
+ * b = a / (k + alpha · Σ a²)^beta, the sum over `size` adjacent channels centred on this one
+ * (zeros beyond the edges). alpha multiplies the plain sum, as in the paper and TF's
+ * tf.nn.local_response_normalization; PyTorch's nn.LocalResponseNorm divides its alpha by
+ * `size`, so the paper's 1e-4 is PyTorch's alpha=5e-4.
+ */
+export interface LrnParameters {
+  size: number;
+  alpha: number;
+  beta: number;
+  k: number;
+}
+
+/** The paper's values: n = 5, alpha = 1e-4, beta = 0.75, k = 2. */
+export const ALEXNET_LRN: Readonly<LrnParameters> = Object.freeze({
+  size: 5,
+  alpha: 1e-4,
+  beta: 0.75,
+  k: 2,
+});
+
 export type LayerSpec =
   | {
       kind: 'conv';
@@ -33,7 +58,7 @@ export type LayerSpec =
       kernelSize: number;
       stride: number;
       padding: number;
-      activation: 'relu';
+      activation: LayerActivation;
     }
   | { kind: 'maxPool'; name: string; poolSize: number; stride: number }
   | { kind: 'flatten'; name: string }
@@ -41,66 +66,137 @@ export type LayerSpec =
       kind: 'dense';
       name: string;
       units: number;
-      activation: 'relu' | 'linear';
+      activation: LayerActivation;
       dropout: number;
-    };
+    }
+  | {
+      /**
+       * Batch normalization of the preceding conv (PyTorch's BatchNorm2d, per channel) or dense
+       * layer (BatchNorm1d, per unit), then that layer's activation, then its dropout: the order
+       * of d2l's batch-norm chapter (§8.5). Trainable scale and shift per channel; the moving
+       * mean and variance are buffers used in evaluation.
+       */
+      kind: 'batchNorm';
+      name: string;
+      dimensions: 1 | 2;
+      activation: HiddenActivation;
+      dropout: number;
+    }
+  | ({ kind: 'lrn'; name: string } & LrnParameters);
 
 /** Channel or unit count after the width multiplier; never below one. */
 export function scaledCount(bookCount: number, width: number): number {
   return Math.max(1, Math.round(bookCount * width));
 }
 
-/** The seed's layer list, in order, with the width multiplier applied. */
+/**
+ * The layer list, in order, with the width multiplier and the variants applied. Without
+ * variant options it is the book's network. A dropped conv leaves the others their names
+ * (conv1, conv2, conv3, conv5 without conv4); batch norm adds a `<layer>_bn` row after each
+ * conv and hidden dense layer; LRN adds lrn1 and lrn2 after conv1's and conv2's activations,
+ * before their max-pools, as in the paper.
+ */
 export function alexNetLayers(options: ArchitectureOptions): LayerSpec[] {
   const { width, dropout, numClasses } = options;
+  const dropConv = options.dropConv ?? 'none';
+  const batchNorm = options.batchNorm ?? false;
+  const activation = options.activation ?? 'relu';
+  const layers: LayerSpec[] = [];
+  // With batch norm the layer itself stays linear: BN goes between it and the activation.
+  const ownActivation: LayerActivation = batchNorm ? 'linear' : activation;
   const conv = (
     name: string,
     filters: number,
     kernelSize: number,
     stride: number,
     padding: number,
-  ) =>
-    ({
+  ) => {
+    if (name === dropConv) return;
+    layers.push({
       kind: 'conv',
       name,
       filters: scaledCount(filters, width),
       kernelSize,
       stride,
       padding,
-      activation: 'relu',
-    }) as const;
-  const pool = (name: string) => ({ kind: 'maxPool', name, poolSize: 3, stride: 2 }) as const;
-  return [
-    conv('conv1', 96, 11, 4, 1),
-    pool('pool1'),
-    conv('conv2', 256, 5, 1, 2),
-    pool('pool2'),
-    conv('conv3', 384, 3, 1, 1),
-    conv('conv4', 384, 3, 1, 1),
-    conv('conv5', 256, 3, 1, 1),
-    pool('pool3'),
-    { kind: 'flatten', name: 'flatten' },
-    { kind: 'dense', name: 'fc1', units: scaledCount(4096, width), activation: 'relu', dropout },
-    { kind: 'dense', name: 'fc2', units: scaledCount(4096, width), activation: 'relu', dropout },
-    { kind: 'dense', name: 'output', units: numClasses, activation: 'linear', dropout: 0 },
-  ];
+      activation: ownActivation,
+    });
+    if (batchNorm) {
+      layers.push({ kind: 'batchNorm', name: `${name}_bn`, dimensions: 2, activation, dropout: 0 });
+    }
+  };
+  const lrn = (name: string) => {
+    if (options.lrn === true) layers.push({ kind: 'lrn', name, ...ALEXNET_LRN });
+  };
+  const pool = (name: string) => layers.push({ kind: 'maxPool', name, poolSize: 3, stride: 2 });
+  const hidden = (name: string, units: number) => {
+    layers.push({
+      kind: 'dense',
+      name,
+      units: scaledCount(units, width),
+      activation: ownActivation,
+      // Dropout follows the activation, so with batch norm it moves to the BN row.
+      dropout: batchNorm ? 0 : dropout,
+    });
+    if (batchNorm) {
+      layers.push({ kind: 'batchNorm', name: `${name}_bn`, dimensions: 1, activation, dropout });
+    }
+  };
+  conv('conv1', 96, 11, 4, 1);
+  lrn('lrn1');
+  pool('pool1');
+  conv('conv2', 256, 5, 1, 2);
+  lrn('lrn2');
+  pool('pool2');
+  conv('conv3', 384, 3, 1, 1);
+  conv('conv4', 384, 3, 1, 1);
+  conv('conv5', 256, 3, 1, 1);
+  pool('pool3');
+  layers.push({ kind: 'flatten', name: 'flatten' });
+  hidden('fc1', 4096);
+  hidden('fc2', 4096);
+  layers.push({
+    kind: 'dense',
+    name: 'output',
+    units: numClasses,
+    activation: 'linear',
+    dropout: 0,
+  });
+  return layers;
 }
 
-/** Human description of one layer, in the book's terms (PyTorch arguments). */
+const ACTIVATION_NAMES: Readonly<Record<LayerActivation, string>> = {
+  relu: ' · ReLU',
+  sigmoid: ' · Sigmoid',
+  linear: '',
+};
+
+function dropoutText(rate: number): string {
+  return rate > 0 ? ` · Dropout ${rate}` : '';
+}
+
+/** Human description of one layer, in the book's terms (PyTorch modules and arguments). */
 export function describeLayer(layer: LayerSpec): string {
   switch (layer.kind) {
     case 'conv': {
       const stride = layer.stride === 1 ? '' : `, stride ${layer.stride}`;
-      return `Conv2d ${layer.filters}, ${layer.kernelSize}×${layer.kernelSize}${stride}, pad ${layer.padding} · ReLU`;
+      return `Conv2d ${layer.filters}, ${layer.kernelSize}×${layer.kernelSize}${stride}, pad ${layer.padding}${ACTIVATION_NAMES[layer.activation]}`;
     }
     case 'maxPool':
       return `MaxPool ${layer.poolSize}×${layer.poolSize}, stride ${layer.stride}`;
     case 'flatten':
       return 'Flatten';
-    case 'dense': {
-      const activation = layer.activation === 'relu' ? ' · ReLU' : '';
-      const dropout = layer.dropout > 0 ? ` · Dropout ${layer.dropout}` : '';
-      return `Linear ${layer.units}${activation}${dropout}`;
+    case 'dense':
+      return `Linear ${layer.units}${ACTIVATION_NAMES[layer.activation]}${dropoutText(layer.dropout)}`;
+    case 'batchNorm':
+      return `BatchNorm${layer.dimensions}d${ACTIVATION_NAMES[layer.activation]}${dropoutText(layer.dropout)}`;
+    case 'lrn': {
+      // The paper's alpha; PyTorch's module takes size × alpha (see LrnParameters).
+      const torchAlpha = Number((layer.alpha * layer.size).toPrecision(6));
+      return (
+        `LocalResponseNorm ${layer.size}, α ${layer.alpha.toExponential()}, β ${layer.beta}, ` +
+        `k ${layer.k} (PyTorch alpha ${torchAlpha.toExponential()})`
+      );
     }
   }
 }

@@ -10,9 +10,15 @@ export interface LayerRow {
   description: string;
   /** [channels, height, width] after a spatial layer, [features] after flatten/dense. */
   outputShape: readonly number[];
-  /** Weights plus biases. */
+  /**
+   * Trainable parameters, counted as PyTorch does: weights plus biases; γ and β for batch
+   * norm (its moving mean and variance are buffers, not parameters); none for LRN.
+   */
   parameters: number;
-  /** Forward multiply-adds for one image. */
+  /**
+   * Forward multiply-adds for one image: those of the convolutions and matrix products, plus
+   * one per element for batch norm and `size` per element for LRN (small next to the convs).
+   */
   multiplyAddsPerImage: number;
 }
 
@@ -91,6 +97,36 @@ function walk(layers: readonly LayerSpec[], imageSize: number, inputChannels: nu
           outputShape: [features],
           parameters: 0,
           multiplyAddsPerImage: 0,
+        });
+        break;
+      }
+      case 'batchNorm': {
+        // Normalizes whatever the previous layer produced: per channel after a conv
+        // (BatchNorm2d), per unit after a dense layer (BatchNorm1d).
+        const shape = features === null ? [channels, size, size] : [features];
+        const perFeature = features ?? channels;
+        rows.push({
+          name: layer.name,
+          description,
+          outputShape: shape,
+          // PyTorch's count: the trainable scale γ and shift β. The moving mean and variance
+          // are buffers (non-trainable tfjs weights), updated by averaging, not by SGD.
+          parameters: 2 * perFeature,
+          // One per element: at evaluation BN folds into y = a·x + b per feature.
+          multiplyAddsPerImage: shape.reduce((a, b) => a * b, 1),
+        });
+        break;
+      }
+      case 'lrn': {
+        const elements = channels * size * size;
+        rows.push({
+          name: layer.name,
+          description,
+          outputShape: [channels, size, size],
+          parameters: 0,
+          // The window's sum of squares, one multiply-add per neighbour; the power and the
+          // division are not counted.
+          multiplyAddsPerImage: layer.size * elements,
         });
         break;
       }

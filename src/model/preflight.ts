@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * "A variant that cannot train says so before the run starts, not midway": one trial training
+ * step, without the update, on the backend in use. A kernel the backend lacks throws at the first
+ * op that needs it (tfjs: "Kernel 'X' not registered for backend 'webgpu'"); a shader WebGPU
+ * rejects raises a validation error. Both surface here, before any data is loaded.
+ */
+
+/** Error scopes on the WebGPU device, when the backend has one (duck-typed: no backend import). */
+function gpuDevice(): GPUDevice | undefined {
+  return (tf.backend() as unknown as { device?: GPUDevice }).device;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs one forward pass in training mode and one backward pass of softmax cross-entropy on a
+ * batch of two random images ([2, imageSize, imageSize, inputChannels], labels 0 and 1) and
+ * reads back one number that depends on the loss and every gradient, without updating the
+ * weights. Batch-norm moving statistics, which a training-mode forward pass updates, are
+ * restored afterwards, so the model is left exactly as it was. Leaves no tensors behind.
+ *
+ * Resolves to null when the step works, else a sentence for the person:
+ * "This variant cannot train on webgpu: <what tfjs or the GPU said>".
+ */
+export async function preflightVariant(
+  model: tf.LayersModel,
+  imageSize: number,
+  numClasses: number,
+  inputChannels = 1,
+): Promise<string | null> {
+  const backend = tf.getBackend();
+  const fail = (what: string) => `This variant cannot train on ${backend}: ${what}`;
+  const device = gpuDevice();
+  device?.pushErrorScope('out-of-memory');
+  device?.pushErrorScope('validation');
+  // Scopes pop in reverse order; both must be popped once, whatever happens.
+  let popped = false;
+  const popGpuErrors = async (): Promise<string | null> => {
+    if (device === undefined || popped) return null;
+    popped = true;
+    const validation = await device.popErrorScope();
+    const outOfMemory = await device.popErrorScope();
+    const error = validation ?? outOfMemory;
+    return error === null ? null : error.message;
+  };
+  const frozen = model.nonTrainableWeights;
+  const frozenValues = frozen.map((weight) => tf.clone(weight.read()));
+  let check: tf.Scalar | null = null;
+  try {
+    check = tf.tidy(() => {
+      const images = tf.randomUniform([2, imageSize, imageSize, inputChannels], 0, 1, 'float32', 1);
+      const labels = tf.oneHot(tf.tensor1d([0, 1 % numClasses], 'int32'), numClasses);
+      const loss = () => {
+        const logits = model.apply(images, { training: true }) as tf.Tensor2D;
+        return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+      };
+      // Forward alone first: when a forward kernel is missing this fails before any gradient
+      // tape exists. (tfjs keeps the tensors a tape saved for the backward pass if a pass
+      // throws under the tape, so only a missing gradient kernel leaves a few small ones.)
+      loss();
+      const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(loss, variables);
+      // Finite exactly when the loss and every gradient are. Added one by one: WebGPU's AddN
+      // binds every input at once, beyond the 8 storage buffers a shader may have.
+      return Object.values(grads).reduce<tf.Scalar>(
+        (sum, grad) => tf.add(sum, tf.sum(tf.square(grad))),
+        value,
+      );
+    });
+    const [value = NaN] = await check.data();
+    const gpuError = await popGpuErrors();
+    if (gpuError !== null) return fail(gpuError);
+    if (!Number.isFinite(value)) {
+      return fail('a trial step on random images gave a non-finite loss or gradient.');
+    }
+    return null;
+  } catch (error) {
+    // A GPU error recorded before the exception explains it better than the exception.
+    const gpuError = await popGpuErrors().catch(() => null);
+    return fail(gpuError ?? describeError(error));
+  } finally {
+    check?.dispose();
+    frozenValues.forEach((value, index) => {
+      frozen[index]?.write(value);
+      value.dispose();
+    });
+  }
+}
