@@ -1,26 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
+import { runState, TINY, url } from './helpers.ts';
 
 /**
  * The playground as a person uses it, in real headless Chromium on its real WebGPU adapter
  * (SwiftShader here), with the real Fashion-MNIST files served by the app.
  */
-
-/** Small enough for a software GPU: 65 px (the minimum), a tenth of the book's width. */
-const TINY = {
-  size: '65',
-  width: '0.1',
-  train: '128',
-  test: '64',
-  batch: '32',
-  epochs: '3',
-  lr: '0.1',
-  // Without dropout the loss falls every epoch even in this small run; with it, noise can win.
-  dropout: '0',
-};
-
-function url(settings: Record<string, string>): string {
-  return `/?${new URLSearchParams(settings).toString()}`;
-}
 
 /**
  * Fault injection: prepends `code` to the training worker's script, for the first worker only
@@ -38,7 +22,6 @@ async function injectIntoFirstWorker(page: Page, code: string): Promise<void> {
 }
 
 const status = (page: Page) => page.getByRole('status');
-const runState = (page: Page) => page.getByTestId('run-state');
 
 async function epochRows(page: Page) {
   return page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr');

@@ -176,4 +176,18 @@ describe('trainer state', () => {
       { x: 2, y: 2 },
     ]);
   });
+
+  it('records each learning-rate change and the rate in force', () => {
+    const state = reduce([
+      ...started,
+      worker({ type: 'learningRateChanged', runId: 1, x: 0.5, learningRate: 0.05 }),
+      worker({ type: 'learningRateChanged', runId: 99, x: 0.7, learningRate: 9 }),
+      worker({ type: 'learningRateChanged', runId: 1, x: 1.25, learningRate: 0.001 }),
+    ]);
+    expect(state.run?.learningRate).toBe(0.001);
+    expect(state.run?.learningRateChanges).toEqual([
+      { x: 0.5, learningRate: 0.05 },
+      { x: 1.25, learningRate: 0.001 },
+    ]);
+  });
 });

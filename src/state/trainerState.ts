@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings.ts';
 import type { LoadProgress } from '../data/fashionMnist.ts';
+import type { LearningRateChange } from '../history/runRecord.ts';
 import type { KernelChoice } from '../kernels/register.ts';
 import {
   unpackPoints,
@@ -60,6 +61,9 @@ export interface RunView {
   filters: FilterWeights | null;
   /** The latest epoch's validation confusion matrix, row = true class. */
   confusion: Int32Array | null;
+  /** The learning rate in force, and each change made during the run. */
+  learningRate: number;
+  learningRateChanges: LearningRateChange[];
   endStatus: RunEndStatus | null;
   endMessage: string | null;
 }
@@ -142,6 +146,8 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         predictions: null,
         filters: null,
         tensors: null,
+        learningRate: action.settings.learningRate,
+        learningRateChanges: [],
         endStatus: null,
         endMessage: null,
       },
@@ -211,6 +217,14 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         predictions: message.predictions,
         filters: message.firstLayerFilters,
         elapsedMs: message.metrics.elapsedMs,
+      }));
+    case 'learningRateChanged':
+      return updateRun(state, message.runId, (run) => ({
+        learningRate: message.learningRate,
+        learningRateChanges: [
+          ...run.learningRateChanges,
+          { x: message.x, learningRate: message.learningRate },
+        ],
       }));
     case 'paused':
       return isCurrent ? { ...state, runState: 'paused' } : state;

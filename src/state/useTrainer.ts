@@ -5,7 +5,10 @@ import { INITIAL_TRAINER_STATE, trainerReducer, type TrainerState } from './trai
 
 export interface Trainer {
   state: TrainerState;
-  train: (settings: Settings) => void;
+  /** Starts a run; returns its id (the trainer's, not the history's). */
+  train: (settings: Settings) => number;
+  /** Changes the current run's learning rate from its next batch. */
+  setLearningRate: (learningRate: number) => void;
   pause: () => void;
   resume: () => void;
   stop: () => void;
@@ -51,14 +54,21 @@ export function useTrainer(backend: BackendName): Trainer {
     clientRef.current?.send({ type: 'initBackend', backend });
   }, [backend]);
 
+  const currentRunId = useRef<number | null>(null);
   const train = useCallback((settings: Settings) => {
     const runId = nextRunId.current++;
+    currentRunId.current = runId;
     dispatch({ type: 'trainRequested', runId, settings });
     clientRef.current?.send({ type: 'train', runId, settings });
+    return runId;
+  }, []);
+  const setLearningRate = useCallback((learningRate: number) => {
+    const runId = currentRunId.current;
+    if (runId !== null) clientRef.current?.send({ type: 'setLearningRate', runId, learningRate });
   }, []);
   const pause = useCallback(() => clientRef.current?.send({ type: 'pause' }), []);
   const resume = useCallback(() => clientRef.current?.send({ type: 'resume' }), []);
   const stop = useCallback(() => clientRef.current?.send({ type: 'stop' }), []);
 
-  return { state, train, pause, resume, stop };
+  return { state, train, setLearningRate, pause, resume, stop };
 }

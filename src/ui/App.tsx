@@ -24,6 +24,12 @@ import { PredictionsGrid } from './PredictionsGrid.tsx';
 import { SettingsForm } from './SettingsForm.tsx';
 import { StatusBar } from './StatusBar.tsx';
 import { BackendNotes } from './BackendNotes.tsx';
+import { ComparisonTable } from './ComparisonTable.tsx';
+import { ExercisesPanel } from './ExercisesPanel.tsx';
+import { LearningRateControl } from './LearningRateControl.tsx';
+import { RunsPanel } from './RunsPanel.tsx';
+import { comparisonRows, overlaySeries } from '../history/compare.ts';
+import { useRunHistory } from '../state/useRunHistory.ts';
 
 const NO_POINTS: never[] = [];
 // Stable empty values keep the memoised form and charts from re-rendering on every batch.
@@ -36,8 +42,23 @@ function numberOrNull(parsed: { ok: true; value: number } | { ok: false }): numb
 export function App() {
   const { draft, validation, urlNotices, setField } = useSettingsDraft();
   const backendChoice = validation.ok ? validation.settings.backend : DEFAULT_SETTINGS.backend;
-  const { state, train, pause, resume, stop } = useTrainer(backendChoice);
+  const trainer = useTrainer(backendChoice);
+  const { state, pause, resume, stop, setLearningRate } = trainer;
+  const history = useRunHistory(trainer);
   const active = isActive(state.runState);
+  const { records, selectedIds, liveRecordId, queue } = history.state;
+
+  // The selected runs in the order they were selected, so a run keeps its colour as others join.
+  const selectedRecords = useMemo(
+    () =>
+      selectedIds
+        .map((id) => records.find((record) => record.id === id))
+        .filter((record) => record !== undefined),
+    [records, selectedIds],
+  );
+  const series = useMemo(() => overlaySeries(selectedRecords), [selectedRecords]);
+  const comparison = useMemo(() => comparisonRows(selectedRecords), [selectedRecords]);
+  const colors = useMemo(() => new Map(series.map((run) => [run.id, run.color])), [series]);
 
   // The table follows the form as soon as the fields it needs are valid, even if others are not.
   const tableImageSize = numberOrNull(parseNumericSetting('imageSize', draft.imageSize));
@@ -62,7 +83,11 @@ export function App() {
 
   const run = state.run;
   const chartEpochs =
-    run?.settings.epochs ?? (validation.ok ? validation.settings.epochs : DEFAULT_SETTINGS.epochs);
+    selectedRecords.length > 0
+      ? Math.max(...selectedRecords.map((record) => record.settings.epochs))
+      : validation.ok
+        ? validation.settings.epochs
+        : DEFAULT_SETTINGS.epochs;
   const errors = validation.ok ? NO_ERRORS : validation.errors;
 
   return (
@@ -90,7 +115,7 @@ export function App() {
               type="button"
               className="primary"
               disabled={!validation.ok || fitProblem !== null || active}
-              onClick={() => validation.ok && train(validation.settings)}
+              onClick={() => validation.ok && history.startRun(validation.settings)}
             >
               Train
             </button>
@@ -104,6 +129,13 @@ export function App() {
               Stop
             </button>
           </div>
+          {run !== null && active && (
+            <LearningRateControl
+              key={run.runId}
+              current={run.learningRate}
+              onApply={setLearningRate}
+            />
+          )}
           {fitProblem !== null && (
             <p className="error" data-testid="gpu-fit-problem">
               {fitProblem}
@@ -114,6 +146,13 @@ export function App() {
               Fix the highlighted settings to train.
             </p>
           )}
+          <ExercisesPanel
+            base={validation.ok && fitProblem === null ? validation.settings : null}
+            queue={queue}
+            onQueue={history.queueExercise}
+            onRemove={history.removeQueued}
+            onCancel={history.cancelQueue}
+          />
           <BackendNotes backend={state.backend} workerError={state.workerError} />
           <DataPanel progress={state.dataProgress} source={state.dataSource} run={run} />
           {run?.endMessage && (
@@ -129,13 +168,15 @@ export function App() {
         </aside>
         <section className="results">
           <div className="charts">
-            <LossChart
-              batchLoss={run?.batchLoss ?? NO_POINTS}
-              metrics={run?.epochMetrics ?? NO_POINTS}
-              epochs={chartEpochs}
-            />
-            <AccuracyChart metrics={run?.epochMetrics ?? NO_POINTS} epochs={chartEpochs} />
+            <LossChart series={series} epochs={chartEpochs} />
+            <AccuracyChart series={series} epochs={chartEpochs} />
           </div>
+          <ComparisonTable rows={comparison} />
+          <RunsPanel
+            history={history}
+            colors={colors}
+            activeRecordId={active ? liveRecordId : null}
+          />
           <EpochTable metrics={run?.epochMetrics ?? NO_POINTS} />
           <PredictionsGrid samples={run?.samples ?? null} predictions={run?.predictions ?? null} />
           <FiltersGrid

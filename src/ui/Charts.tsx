@@ -7,16 +7,67 @@ import {
   PointElement,
   Tooltip,
   type ChartData,
+  type ChartDataset,
   type ChartOptions,
+  type ChartType,
+  type Plugin,
 } from 'chart.js';
 import { memo, useMemo } from 'react';
 import { Line } from 'react-chartjs-2';
-import type { ChartPoint } from '../state/trainerState.ts';
-import type { EpochMetrics } from '../worker/protocol.ts';
+import type { RunSeries } from '../history/compare.ts';
+import type { SeriesPoint } from '../history/runRecord.ts';
 
-ChartJS.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
+/** A vertical line where the learning rate was changed during a run. */
+interface LearningRateMarker {
+  x: number;
+  text: string;
+  color: string;
+}
 
-const COLORS = {
+declare module 'chart.js' {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the name must match chart.js's
+  interface PluginOptionsByType<TType extends ChartType> {
+    learningRateMarkers?: { markers: LearningRateMarker[] };
+  }
+}
+
+const learningRateMarkers: Plugin<'line'> = {
+  id: 'learningRateMarkers',
+  afterDatasetsDraw(chart) {
+    const markers = chart.options.plugins?.learningRateMarkers?.markers ?? [];
+    const { ctx, chartArea, scales } = chart;
+    for (const { x: value, text, color } of markers) {
+      // chart.js hands options over as deep partials.
+      if (value === undefined || text === undefined || color === undefined) continue;
+      const x = scales.x.getPixelForValue(value);
+      if (x < chartArea.left || x > chartArea.right) continue;
+      ctx.save();
+      ctx.strokeStyle = color;
+      ctx.setLineDash([3, 3]);
+      ctx.beginPath();
+      ctx.moveTo(x, chartArea.top);
+      ctx.lineTo(x, chartArea.bottom);
+      ctx.stroke();
+      ctx.fillStyle = color;
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.fillText(text, x + 3, chartArea.top + 11);
+      ctx.restore();
+    }
+  },
+};
+
+ChartJS.register(
+  LineController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  Legend,
+  Tooltip,
+  learningRateMarkers,
+);
+
+/** One run alone is drawn as before comparisons existed: training blue, validation red. */
+const SINGLE_RUN_COLORS = {
   trainBatch: 'rgba(31, 119, 180, 0.45)',
   train: '#1f77b4',
   validation: '#d62728',
@@ -25,6 +76,8 @@ const COLORS = {
 function options(
   epochs: number,
   yTitle: string,
+  showLegend: boolean,
+  markers: LearningRateMarker[],
   yRange?: { min: number; max: number },
 ): ChartOptions<'line'> {
   return {
@@ -38,112 +91,159 @@ function options(
       // Loss scales to its data so that small early changes are visible; accuracy stays 0..1.
       y: { type: 'linear', ...yRange, title: { display: true, text: yTitle } },
     },
-    plugins: { legend: { position: 'bottom', labels: { usePointStyle: true, boxHeight: 6 } } },
+    plugins: {
+      legend: {
+        display: showLegend,
+        position: 'bottom',
+        labels: { usePointStyle: true, boxHeight: 6 },
+      },
+      learningRateMarkers: { markers },
+    },
   };
 }
 
-/** Epoch-end points: x is the epoch number, as in the book's progress board. */
-function epochSeries(
-  metrics: readonly EpochMetrics[],
-  pick: (m: EpochMetrics) => number,
-): ChartPoint[] {
-  return metrics.map((m) => ({ x: m.epoch, y: pick(m) }));
+function markersOf(series: readonly RunSeries[]): LearningRateMarker[] {
+  const single = series.length === 1;
+  return series.flatMap((run) =>
+    run.learningRateChanges.map((change) => ({
+      x: change.x,
+      text: `lr ${change.learningRate}`,
+      color: single ? '#555' : run.color,
+    })),
+  );
 }
 
-export const LossChart = memo(function LossChart({
-  batchLoss,
-  metrics,
-  epochs,
-}: {
-  batchLoss: readonly ChartPoint[];
-  metrics: readonly EpochMetrics[];
-  epochs: number;
-}) {
-  const data = useMemo<ChartData<'line', ChartPoint[]>>(
-    () => ({
-      datasets: [
-        {
-          label: 'train loss (batches)',
-          data: [...batchLoss],
-          borderColor: COLORS.trainBatch,
-          backgroundColor: COLORS.trainBatch,
-          borderWidth: 1,
-          pointRadius: 0,
-        },
-        {
-          label: 'train loss (epoch)',
-          data: epochSeries(metrics, (m) => m.trainLoss),
-          borderColor: COLORS.train,
-          backgroundColor: COLORS.train,
-          pointRadius: 3,
-        },
-        {
-          label: 'validation loss',
-          data: epochSeries(metrics, (m) => m.valLoss),
-          borderColor: COLORS.validation,
-          backgroundColor: COLORS.validation,
-          borderDash: [6, 3],
-          pointRadius: 3,
-        },
-      ],
-    }),
-    [batchLoss, metrics],
+type LineDataset = ChartDataset<'line', SeriesPoint[]>;
+
+function line(
+  label: string,
+  data: SeriesPoint[],
+  color: string,
+  style: 'batches' | 'train' | 'validation',
+): LineDataset {
+  return {
+    label,
+    data,
+    borderColor: color,
+    backgroundColor: color,
+    borderWidth: style === 'batches' ? 1 : 2,
+    pointRadius: style === 'batches' ? 0 : 3,
+    borderDash: style === 'validation' ? [6, 3] : undefined,
+  };
+}
+
+/** The runs drawn, as a list under the chart: one colour per run, the same in both charts. */
+function RunLegend({ series, chart }: { series: readonly RunSeries[]; chart: string }) {
+  if (series.length < 2) return null;
+  return (
+    <>
+      <ul className="run-legend" aria-label={`${chart} chart runs`}>
+        {series.map((run) => (
+          <li key={run.id}>
+            <span className="swatch" style={{ background: run.color }} aria-hidden="true" />
+            {run.label}
+          </li>
+        ))}
+      </ul>
+      <p className="muted legend-key">solid: training · dashed: validation</p>
+    </>
   );
-  const chartOptions = useMemo(() => options(epochs, 'loss'), [epochs]);
+}
+
+function ChartFigure({
+  name,
+  data,
+  chartOptions,
+  series,
+}: {
+  name: 'Loss' | 'Accuracy';
+  data: ChartData<'line', SeriesPoint[]>;
+  chartOptions: ChartOptions<'line'>;
+  series: readonly RunSeries[];
+}) {
   return (
     <figure
       className="chart"
-      data-chart="loss"
+      data-chart={name.toLowerCase()}
+      data-runs={series.length}
       data-points={data.datasets.reduce((sum, d) => sum + d.data.length, 0)}
     >
-      <figcaption>Loss</figcaption>
+      <figcaption>{name}</figcaption>
       <div className="chart-canvas">
-        <Line data={data} options={chartOptions} aria-label="Loss chart" role="img" />
+        <Line data={data} options={chartOptions} aria-label={`${name} chart`} role="img" />
       </div>
+      <RunLegend series={series} chart={name} />
     </figure>
   );
+}
+
+/**
+ * Loss against epochs for every run shown. One run: per-batch loss, epoch training loss and
+ * validation loss. Several runs: per run, its per-batch training loss (solid) and validation loss
+ * (dashed) in the run's colour.
+ */
+export const LossChart = memo(function LossChart({
+  series,
+  epochs,
+}: {
+  series: readonly RunSeries[];
+  epochs: number;
+}) {
+  const data = useMemo<ChartData<'line', SeriesPoint[]>>(() => {
+    if (series.length === 1) {
+      const [run] = series;
+      const colors = SINGLE_RUN_COLORS;
+      return {
+        datasets: [
+          line('train loss (batches)', run.batchLoss, colors.trainBatch, 'batches'),
+          line('train loss (epoch)', run.trainLoss, colors.train, 'train'),
+          line('validation loss', run.valLoss, colors.validation, 'validation'),
+        ],
+      };
+    }
+    return {
+      datasets: series.flatMap((run) => [
+        line(`${run.label} · train`, run.batchLoss, run.color, 'batches'),
+        line(`${run.label} · validation`, run.valLoss, run.color, 'validation'),
+      ]),
+    };
+  }, [series]);
+  const chartOptions = useMemo(
+    () => options(epochs, 'loss', series.length === 1, markersOf(series)),
+    [epochs, series],
+  );
+  return <ChartFigure name="Loss" data={data} chartOptions={chartOptions} series={series} />;
 });
 
 export const AccuracyChart = memo(function AccuracyChart({
-  metrics,
+  series,
   epochs,
 }: {
-  metrics: readonly EpochMetrics[];
+  series: readonly RunSeries[];
   epochs: number;
 }) {
-  const data = useMemo<ChartData<'line', ChartPoint[]>>(
-    () => ({
-      datasets: [
-        {
-          label: 'train accuracy',
-          data: epochSeries(metrics, (m) => m.trainAccuracy),
-          borderColor: COLORS.train,
-          backgroundColor: COLORS.train,
-          pointRadius: 3,
-        },
-        {
-          label: 'validation accuracy',
-          data: epochSeries(metrics, (m) => m.valAccuracy),
-          borderColor: COLORS.validation,
-          backgroundColor: COLORS.validation,
-          borderDash: [6, 3],
-          pointRadius: 3,
-        },
-      ],
-    }),
-    [metrics],
+  const data = useMemo<ChartData<'line', SeriesPoint[]>>(() => {
+    const single = series.length === 1;
+    return {
+      datasets: series.flatMap((run) => [
+        line(
+          single ? 'train accuracy' : `${run.label} · train`,
+          run.trainAccuracy,
+          single ? SINGLE_RUN_COLORS.train : run.color,
+          'train',
+        ),
+        line(
+          single ? 'validation accuracy' : `${run.label} · validation`,
+          run.valAccuracy,
+          single ? SINGLE_RUN_COLORS.validation : run.color,
+          'validation',
+        ),
+      ]),
+    };
+  }, [series]);
+  const chartOptions = useMemo(
+    () => options(epochs, 'accuracy', series.length === 1, markersOf(series), { min: 0, max: 1 }),
+    [epochs, series],
   );
-  const chartOptions = useMemo(() => options(epochs, 'accuracy', { min: 0, max: 1 }), [epochs]);
-  return (
-    <figure
-      className="chart"
-      data-chart="accuracy"
-      data-points={data.datasets.reduce((sum, d) => sum + d.data.length, 0)}
-    >
-      <figcaption>Accuracy</figcaption>
-      <div className="chart-canvas">
-        <Line data={data} options={chartOptions} aria-label="Accuracy chart" role="img" />
-      </div>
-    </figure>
-  );
+  return <ChartFigure name="Accuracy" data={data} chartOptions={chartOptions} series={series} />;
 });

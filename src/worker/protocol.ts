@@ -14,7 +14,9 @@ export type ToWorker =
   | { type: 'train'; runId: number; settings: Settings }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** Applies from the next batch of the current run; validated again in the worker. */
+  | { type: 'setLearningRate'; runId: number; learningRate: number };
 
 export interface AdapterDescription {
   vendor: string;
@@ -126,6 +128,8 @@ export type FromWorker =
       predictions: SamplePredictions;
       firstLayerFilters: FilterWeights;
     }
+  /** A learning-rate change took effect: it applies from epoch position `x` on. */
+  | { type: 'learningRateChanged'; runId: number; x: number; learningRate: number }
   | { type: 'paused'; runId: number }
   | { type: 'resumed'; runId: number }
   | { type: 'runEnded'; runId: number; status: RunEndStatus; message: string | null }

@@ -21,6 +21,19 @@ export class RunControl {
   private failureReason: string | null = null;
   private pauseRequested = false;
   private wake: (() => void) | null = null;
+  private pendingLearningRate: number | null = null;
+
+  /** Asks for a new learning rate; the loop takes it at its next batch (the latest one wins). */
+  setLearningRate(learningRate: number): void {
+    this.pendingLearningRate = learningRate;
+  }
+
+  /** The learning rate asked for since the last call, or null; taking it clears it. */
+  takeLearningRate(): number | null {
+    const learningRate = this.pendingLearningRate;
+    this.pendingLearningRate = null;
+    return learningRate;
+  }
 
   get stopping(): boolean {
     return this.stopRequested;

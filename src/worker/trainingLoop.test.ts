@@ -198,4 +198,35 @@ describe('training loop', () => {
       /diverged at epoch 1, batch \d+: the loss .*smaller learning rate/,
     );
   });
+
+  it('applies a learning-rate change from the next batch and reports where it took effect', async () => {
+    const settings = { ...TINY, epochs: 1, trainExamples: 16 };
+    const epochLosses = async (change: number | null) => {
+      const control = new RunControl();
+      const { messages, emit } = collect();
+      await runTraining({
+        runId: 3,
+        kernels: null,
+        settings,
+        train,
+        test,
+        control,
+        emit: (message) => {
+          emit(message);
+          // Asked for before the first batch: it applies from x = 0, the start of epoch 1.
+          if (message.type === 'runStarted' && change !== null) control.setLearningRate(change);
+        },
+      });
+      return messages;
+    };
+    const unchanged = await epochLosses(null);
+    const changed = await epochLosses(0.5);
+    const change = changed.find((m) => m.type === 'learningRateChanged');
+    expect(change).toEqual({ type: 'learningRateChanged', runId: 3, x: 0, learningRate: 0.5 });
+    expect(unchanged.some((m) => m.type === 'learningRateChanged')).toBe(false);
+    // Same seed and data: only the learning rate differs, so the results must differ.
+    const valLoss = (messages: FromWorker[]) =>
+      messages.flatMap((m) => (m.type === 'epochMetrics' ? [m.metrics.valLoss] : []));
+    expect(valLoss(changed)).not.toEqual(valLoss(unchanged));
+  });
 });

@@ -5,6 +5,7 @@ import { batchCount, epochOrder, gatherBatch, stratifiedSubset } from '../data/s
 import { alexNetLayers } from '../model/architecture.ts';
 import { buildAlexNet } from '../model/alexnet.ts';
 import { confusionMatrix } from '../model/metrics.ts';
+import { preflightVariant } from '../model/preflight.ts';
 import {
   evaluateBatch,
   predictWithConfidence,
@@ -142,7 +143,16 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
     settings.imageSize,
     settings.seed,
   );
+  // A variant the backend cannot train (a missing kernel, a shader the GPU rejects) fails here,
+  // before the first batch, with what the backend said.
+  const unsupported = await preflightVariant(model, settings.imageSize, NUM_CLASSES);
+  if (unsupported !== null) {
+    model.dispose();
+    return { status: 'failed', message: unsupported };
+  }
   const optimizer = tf.train.sgd(settings.learningRate);
+  // Changed during the run by the person; the divergence advice uses the rate in force.
+  let learningRate = settings.learningRate;
   const pending: PendingStep[] = [];
   // A fixed set of validation images whose predictions are shown after every epoch.
   const sampleStride = Math.max(1, Math.floor(testIndices.length / PREDICTION_SAMPLES));
@@ -216,6 +226,14 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
           };
         }
 
+        const newLearningRate = control.takeLearningRate();
+        if (newLearningRate !== null && newLearningRate !== learningRate) {
+          learningRate = newLearningRate;
+          optimizer.setLearningRate(learningRate);
+          const x = epoch + batch / batchesPerEpoch;
+          emit({ type: 'learningRateChanged', runId, x, learningRate });
+        }
+
         const start = batch * settings.batchSize;
         const examples = gatherBatch(
           train,
@@ -255,7 +273,7 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
             if (unsentPoints.length > 0) postPoints();
             return {
               status: 'diverged',
-              message: divergedMessage(epoch + 1, badBatch, loss, settings.learningRate),
+              message: divergedMessage(epoch + 1, badBatch, loss, learningRate),
             };
           }
           windowLoss += loss * size;

@@ -1,4 +1,9 @@
-import { trainingMemoryOf, validateSettings, type BackendName } from '../config/settings.ts';
+import {
+  parseNumericSetting,
+  trainingMemoryOf,
+  validateSettings,
+  type BackendName,
+} from '../config/settings.ts';
 import { gpuFitProblem } from '../model/memory.ts';
 import { APP_DATA_PATH, loadFashionMnist, type Dataset } from '../data/fashionMnist.ts';
 import { applyKernels, initBackend } from './backend.ts';
@@ -36,6 +41,7 @@ let backend: Promise<BackendReport> | null = null;
 let backendName: BackendName | null = null;
 let dataset: Promise<Dataset> | null = null;
 let activeRun: RunControl | null = null;
+let activeRunId: number | null = null;
 
 function ensureBackend(requested: BackendName): Promise<BackendReport> {
   if (backend === null || backendName !== requested) {
@@ -82,6 +88,7 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
   }
   const control = new RunControl();
   activeRun = control;
+  activeRunId = runId;
   try {
     // The worker does not trust the main thread: the same rules as the form and the URL.
     const checked = validateSettings(request.settings);
@@ -125,6 +132,7 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
     post({ type: 'runEnded', runId, status: 'failed', message: errorText(error) });
   } finally {
     activeRun = null;
+    activeRunId = null;
   }
 }
 
@@ -148,6 +156,13 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'stop':
       activeRun?.stop();
       break;
+    case 'setLearningRate': {
+      // The same rule as the form: a bad value from the main thread is refused, not applied.
+      const parsed = parseNumericSetting('learningRate', String(message.learningRate));
+      if (!parsed.ok) post({ type: 'workerError', message: parsed.message });
+      else if (activeRunId === message.runId) activeRun?.setLearningRate(parsed.value);
+      break;
+    }
     default: {
       const unknown: never = message;
       post({ type: 'workerError', message: `Unknown message ${JSON.stringify(unknown)}` });

@@ -1,0 +1,24 @@
+import type { Page } from '@playwright/test';
+
+/**
+ * Shared by the browser tests. TINY is small enough for a software GPU: 65 px (the minimum), a
+ * tenth of the book's width, a few dozen real Fashion-MNIST images.
+ */
+export const TINY = {
+  size: '65',
+  width: '0.1',
+  train: '128',
+  test: '64',
+  batch: '32',
+  epochs: '3',
+  lr: '0.1',
+  // Without dropout the loss falls every epoch even in this small run; with it, noise can win.
+  dropout: '0',
+} as const;
+
+/** The app's address with these settings as link parameters. */
+export function url(settings: Record<string, string>): string {
+  return `/?${new URLSearchParams(settings).toString()}`;
+}
+
+export const runState = (page: Page) => page.getByTestId('run-state');

@@ -1,0 +1,181 @@
+import { readFile } from 'node:fs/promises';
+import { expect, test, type Page } from '@playwright/test';
+import { runState, TINY, url } from './helpers.ts';
+
+/**
+ * The experiment bench: exercise presets, the run history in the browser's real IndexedDB,
+ * comparison, export and import, and changing the learning rate mid-run. Tiny settings so that
+ * a software GPU trains each run in seconds.
+ */
+
+// One epoch of 64 images per run: each run of an exercise takes seconds.
+const SMALL = { ...TINY, train: '64', test: '32', epochs: '1' };
+
+const runItems = (page: Page) =>
+  page.getByRole('list', { name: 'Runs', exact: true }).getByRole('listitem');
+const comparisonRows = (page: Page) =>
+  page.getByRole('table', { name: 'Run comparison' }).locator('tbody tr');
+
+test('an exercise runs all its runs, overlays them and compares them; the history survives a reload', async ({
+  page,
+}) => {
+  await page.goto(url(SMALL));
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('button', { name: 'Learning rate', exact: true }).click();
+
+  // The queue is visible while the exercise runs, and is empty at the end.
+  await expect(page.getByRole('list', { name: 'Queue' })).toBeVisible();
+  await expect(page.getByRole('list', { name: 'Queue' })).toHaveCount(0, { timeout: 240_000 });
+  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+
+  // One series per run on both charts, named by what differs, in the same colours.
+  const labels = ['lr 0.1', 'lr 0.01', 'lr 0.001', 'lr 0.0001'];
+  for (const chart of ['loss', 'accuracy']) {
+    await expect(page.locator(`figure[data-chart="${chart}"]`)).toHaveAttribute('data-runs', '4');
+  }
+  const lossLegend = page.getByRole('list', { name: 'Loss chart runs' }).getByRole('listitem');
+  const accuracyLegend = page
+    .getByRole('list', { name: 'Accuracy chart runs' })
+    .getByRole('listitem');
+  await expect(lossLegend).toHaveText(labels);
+  await expect(accuracyLegend).toHaveText(labels);
+  const swatchColours = (legend: typeof lossLegend) =>
+    legend
+      .locator('.swatch')
+      .evaluateAll((nodes) => nodes.map((n) => getComputedStyle(n).backgroundColor));
+  expect(await swatchColours(lossLegend)).toEqual(await swatchColours(accuracyLegend));
+  // Each run has its 1 epoch on the accuracy chart: train and validation points.
+  await expect(page.locator('figure[data-chart="accuracy"]')).toHaveAttribute('data-points', '8');
+
+  // The comparison table: one row per run, each finished with a validation accuracy.
+  await expect(comparisonRows(page)).toHaveCount(4);
+  await expect(comparisonRows(page).locator('th')).toHaveText(labels);
+  for (const row of await comparisonRows(page).all()) {
+    await expect(row).toContainText('done');
+    await expect(row).toContainText(/\d+\.\d%/);
+  }
+  await expect(runItems(page)).toHaveCount(4);
+
+  // Reload: the runs come back from IndexedDB with their metrics.
+  await page.reload();
+  await expect(runItems(page)).toHaveCount(4);
+  for (const item of await runItems(page).all()) {
+    await expect(item).toHaveAttribute('data-status', 'done');
+    await expect(item).toContainText(/val \d+\.\d%/);
+  }
+  // Selecting two of them draws them again.
+  await page.getByRole('checkbox', { name: /^lr 0\.1,/ }).check();
+  await page.getByRole('checkbox', { name: /^no dropout/ }).check();
+  await expect(page.locator('figure[data-chart="loss"]')).toHaveAttribute('data-runs', '2');
+  await expect(comparisonRows(page)).toHaveText([/lr 0\.1/, /lr 0\.01/]);
+});
+
+test('delete with undo, export and import, and a malformed import changes nothing', async ({
+  page,
+}, testInfo) => {
+  await page.goto(url({ ...SMALL, epochs: '1' }));
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('button', { name: 'Dropout', exact: true }).click();
+  await expect(runItems(page)).toHaveCount(3);
+  await expect(page.getByRole('list', { name: 'Queue' })).toHaveCount(0, { timeout: 240_000 });
+  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+
+  // Delete, then undo; both survive a reload.
+  const first = runItems(page).first();
+  const firstName = (await first.locator('.run-label').innerText()).trim();
+  await page.getByRole('button', { name: `Delete ${firstName}` }).click();
+  await expect(runItems(page)).toHaveCount(2);
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(runItems(page)).toHaveCount(3);
+  await page.getByRole('button', { name: `Delete ${firstName}` }).click();
+  await expect(runItems(page)).toHaveCount(2);
+  await page.reload();
+  await expect(runItems(page)).toHaveCount(2);
+
+  // Rename one; the name is kept and used as its label.
+  const renamed = runItems(page).first();
+  await renamed.getByRole('button', { name: /^Rename/ }).click();
+  await page.getByLabel('Run name').fill('my favourite');
+  await page.getByLabel('Run name').press('Enter');
+  await expect(runItems(page).first().locator('.run-label')).toHaveText('my favourite');
+
+  // Export all as JSON, and the metrics as CSV.
+  const jsonDownload = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export all (JSON)' }).click();
+  const jsonPath = testInfo.outputPath('runs.json');
+  await (await jsonDownload).saveAs(jsonPath);
+  const exported = JSON.parse(await readFile(jsonPath, 'utf8')) as {
+    format: string;
+    runs: { name: string; settings: { dropout: number }; epochMetrics: unknown[] }[];
+  };
+  expect(exported.format).toBe('alexnet-playground-runs');
+  expect(exported.runs).toHaveLength(2);
+  expect(exported.runs.map((run) => run.name)).toContain('my favourite');
+  for (const run of exported.runs) expect(run.epochMetrics).toHaveLength(1);
+
+  const csvDownload = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export metrics (CSV)' }).click();
+  const csvPath = testInfo.outputPath('metrics.csv');
+  await (await csvDownload).saveAs(csvPath);
+  const csvLines = (await readFile(csvPath, 'utf8')).trim().split(/\r?\n/);
+  expect(csvLines).toHaveLength(1 + 2); // header + one epoch per run
+  expect(csvLines[0]).toMatch(/epoch/);
+
+  // A malformed file is refused with a message and leaves the runs as they were.
+  const importInput = page.getByLabel('Import runs (JSON)');
+  await importInput.setInputFiles({
+    name: 'broken.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from('{"format": "alexnet-playground-runs", "version": 1, "runs": [{"id": 5}]}'),
+  });
+  await expect(page.getByTestId('import-message')).toContainText('"broken.json" was not imported');
+  await expect(runItems(page)).toHaveCount(2);
+  await importInput.setInputFiles({
+    name: 'not-json.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from('this is not json'),
+  });
+  await expect(page.getByTestId('import-message')).toContainText('not JSON');
+  await expect(runItems(page)).toHaveCount(2);
+
+  // The exported file imports back as new runs beside the existing ones, and they persist.
+  await importInput.setInputFiles(jsonPath);
+  await expect(page.getByTestId('import-message')).toHaveText(/Imported 2 runs/);
+  await expect(runItems(page)).toHaveCount(4);
+  await expect(comparisonRows(page)).toHaveCount(2);
+  await page.reload();
+  await expect(runItems(page)).toHaveCount(4);
+});
+
+test('a learning-rate change mid-run is applied, recorded and kept', async ({ page }) => {
+  // 8 batches an epoch, 2 epochs: room to change the rate part-way.
+  await page.goto(url({ ...SMALL, batch: '8', epochs: '2' }));
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.getByRole('status')).toContainText(/batch [1-9]\d* of 16/, {
+    timeout: 120_000,
+  });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(runState(page)).toHaveText('paused');
+  await page.getByLabel('Learning rate now').fill('0.02');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+
+  const item = runItems(page).first();
+  await expect(item).toContainText(/lr → 0\.02 at epoch [01]\.\d\d/);
+  await page.reload();
+  await expect(runItems(page).first()).toContainText(/lr → 0\.02 at epoch [01]\.\d\d/);
+});
+
+test('a run in progress when the page closes is kept and marked interrupted', async ({ page }) => {
+  await page.goto(url({ ...SMALL, batch: '8', epochs: '50' }));
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('button', { name: 'Train' }).click();
+  // Close the page once the run's record holds a finished epoch.
+  await expect(runItems(page).first()).toContainText(/val \d+\.\d%/, { timeout: 120_000 });
+  await page.reload();
+  const item = runItems(page).first();
+  await expect(item).toHaveAttribute('data-status', 'interrupted');
+  await expect(item).toContainText(/kept up to its last saved point \([1-9]\d* of 50 epochs\)/);
+});

@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS } from '../config/settings.ts';
+import { makeEpochMetrics, makeRecord } from '../history/testRecords.ts';
+import type { BackendReport } from '../worker/protocol.ts';
+import {
+  historyReducer,
+  INITIAL_HISTORY_STATE,
+  markInterrupted,
+  recordFromRun,
+  type HistoryAction,
+  type HistoryState,
+} from './historyState.ts';
+import { INITIAL_TRAINER_STATE, trainerReducer, type RunView } from './trainerState.ts';
+
+const reduce = (actions: HistoryAction[], state: HistoryState = INITIAL_HISTORY_STATE) =>
+  actions.reduce(historyReducer, state);
+
+const older = makeRecord({ id: 'a', startedAt: 1000 });
+const newer = makeRecord({ id: 'b', startedAt: 2000, settings: { learningRate: 0.1 } });
+
+describe('history reducer', () => {
+  it('lists stored runs newest first, keeping runs started before the store answered', () => {
+    const started = makeRecord({ id: 'c', startedAt: 3000, status: 'running' });
+    const state = reduce([
+      { type: 'runStarted', record: started },
+      { type: 'loaded', records: [older, newer], storageProblem: null },
+    ]);
+    expect(state.records.map((record) => record.id)).toEqual(['c', 'b', 'a']);
+    expect(state.loaded).toBe(true);
+    expect(state.liveRecordId).toBe('c');
+    expect(state.selectedIds).toEqual(['c']);
+  });
+
+  it('keeps a name given while the run trains when the trainer updates the record', () => {
+    const started = makeRecord({ id: 'c', status: 'running' });
+    const state = reduce([
+      { type: 'runStarted', record: started },
+      { type: 'renamed', id: 'c', name: 'my run' },
+      { type: 'runUpdated', record: { ...started, epochMetrics: makeEpochMetrics(1) } },
+    ]);
+    expect(state.records[0].name).toBe('my run');
+    expect(state.records[0].epochMetrics).toHaveLength(1);
+  });
+
+  it('deletes a run and restores it, selection included, with undo', () => {
+    const loaded = reduce([
+      { type: 'loaded', records: [older, newer], storageProblem: null },
+      { type: 'selectionSet', ids: ['a', 'b'] },
+    ]);
+    const deleted = historyReducer(loaded, { type: 'deleted', id: 'a' });
+    expect(deleted.records.map((record) => record.id)).toEqual(['b']);
+    expect(deleted.selectedIds).toEqual(['b']);
+    expect(deleted.lastDeleted?.record).toBe(older);
+    const restored = historyReducer(deleted, { type: 'undoDelete' });
+    expect(restored.records.map((record) => record.id)).toEqual(['b', 'a']);
+    expect(restored.selectedIds).toEqual(['b', 'a']);
+    expect(restored.lastDeleted).toBeNull();
+  });
+
+  it('toggles selection and selects imported runs', () => {
+    const state = reduce([
+      { type: 'loaded', records: [older], storageProblem: null },
+      { type: 'selectionToggled', id: 'a' },
+      { type: 'selectionToggled', id: 'a' },
+      { type: 'imported', records: [newer] },
+    ]);
+    expect(state.selectedIds).toEqual(['b']);
+    expect(state.importMessage).toEqual({ ok: true, text: 'Imported 1 run; they are selected.' });
+    const refused = historyReducer(state, { type: 'importRefused', message: 'bad file' });
+    expect(refused.records).toEqual(state.records);
+    expect(refused.importMessage).toEqual({ ok: false, text: 'bad file' });
+  });
+
+  it('queues an exercise, clears the selection for its runs, removes and cancels queued runs', () => {
+    const exercise = { id: 'dropout', title: 'Dropout' };
+    const runs = [0.3, 0.5, 0.7].map((dropout, index) => ({
+      queueId: index + 1,
+      settings: { ...DEFAULT_SETTINGS, dropout },
+    }));
+    let state = reduce([
+      { type: 'loaded', records: [older], storageProblem: null },
+      { type: 'selectionSet', ids: ['a'] },
+      { type: 'exerciseQueued', exercise, runs },
+    ]);
+    expect(state.selectedIds).toEqual([]);
+    expect(state.queue.map((item) => item.settings.dropout)).toEqual([0.3, 0.5, 0.7]);
+    expect(state.queue[0].exercise).toEqual(exercise);
+    state = historyReducer(state, { type: 'queueItemRemoved', queueId: 2 });
+    expect(state.queue.map((item) => item.queueId)).toEqual([1, 3]);
+    state = historyReducer(state, { type: 'queueShifted' });
+    expect(state.queue.map((item) => item.queueId)).toEqual([3]);
+    state = historyReducer(state, { type: 'queueCancelled' });
+    expect(state.queue).toEqual([]);
+  });
+});
+
+const BACKEND: BackendReport = {
+  requested: 'webgpu',
+  backend: 'webgpu',
+  adapter: {
+    vendor: 'google',
+    architecture: 'swiftshader',
+    device: '',
+    description: 'SwiftShader',
+    isSoftware: true,
+    limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 },
+  },
+  fallbackReason: null,
+};
+
+function trainerRun(): RunView {
+  const state = trainerReducer(INITIAL_TRAINER_STATE, {
+    type: 'trainRequested',
+    runId: 4,
+    settings: { ...DEFAULT_SETTINGS, learningRate: 0.1 },
+  });
+  if (state.run === null) throw new Error('no run');
+  return state.run;
+}
+
+describe('records from the trainer', () => {
+  const meta = { id: 'run-x', startedAt: 5000, exercise: null };
+
+  it('records a running run with its settings, backend and learning-rate changes', () => {
+    const run = {
+      ...trainerRun(),
+      epochMetrics: makeEpochMetrics(2),
+      learningRateChanges: [{ x: 1.5, learningRate: 0.05 }],
+      elapsedMs: 1234,
+    };
+    const record = recordFromRun(run, 'training', meta, BACKEND, null, 9000);
+    expect(record).toMatchObject({
+      id: 'run-x',
+      name: '',
+      status: 'running',
+      endedAt: null,
+      backend: 'webgpu',
+      adapter: 'SwiftShader',
+      elapsedMs: 1234,
+      learningRateChanges: [{ x: 1.5, learningRate: 0.05 }],
+    });
+    expect(record.settings.learningRate).toBe(0.1);
+    expect(record.epochMetrics).toHaveLength(2);
+  });
+
+  it('stamps the end once and keeps the status and message the run ended with', () => {
+    const run = { ...trainerRun(), endStatus: 'diverged' as const, endMessage: 'diverged at…' };
+    const first = recordFromRun(run, 'diverged', meta, BACKEND, null, 9000);
+    expect(first).toMatchObject({
+      status: 'diverged',
+      statusMessage: 'diverged at…',
+      endedAt: 9000,
+    });
+    const renamed = { ...first, name: 'kept name' };
+    const again = recordFromRun(run, 'diverged', meta, BACKEND, renamed, 12_000);
+    expect(again.endedAt).toBe(9000);
+    expect(again.name).toBe('kept name');
+  });
+
+  it('marks a run left running by a closed page as interrupted, keeping its metrics', () => {
+    const running = makeRecord({
+      status: 'running',
+      endedAt: null,
+      epochMetrics: makeEpochMetrics(3),
+      settings: { epochs: 10 },
+    });
+    const interrupted = markInterrupted(running, 7000);
+    expect(interrupted.status).toBe('interrupted');
+    expect(interrupted.endedAt).toBe(7000);
+    expect(interrupted.epochMetrics).toEqual(running.epochMetrics);
+    expect(interrupted.statusMessage).toMatch(/3 of 10 epochs/);
+    const done = makeRecord({ status: 'done' });
+    expect(markInterrupted(done, 7000)).toBe(done);
+  });
+});

@@ -1,0 +1,230 @@
+import type { Settings } from '../config/settings.ts';
+import { RUN_RECORD_VERSION, type RunRecord } from '../history/runRecord.ts';
+import type { BackendReport } from '../worker/protocol.ts';
+import { isActive, type RunState, type RunView } from './trainerState.ts';
+
+/**
+ * The run history as the page shows it: every kept run, which are selected for comparison,
+ * the last deletion (for undo), and the queue of runs an exercise has lined up. A pure reducer;
+ * persistence and the worker live in useRunHistory.
+ */
+
+export interface QueuedRun {
+  /** Unique within the page. */
+  queueId: number;
+  settings: Settings;
+  exercise: { id: string; title: string } | null;
+}
+
+export interface HistoryState {
+  /** Newest first. */
+  records: RunRecord[];
+  /** False until the stored runs have been read. */
+  loaded: boolean;
+  selectedIds: string[];
+  /** The last deleted run, restorable until the next deletion. */
+  lastDeleted: { record: RunRecord; wasSelected: boolean } | null;
+  queue: QueuedRun[];
+  /** The run started last on this page (the one the trainer shows), if any. */
+  liveRecordId: string | null;
+  /** Why runs are not (or not all) being saved, or null. */
+  storageProblem: string | null;
+  /** The outcome of the last import, shown next to the import button. */
+  importMessage: { ok: boolean; text: string } | null;
+}
+
+export const INITIAL_HISTORY_STATE: HistoryState = {
+  records: [],
+  loaded: false,
+  selectedIds: [],
+  lastDeleted: null,
+  queue: [],
+  liveRecordId: null,
+  storageProblem: null,
+  importMessage: null,
+};
+
+export type HistoryAction =
+  | { type: 'loaded'; records: RunRecord[]; storageProblem: string | null }
+  /** A run started: it joins the history and the selection. */
+  | { type: 'runStarted'; record: RunRecord }
+  | { type: 'runUpdated'; record: RunRecord }
+  | { type: 'renamed'; id: string; name: string }
+  | { type: 'deleted'; id: string }
+  | { type: 'undoDelete' }
+  | { type: 'selectionToggled'; id: string }
+  | { type: 'selectionSet'; ids: string[] }
+  | { type: 'imported'; records: RunRecord[] }
+  | { type: 'importRefused'; message: string }
+  | {
+      type: 'exerciseQueued';
+      exercise: { id: string; title: string };
+      runs: { queueId: number; settings: Settings }[];
+    }
+  | { type: 'queueItemRemoved'; queueId: number }
+  | { type: 'queueCancelled' }
+  /** The first queued run is being started. */
+  | { type: 'queueShifted' }
+  | { type: 'storageProblem'; message: string };
+
+function newestFirst(records: RunRecord[]): RunRecord[] {
+  return [...records].sort((a, b) => b.startedAt - a.startedAt);
+}
+
+export function historyReducer(state: HistoryState, action: HistoryAction): HistoryState {
+  switch (action.type) {
+    case 'loaded': {
+      // Runs already started on this page (before the store answered) are kept too.
+      const known = new Set(state.records.map((record) => record.id));
+      const records = newestFirst([
+        ...state.records,
+        ...action.records.filter((record) => !known.has(record.id)),
+      ]);
+      return { ...state, records, loaded: true, storageProblem: action.storageProblem };
+    }
+    case 'runStarted':
+      return {
+        ...state,
+        records: newestFirst([action.record, ...state.records]),
+        selectedIds: [...state.selectedIds, action.record.id],
+        liveRecordId: action.record.id,
+      };
+    case 'runUpdated':
+      return {
+        ...state,
+        records: state.records.map((record) =>
+          record.id === action.record.id ? { ...action.record, name: record.name } : record,
+        ),
+      };
+    case 'renamed':
+      return {
+        ...state,
+        records: state.records.map((record) =>
+          record.id === action.id ? { ...record, name: action.name } : record,
+        ),
+      };
+    case 'deleted': {
+      const record = state.records.find((candidate) => candidate.id === action.id);
+      if (record === undefined) return state;
+      return {
+        ...state,
+        records: state.records.filter((candidate) => candidate.id !== action.id),
+        selectedIds: state.selectedIds.filter((id) => id !== action.id),
+        lastDeleted: { record, wasSelected: state.selectedIds.includes(action.id) },
+      };
+    }
+    case 'undoDelete': {
+      if (state.lastDeleted === null) return state;
+      const { record, wasSelected } = state.lastDeleted;
+      return {
+        ...state,
+        records: newestFirst([record, ...state.records]),
+        selectedIds: wasSelected ? [...state.selectedIds, record.id] : state.selectedIds,
+        lastDeleted: null,
+      };
+    }
+    case 'selectionToggled':
+      return {
+        ...state,
+        selectedIds: state.selectedIds.includes(action.id)
+          ? state.selectedIds.filter((id) => id !== action.id)
+          : [...state.selectedIds, action.id],
+      };
+    case 'selectionSet':
+      return { ...state, selectedIds: [...action.ids] };
+    case 'imported': {
+      const ids = action.records.map((record) => record.id);
+      const noun = ids.length === 1 ? 'run' : 'runs';
+      return {
+        ...state,
+        records: newestFirst([...action.records, ...state.records]),
+        selectedIds: ids,
+        importMessage: { ok: true, text: `Imported ${ids.length} ${noun}; they are selected.` },
+      };
+    }
+    case 'importRefused':
+      return { ...state, importMessage: { ok: false, text: action.message } };
+    case 'exerciseQueued':
+      // The exercise's runs join the selection one by one as they start; earlier runs leave it,
+      // so that at the end the chart and the table show exactly the exercise's answer.
+      return {
+        ...state,
+        queue: [
+          ...state.queue,
+          ...action.runs.map((run) => ({ ...run, exercise: action.exercise })),
+        ],
+        selectedIds: [],
+      };
+    case 'queueItemRemoved':
+      return {
+        ...state,
+        queue: state.queue.filter((item) => item.queueId !== action.queueId),
+      };
+    case 'queueCancelled':
+      return { ...state, queue: [] };
+    case 'queueShifted':
+      return { ...state, queue: state.queue.slice(1) };
+    case 'storageProblem':
+      return { ...state, storageProblem: action.message };
+    default: {
+      const unknown: never = action;
+      return unknown;
+    }
+  }
+}
+
+/** What the history knows about a run beyond the trainer's view of it. */
+export interface RunMeta {
+  id: string;
+  startedAt: number;
+  exercise: { id: string; title: string } | null;
+}
+
+/**
+ * The history record for the trainer's current run. `previous` is the record as last built
+ * (for its end time); `now` is Date.now(), a parameter so this stays pure.
+ */
+export function recordFromRun(
+  run: RunView,
+  runState: RunState,
+  meta: RunMeta,
+  backend: BackendReport | null,
+  previous: RunRecord | null,
+  now: number,
+): RunRecord {
+  const running = run.endStatus === null && isActive(runState);
+  const status = run.endStatus ?? (running ? 'running' : 'failed');
+  return {
+    version: RUN_RECORD_VERSION,
+    id: meta.id,
+    name: previous?.name ?? '',
+    settings: run.settings,
+    startedAt: meta.startedAt,
+    endedAt: running ? null : (previous?.endedAt ?? now),
+    status,
+    statusMessage: run.endMessage,
+    backend: backend?.backend ?? null,
+    adapter: backend?.adapter?.description ?? null,
+    kernels: run.kernels,
+    batchesPerEpoch: run.batchesPerEpoch,
+    elapsedMs: run.elapsedMs,
+    batchLoss: run.batchLoss,
+    epochMetrics: run.epochMetrics,
+    learningRateChanges: run.learningRateChanges,
+    exercise: meta.exercise,
+  };
+}
+
+/** A run found 'running' in storage when the page opens was cut off by a closed page. */
+export function markInterrupted(record: RunRecord, now: number): RunRecord {
+  if (record.status !== 'running') return record;
+  const epochs = record.epochMetrics.length;
+  return {
+    ...record,
+    status: 'interrupted',
+    endedAt: now,
+    statusMessage:
+      `The page closed while this run was training; it is kept up to its last saved point ` +
+      `(${epochs} of ${record.settings.epochs} epochs).`,
+  };
+}

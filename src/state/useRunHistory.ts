@@ -1,0 +1,310 @@
+import { useCallback, useEffect, useReducer, useRef } from 'react';
+import type { Settings } from '../config/settings.ts';
+import {
+  assignFreshIds,
+  exportRunsJson,
+  importSizeProblem,
+  parseRunsJson,
+} from '../history/exportImport.ts';
+import { RUN_RECORD_VERSION, type RunRecord } from '../history/runRecord.ts';
+import { openRunStore, storageErrorMessage, type RunStore } from '../storage/runStore.ts';
+import {
+  historyReducer,
+  INITIAL_HISTORY_STATE,
+  markInterrupted,
+  recordFromRun,
+  type HistoryState,
+  type RunMeta,
+} from './historyState.ts';
+import { isActive } from './trainerState.ts';
+import type { Trainer } from './useTrainer.ts';
+
+/** A running run is saved at least this often, so a closed page loses little. */
+export const LIVE_SAVE_INTERVAL_MS = 2000;
+
+/**
+ * IndexedDB writes begun as the page closes may never finish, so the running run's last state is
+ * also written synchronously to localStorage on pagehide, and merged back on the next load.
+ */
+export const LIVE_SNAPSHOT_KEY = 'alexnet-playground:live-run';
+
+function takeLiveSnapshot(): RunRecord | null {
+  try {
+    const text = localStorage.getItem(LIVE_SNAPSHOT_KEY);
+    localStorage.removeItem(LIVE_SNAPSHOT_KEY);
+    if (text === null) return null;
+    // Checked like an imported file: localStorage is outside the app's control too.
+    const parsed = parseRunsJson(text);
+    // Only running runs are snapshotted; the import turned 'running' into 'interrupted'.
+    return parsed.ok && parsed.runs.length === 1 ? { ...parsed.runs[0], status: 'running' } : null;
+  } catch {
+    return null; // storage blocked: nothing was written either
+  }
+}
+
+/** The more complete of two versions of the same run. */
+function moreComplete(a: RunRecord, b: RunRecord): RunRecord {
+  const progress = (record: RunRecord) => [record.epochMetrics.length, record.batchLoss.length];
+  const [aEpochs, aPoints] = progress(a);
+  const [bEpochs, bPoints] = progress(b);
+  return aEpochs !== bEpochs ? (aEpochs > bEpochs ? a : b) : aPoints >= bPoints ? a : b;
+}
+
+export interface RunHistory {
+  state: HistoryState;
+  /** Where runs are kept, once known. */
+  storageKind: RunStore['kind'] | null;
+  startRun: (settings: Settings) => void;
+  queueExercise: (exercise: { id: string; title: string }, runs: Settings[]) => void;
+  removeQueued: (queueId: number) => void;
+  cancelQueue: () => void;
+  rename: (id: string, name: string) => void;
+  remove: (id: string) => void;
+  undoRemove: () => void;
+  toggleSelected: (id: string) => void;
+  setSelected: (ids: string[]) => void;
+  importFile: (file: File) => Promise<void>;
+}
+
+function newRunId(): string {
+  return `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function newRecord(settings: Settings, meta: RunMeta): RunRecord {
+  return {
+    version: RUN_RECORD_VERSION,
+    id: meta.id,
+    name: '',
+    settings,
+    startedAt: meta.startedAt,
+    endedAt: null,
+    status: 'running',
+    statusMessage: null,
+    backend: null,
+    adapter: null,
+    kernels: null,
+    batchesPerEpoch: null,
+    elapsedMs: 0,
+    batchLoss: [],
+    epochMetrics: [],
+    learningRateChanges: [],
+    exercise: meta.exercise,
+  };
+}
+
+/**
+ * Keeps every run: records the trainer's current run as it goes, saves runs in IndexedDB,
+ * restores them on load (a run cut off by a closed page becomes 'interrupted'), and runs an
+ * exercise's queue one run after another.
+ */
+export function useRunHistory(trainer: Trainer): RunHistory {
+  const [state, dispatch] = useReducer(historyReducer, INITIAL_HISTORY_STATE);
+  const storeRef = useRef<RunStore | null>(null);
+  const recordsRef = useRef(state.records);
+  useEffect(() => {
+    recordsRef.current = state.records;
+  }, [state.records]);
+
+  const save = useCallback((record: RunRecord) => {
+    const store = storeRef.current;
+    // Before the store opens, the record is saved by the next update or the load below.
+    if (store === null) return;
+    store.put(record).catch((error: unknown) => {
+      dispatch({ type: 'storageProblem', message: storageErrorMessage('save a run', error) });
+    });
+  }, []);
+
+  const [storageKind, setStorageKind] = useReducer(
+    (_: RunStore['kind'] | null, kind: RunStore['kind']) => kind,
+    null,
+  );
+  useEffect(() => {
+    let cancelled = false;
+    void (async () => {
+      const { store, problem } = await openRunStore();
+      if (cancelled) return;
+      storeRef.current = store;
+      setStorageKind(store.kind);
+      let records: RunRecord[] = [];
+      let loadProblem = problem;
+      try {
+        records = await store.loadAll();
+      } catch (error) {
+        loadProblem = storageErrorMessage('read the saved runs', error);
+      }
+      const snapshot = takeLiveSnapshot();
+      if (snapshot !== null) {
+        const stored = records.find((record) => record.id === snapshot.id);
+        const best = stored === undefined ? snapshot : moreComplete(snapshot, stored);
+        records = [...records.filter((record) => record.id !== snapshot.id), best];
+      }
+      const now = Date.now();
+      const restored = records.map((record) => markInterrupted(record, now));
+      restored.forEach((record, index) => {
+        if (record !== records[index] || record === snapshot) save(record);
+      });
+      // Runs started before the store opened are saved now.
+      for (const record of recordsRef.current) save(record);
+      if (!cancelled) dispatch({ type: 'loaded', records: restored, storageProblem: loadProblem });
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [save]);
+
+  // The trainer's current run, mapped to its history record.
+  const liveRef = useRef<{ runId: number; meta: RunMeta } | null>(null);
+  const lastSaveRef = useRef({ at: 0, status: '', epochs: 0, changes: 0 });
+  const { train } = trainer;
+
+  const start = useCallback(
+    (settings: Settings, exercise: RunMeta['exercise']) => {
+      const meta: RunMeta = { id: newRunId(), startedAt: Date.now(), exercise };
+      const runId = train(settings);
+      liveRef.current = { runId, meta };
+      const record = newRecord(settings, meta);
+      dispatch({ type: 'runStarted', record });
+      lastSaveRef.current = { at: Date.now(), status: 'running', epochs: 0, changes: 0 };
+      save(record);
+    },
+    [train, save],
+  );
+  const startRun = useCallback((settings: Settings) => start(settings, null), [start]);
+
+  const { run, runState, backend } = trainer.state;
+  useEffect(() => {
+    const live = liveRef.current;
+    if (live === null || run === null || run.runId !== live.runId) return;
+    const previous = recordsRef.current.find((record) => record.id === live.meta.id) ?? null;
+    // A deleted live run stays deleted.
+    if (previous === null) return;
+    const record = recordFromRun(run, runState, live.meta, backend, previous, Date.now());
+    dispatch({ type: 'runUpdated', record });
+    const last = lastSaveRef.current;
+    const milestone =
+      record.status !== last.status ||
+      record.epochMetrics.length !== last.epochs ||
+      record.learningRateChanges.length !== last.changes;
+    if (milestone || Date.now() - last.at >= LIVE_SAVE_INTERVAL_MS) {
+      lastSaveRef.current = {
+        at: Date.now(),
+        status: record.status,
+        epochs: record.epochMetrics.length,
+        changes: record.learningRateChanges.length,
+      };
+      save(record);
+    }
+  }, [run, runState, backend, save]);
+
+  // Closing the page mid-run: save what the page has, which the next load marks interrupted.
+  useEffect(() => {
+    const onPageHide = () => {
+      const live = liveRef.current;
+      const record = recordsRef.current.find((candidate) => candidate.id === live?.meta.id);
+      if (record?.status !== 'running') return;
+      save(record);
+      try {
+        localStorage.setItem(LIVE_SNAPSHOT_KEY, exportRunsJson([record]));
+      } catch {
+        // Storage full or blocked: the last periodic IndexedDB save stands.
+      }
+    };
+    window.addEventListener('pagehide', onPageHide);
+    return () => window.removeEventListener('pagehide', onPageHide);
+  }, [save]);
+
+  // The queue: whenever the trainer is free, the next queued run starts.
+  const active = isActive(runState);
+  const next = state.queue[0];
+  useEffect(() => {
+    if (active || next === undefined) return;
+    dispatch({ type: 'queueShifted' });
+    start(next.settings, next.exercise);
+  }, [active, next, start]);
+
+  const nextQueueId = useRef(1);
+  const queueExercise = useCallback((exercise: { id: string; title: string }, runs: Settings[]) => {
+    dispatch({
+      type: 'exerciseQueued',
+      exercise,
+      runs: runs.map((settings) => ({ queueId: nextQueueId.current++, settings })),
+    });
+  }, []);
+
+  const remove = useCallback((id: string) => {
+    dispatch({ type: 'deleted', id });
+    storeRef.current?.delete(id).catch((error: unknown) => {
+      dispatch({ type: 'storageProblem', message: storageErrorMessage('delete a run', error) });
+    });
+  }, []);
+  const lastDeleted = state.lastDeleted;
+  const undoRemove = useCallback(() => {
+    if (lastDeleted === null) return;
+    dispatch({ type: 'undoDelete' });
+    save(lastDeleted.record);
+  }, [lastDeleted, save]);
+
+  const rename = useCallback(
+    (id: string, name: string) => {
+      dispatch({ type: 'renamed', id, name });
+      const record = recordsRef.current.find((candidate) => candidate.id === id);
+      if (record !== undefined) save({ ...record, name });
+    },
+    [save],
+  );
+
+  const importFile = useCallback(
+    async (file: File) => {
+      // Checked before reading, so a huge file is never loaded into memory.
+      const sizeProblem = importSizeProblem(file.size);
+      if (sizeProblem !== null) {
+        dispatch({
+          type: 'importRefused',
+          message: `"${file.name}" was not imported: ${sizeProblem}`,
+        });
+        return;
+      }
+      let text: string;
+      try {
+        text = await file.text();
+      } catch (error) {
+        dispatch({
+          type: 'importRefused',
+          message: `"${file.name}" could not be read (${String(error)}). Nothing was imported.`,
+        });
+        return;
+      }
+      const parsed = parseRunsJson(text);
+      if (!parsed.ok) {
+        dispatch({
+          type: 'importRefused',
+          message: `"${file.name}" was not imported: ${parsed.message}`,
+        });
+        return;
+      }
+      const existingIds = new Set(recordsRef.current.map((record) => record.id));
+      const { runs } = assignFreshIds(parsed.runs, existingIds, newRunId);
+      dispatch({ type: 'imported', records: runs });
+      for (const record of runs) save(record);
+    },
+    [save],
+  );
+
+  return {
+    state,
+    storageKind,
+    startRun,
+    queueExercise,
+    removeQueued: useCallback(
+      (queueId: number) => dispatch({ type: 'queueItemRemoved', queueId }),
+      [],
+    ),
+    cancelQueue: useCallback(() => dispatch({ type: 'queueCancelled' }), []),
+    rename,
+    remove,
+    undoRemove,
+    toggleSelected: useCallback((id: string) => dispatch({ type: 'selectionToggled', id }), []),
+    setSelected: useCallback((ids: string[]) => dispatch({ type: 'selectionSet', ids }), []),
+    importFile,
+  };
+}

@@ -1,0 +1,68 @@
+import { memo } from 'react';
+import type { ComparisonRow } from '../history/compare.ts';
+import { formatDuration, formatLoss, formatPercent, formatRate } from './format.ts';
+
+const orDash = (value: number | null, format: (value: number) => string) =>
+  value === null ? '—' : format(value);
+
+/** The selected runs side by side: what differs, how they ended, how fast they were. */
+export const ComparisonTable = memo(function ComparisonTable({
+  rows,
+}: {
+  rows: readonly ComparisonRow[];
+}) {
+  return (
+    <section className="panel" aria-labelledby="comparison-heading">
+      <h2 id="comparison-heading">Run comparison</h2>
+      {rows.length === 0 ? (
+        <p className="muted">Tick runs in the Runs list, or run an exercise, to compare them.</p>
+      ) : (
+        <div className="table-scroll">
+          <table aria-label="Run comparison">
+            <thead>
+              <tr>
+                <th>Run</th>
+                <th>Differs in</th>
+                <th>Status</th>
+                <th className="num">Epochs</th>
+                <th className="num">Train loss</th>
+                <th className="num">Train acc</th>
+                <th className="num">Val loss</th>
+                <th className="num">Val acc</th>
+                <th className="num">Best val acc (epoch)</th>
+                <th className="num">Images/s</th>
+                <th className="num">Training time</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={row.id} data-run-id={row.id}>
+                  <th scope="row">
+                    <span className="swatch" style={{ background: row.color }} aria-hidden="true" />
+                    {row.label}
+                  </th>
+                  <td>{row.differences.join(', ') || '—'}</td>
+                  <td title={row.statusMessage ?? undefined}>{row.status}</td>
+                  <td className="num">
+                    {row.epochsDone}/{row.epochsPlanned}
+                  </td>
+                  <td className="num">{orDash(row.finalTrainLoss, formatLoss)}</td>
+                  <td className="num">{orDash(row.finalTrainAccuracy, formatPercent)}</td>
+                  <td className="num">{orDash(row.finalValLoss, formatLoss)}</td>
+                  <td className="num">{orDash(row.finalValAccuracy, formatPercent)}</td>
+                  <td className="num">
+                    {row.bestValAccuracy === null
+                      ? '—'
+                      : `${formatPercent(row.bestValAccuracy)} (${row.bestValAccuracyEpoch})`}
+                  </td>
+                  <td className="num">{orDash(row.imagesPerSecond, formatRate)}</td>
+                  <td className="num">{formatDuration(row.elapsedMs)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+});

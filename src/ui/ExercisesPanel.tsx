@@ -1,0 +1,90 @@
+import { memo, useState } from 'react';
+import type { Settings } from '../config/settings.ts';
+import { settingsDifferences } from '../history/compare.ts';
+import { EXERCISES, expandExercise } from '../history/exercises.ts';
+import type { QueuedRun } from '../state/historyState.ts';
+
+/**
+ * The guide's exercises, one click each: the runs are queued with every other setting held at
+ * the form's values and trained one after another; the queue is shown and can be edited.
+ */
+export const ExercisesPanel = memo(function ExercisesPanel({
+  base,
+  queue,
+  onQueue,
+  onRemove,
+  onCancel,
+}: {
+  /** The form's settings, or null while the form has errors. */
+  base: Settings | null;
+  queue: readonly QueuedRun[];
+  onQueue: (exercise: { id: string; title: string }, runs: Settings[]) => void;
+  onRemove: (queueId: number) => void;
+  onCancel: () => void;
+}) {
+  const [problem, setProblem] = useState<string | null>(null);
+  return (
+    <section className="panel exercises" aria-labelledby="exercises-heading">
+      <h2 id="exercises-heading">Exercises</h2>
+      <p className="muted">
+        Each runs its variations one after another, everything else at the settings above; the runs
+        are overlaid on the charts and compared in the table.
+      </p>
+      <ul className="exercise-list">
+        {EXERCISES.map((exercise) => (
+          <li key={exercise.id}>
+            <button
+              type="button"
+              disabled={base === null}
+              onClick={() => {
+                if (base === null) return;
+                const expanded = expandExercise(exercise.id, base);
+                if (!expanded.ok) {
+                  setProblem(expanded.message);
+                  return;
+                }
+                setProblem(null);
+                onQueue({ id: exercise.id, title: exercise.title }, expanded.runs);
+              }}
+            >
+              {exercise.title}
+            </button>
+            <span className="muted"> {exercise.question}</span>
+          </li>
+        ))}
+      </ul>
+      {problem !== null && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+      {queue.length > 0 && (
+        <>
+          <h3>Queued runs</h3>
+          <ol className="queue" aria-label="Queue">
+            {queue.map((item) => {
+              const what = settingsDifferences(item.settings).join(', ') || 'book settings';
+              return (
+                <li key={item.queueId}>
+                  <span>
+                    {item.exercise?.title ?? 'Run'}: {what}
+                  </span>{' '}
+                  <button
+                    type="button"
+                    aria-label={`Remove queued run ${what}`}
+                    onClick={() => onRemove(item.queueId)}
+                  >
+                    Remove
+                  </button>
+                </li>
+              );
+            })}
+          </ol>
+          <button type="button" onClick={onCancel}>
+            Cancel queue
+          </button>
+        </>
+      )}
+    </section>
+  );
+});

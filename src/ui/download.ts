@@ -1,0 +1,15 @@
+/** Saves `text` as a file through the browser's download (no server involved). */
+export function downloadText(fileName: string, text: string, mimeType: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: mimeType }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  link.click();
+  // The click has started the download; the object URL can go once it has been handed over.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
+/** "2026-11-25T22-40-00" for file names. */
+export function fileTimestamp(date: Date): string {
+  return date.toISOString().slice(0, 19).replaceAll(':', '-');
+}
