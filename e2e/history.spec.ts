@@ -76,9 +76,9 @@ test('delete with undo, export and import, and a malformed import changes nothin
   await page.goto(url({ ...SMALL, epochs: '1' }));
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
   await page.getByRole('button', { name: 'Dropout', exact: true }).click();
-  await expect(runItems(page)).toHaveCount(3);
   await expect(page.getByRole('list', { name: 'Queue' })).toHaveCount(0, { timeout: 240_000 });
   await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+  await expect(runItems(page)).toHaveCount(3);
 
   // Delete, then undo; both survive a reload.
   const first = runItems(page).first();
@@ -151,7 +151,7 @@ test('a learning-rate change mid-run is applied, recorded and kept', async ({ pa
   // 8 batches an epoch, 2 epochs: room to change the rate part-way.
   await page.goto(url({ ...SMALL, batch: '8', epochs: '2' }));
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByRole('status')).toContainText(/batch [1-9]\d* of 16/, {
     timeout: 120_000,
   });
@@ -171,11 +171,64 @@ test('a learning-rate change mid-run is applied, recorded and kept', async ({ pa
 test('a run in progress when the page closes is kept and marked interrupted', async ({ page }) => {
   await page.goto(url({ ...SMALL, batch: '8', epochs: '50' }));
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   // Close the page once the run's record holds a finished epoch.
   await expect(runItems(page).first()).toContainText(/val \d+\.\d%/, { timeout: 120_000 });
   await page.reload();
   const item = runItems(page).first();
   await expect(item).toHaveAttribute('data-status', 'interrupted');
   await expect(item).toContainText(/kept up to its last saved point \([1-9]\d* of 50 epochs\)/);
+});
+
+test('an interrupted run resumes from its checkpoint after a reload, with the same results', async ({
+  page,
+}) => {
+  // 4 batches an epoch, 3 epochs, no dropout: the same seed gives the same run.
+  await page.goto(url({ ...SMALL, batch: '16', epochs: '3' }));
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  const epochRows = page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr');
+  // Full-precision values from the cells' titles: train loss, train acc, val loss, val acc.
+  const metrics = async () =>
+    Promise.all(
+      (await epochRows.all()).map(async (row) =>
+        Promise.all(
+          [1, 2, 3, 4].map(async (column) =>
+            Number(await row.locator('td').nth(column).getAttribute('title')),
+          ),
+        ),
+      ),
+    );
+
+  // The reference: the same run, not interrupted.
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(runState(page)).toHaveText('done', { timeout: 180_000 });
+  await expect(epochRows).toHaveCount(3);
+  const reference = await metrics();
+
+  // Again, closing the page once the first epoch is checkpointed.
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(runItems(page).first()).toContainText('checkpoint after epoch', {
+    timeout: 180_000,
+  });
+  await page.reload();
+  const interrupted = runItems(page).first();
+  await expect(interrupted).toHaveAttribute('data-status', 'interrupted');
+  await interrupted.getByRole('button', { name: /^Resume .* from epoch [23]$/ }).click();
+  await expect(runState(page)).toHaveText('done', { timeout: 180_000 });
+  await expect(runItems(page).first()).toHaveAttribute('data-status', 'done');
+  // A finished run keeps no checkpoint.
+  await expect(runItems(page).first()).not.toContainText('checkpoint after epoch');
+
+  await expect(epochRows).toHaveCount(3);
+  const resumed = await metrics();
+  for (const [epoch, row] of resumed.entries()) {
+    for (const [column, value] of row.entries()) {
+      expect(value, `epoch ${epoch + 1}, column ${column + 1}`).toBeCloseTo(
+        reference[epoch][column],
+        5,
+      );
+    }
+  }
+  // Still one record for the resumed run: the two runs of this test.
+  await expect(runItems(page)).toHaveCount(2);
 });

@@ -66,7 +66,7 @@ test('opens with the book’s AlexNet layer table and the WebGPU backend', async
 
 test('bad input shows what is allowed and disables Train', async ({ page }) => {
   await page.goto('/');
-  const train = page.getByRole('button', { name: 'Train' });
+  const train = page.getByRole('button', { name: 'Train', exact: true });
   await expect(train).toBeEnabled();
 
   const cases: [label: string, value: string, message: RegExp][] = [
@@ -129,7 +129,7 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
       );
     });
   });
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
 
   // Pause once the first loss window has arrived.
   await expect(status(page)).toContainText(/batch [1-9]\d* of 12/, { timeout: 120_000 });
@@ -203,12 +203,14 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
 test('Stop ends a run within a batch and keeps what was recorded', async ({ page }) => {
   // TF.js's stock kernels stay selectable: this run uses them.
   await page.goto(url({ ...TINY, epochs: '5', kernels: 'stock' }));
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(status(page)).toContainText(/batch [1-9]\d* of 20/, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(runState(page)).toHaveText('stopped');
-  await expect(page.getByText(/Stopped (in|during validation of) epoch \d+/)).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  await expect(
+    page.getByRole('alert').filter({ hasText: /Stopped (in|during validation of) epoch \d+/ }),
+  ).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled();
   await expect(page.locator('figure[data-chart="loss"]')).not.toHaveAttribute('data-points', '0');
   await expect(page.getByTestId('kernels-in-use')).toContainText('TF.js’s own kernels');
 });
@@ -242,15 +244,17 @@ test('a crashed worker is reported and replaced; training works again', async ({
   );
   await page.goto(url({ ...TINY, train: '32', epochs: '1' }));
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(runState(page)).toHaveText('failed');
   await expect(
-    page.getByText(/training worker crashed .*injected crash.*a new one was started/),
+    page
+      .getByRole('alert')
+      .filter({ hasText: /training worker crashed .*injected crash.*a new one was started/ }),
   ).toBeVisible();
 
   // The replacement worker reports its backend and trains.
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
   await expect(await epochRows(page)).toHaveCount(1);
 });
@@ -281,10 +285,10 @@ test('a batch the GPU cannot hold is refused before training, with the numbers',
   await expect(page.getByTestId('gpu-fit-problem')).toHaveText(
     /conv1's output at batch 1024 and 224 px is 1,147 MB; this GPU allows 1,074 MB per buffer\. Batch size \d+ or less fits\./,
   );
-  await expect(page.getByRole('button', { name: 'Train' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
   await page.getByLabel('Batch size').fill('128');
   await expect(page.getByTestId('gpu-fit-problem')).toHaveCount(0);
-  await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled();
   await expect(page.getByTestId('memory-estimate')).toContainText('largest single buffer is conv1');
 });
 
@@ -292,17 +296,17 @@ test('a diverging run stops at once, says where, keeps its points; the next run 
   page,
 }) => {
   await page.goto(url({ ...TINY, lr: '1000', train: '64', epochs: '2' }));
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(runState(page)).toHaveText('diverged', { timeout: 120_000 });
   await expect(
-    page.getByText(
-      /Training diverged at epoch 1, batch \d+: the loss .* Try a smaller learning rate/,
-    ),
+    page.getByRole('alert').filter({
+      hasText: /Training diverged at epoch 1, batch \d+: the loss .* Try a smaller learning rate/,
+    }),
   ).toBeVisible();
   await expect(page.locator('figure[data-chart="loss"]')).not.toHaveAttribute('data-points', '0');
 
   await page.getByLabel('Learning rate').fill('0.1');
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
   await expect(await epochRows(page)).toHaveCount(2);
 });
@@ -325,13 +329,15 @@ test('a lost GPU device fails the run with the reason and a new worker takes ove
   );
   await page.goto(url({ ...TINY, train: '32', epochs: '1' }));
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(runState(page)).toHaveText('failed');
   await expect(
-    page.getByText(/GPU device was lost \(destroyed\).*A new worker was started/),
+    page
+      .getByRole('alert')
+      .filter({ hasText: /GPU device was lost \(destroyed\).*A new worker was started/ }),
   ).toBeVisible();
 
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
 });

@@ -3,7 +3,9 @@ import { DEFAULT_SETTINGS } from '../config/settings.ts';
 import { makeEpochMetrics, makeRecord } from '../history/testRecords.ts';
 import type { BackendReport } from '../worker/protocol.ts';
 import {
+  canResume,
   historyReducer,
+  historyUpTo,
   INITIAL_HISTORY_STATE,
   markInterrupted,
   recordFromRun,
@@ -171,5 +173,56 @@ describe('records from the trainer', () => {
     expect(interrupted.statusMessage).toMatch(/3 of 10 epochs/);
     const done = makeRecord({ status: 'done' });
     expect(markInterrupted(done, 7000)).toBe(done);
+  });
+});
+
+describe('resuming from a checkpoint', () => {
+  const record = makeRecord({
+    id: 'r',
+    status: 'interrupted',
+    settings: { learningRate: 0.1, epochs: 5 },
+    epochMetrics: makeEpochMetrics(3),
+    batchLoss: [0.5, 1, 1.5, 2, 2.5, 3].map((x) => ({ x, y: 1 })),
+    learningRateChanges: [
+      { x: 0.5, learningRate: 0.05 },
+      { x: 2, learningRate: 0.01 },
+    ],
+  });
+
+  it('keeps the history up to the checkpoint and the learning rate in force there', () => {
+    const resumed = historyUpTo(record, 2);
+    expect(resumed.epochMetrics.map((metrics) => metrics.epoch)).toEqual([1, 2]);
+    expect(resumed.batchLoss.map((point) => point.x)).toEqual([0.5, 1, 1.5, 2]);
+    // The change at x = 2 was taken at the first batch after the checkpoint.
+    expect(resumed.learningRateChanges).toEqual([{ x: 0.5, learningRate: 0.05 }]);
+    expect(resumed.learningRate).toBe(0.05);
+    expect(resumed.elapsedMs).toBe(record.epochMetrics[1].elapsedMs);
+    expect(historyUpTo(record, 0)).toMatchObject({ learningRate: 0.1, elapsedMs: 0 });
+  });
+
+  it('resumes only runs that did not finish', () => {
+    expect(canResume(record)).toBe(true);
+    expect(canResume({ ...record, status: 'stopped' })).toBe(true);
+    expect(canResume({ ...record, status: 'done' })).toBe(false);
+    expect(canResume({ ...record, status: 'diverged' })).toBe(false);
+    expect(canResume({ ...record, status: 'running' })).toBe(false);
+  });
+
+  it('tracks checkpoints and replaces the record in place when resumed', () => {
+    let state = reduce([
+      { type: 'loaded', records: [record, older], storageProblem: null },
+      { type: 'checkpointsListed', checkpoints: { r: 2 } },
+      { type: 'checkpointChanged', id: 'a', epoch: 1 },
+    ]);
+    expect(state.checkpoints).toEqual({ r: 2, a: 1 });
+    state = historyReducer(state, { type: 'checkpointChanged', id: 'a', epoch: null });
+    expect(state.checkpoints).toEqual({ r: 2 });
+    state = historyReducer(state, { type: 'runResumed', record: { ...record, status: 'running' } });
+    expect(state.records.map((r) => [r.id, r.status])).toEqual([
+      ['r', 'running'],
+      ['a', 'done'],
+    ]);
+    expect(state.liveRecordId).toBe('r');
+    expect(state.selectedIds).toEqual(['r']);
   });
 });

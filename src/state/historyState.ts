@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings.ts';
 import { RUN_RECORD_VERSION, type RunRecord } from '../history/runRecord.ts';
 import type { BackendReport } from '../worker/protocol.ts';
-import { isActive, type RunState, type RunView } from './trainerState.ts';
+import { isActive, type ResumedHistory, type RunState, type RunView } from './trainerState.ts';
 
 /**
  * The run history as the page shows it: every kept run, which are selected for comparison,
@@ -25,6 +25,8 @@ export interface HistoryState {
   /** The last deleted run, restorable until the next deletion. */
   lastDeleted: { record: RunRecord; wasSelected: boolean } | null;
   queue: QueuedRun[];
+  /** Runs that can be resumed: record id → epochs done at its checkpoint. */
+  checkpoints: Readonly<Record<string, number>>;
   /** The run started last on this page (the one the trainer shows), if any. */
   liveRecordId: string | null;
   /** Why runs are not (or not all) being saved, or null. */
@@ -39,6 +41,7 @@ export const INITIAL_HISTORY_STATE: HistoryState = {
   selectedIds: [],
   lastDeleted: null,
   queue: [],
+  checkpoints: {},
   liveRecordId: null,
   storageProblem: null,
   importMessage: null,
@@ -49,6 +52,11 @@ export type HistoryAction =
   /** A run started: it joins the history and the selection. */
   | { type: 'runStarted'; record: RunRecord }
   | { type: 'runUpdated'; record: RunRecord }
+  /** An interrupted, stopped or failed run continues from its checkpoint, as the same record. */
+  | { type: 'runResumed'; record: RunRecord }
+  /** The checkpoints found in storage, or one run's checkpoint epoch (null: it has none). */
+  | { type: 'checkpointsListed'; checkpoints: Record<string, number> }
+  | { type: 'checkpointChanged'; id: string; epoch: number | null }
   | { type: 'renamed'; id: string; name: string }
   | { type: 'deleted'; id: string }
   | { type: 'undoDelete' }
@@ -96,6 +104,25 @@ export function historyReducer(state: HistoryState, action: HistoryAction): Hist
           record.id === action.record.id ? { ...action.record, name: record.name } : record,
         ),
       };
+    case 'runResumed':
+      return {
+        ...state,
+        records: state.records.map((record) =>
+          record.id === action.record.id ? action.record : record,
+        ),
+        selectedIds: state.selectedIds.includes(action.record.id)
+          ? state.selectedIds
+          : [...state.selectedIds, action.record.id],
+        liveRecordId: action.record.id,
+      };
+    case 'checkpointsListed':
+      return { ...state, checkpoints: { ...action.checkpoints, ...state.checkpoints } };
+    case 'checkpointChanged': {
+      if ((state.checkpoints[action.id] ?? null) === action.epoch) return state;
+      const others = Object.entries(state.checkpoints).filter(([id]) => id !== action.id);
+      const entries = action.epoch === null ? others : [...others, [action.id, action.epoch]];
+      return { ...state, checkpoints: Object.fromEntries(entries) as Record<string, number> };
+    }
     case 'renamed':
       return {
         ...state,
@@ -227,4 +254,29 @@ export function markInterrupted(record: RunRecord, now: number): RunRecord {
       `The page closed while this run was training; it is kept up to its last saved point ` +
       `(${epochs} of ${record.settings.epochs} epochs).`,
   };
+}
+
+/**
+ * A run resumed from the checkpoint after `epochsDone` epochs keeps its history up to there: the
+ * epochs, the loss points and the learning-rate changes made before the checkpoint was taken
+ * (a change at x = epochsDone was taken at the first batch after it).
+ */
+export function historyUpTo(record: RunRecord, epochsDone: number): ResumedHistory {
+  const epochMetrics = record.epochMetrics.filter((metrics) => metrics.epoch <= epochsDone);
+  const learningRateChanges = record.learningRateChanges.filter((change) => change.x < epochsDone);
+  return {
+    epochsDone,
+    epochMetrics,
+    batchLoss: record.batchLoss.filter((point) => point.x <= epochsDone + 1e-9),
+    learningRateChanges,
+    learningRate: learningRateChanges.at(-1)?.learningRate ?? record.settings.learningRate,
+    elapsedMs: epochMetrics.at(-1)?.elapsedMs ?? 0,
+  };
+}
+
+/** The statuses from which a run with a checkpoint can be resumed. */
+export function canResume(record: RunRecord): boolean {
+  return (
+    record.status === 'interrupted' || record.status === 'stopped' || record.status === 'failed'
+  );
 }

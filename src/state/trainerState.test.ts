@@ -63,6 +63,7 @@ const started: TrainerAction[] = [
     trainExamples: 1280,
     testExamples: 100,
     kernels: 'optimized',
+    resumedFromEpoch: 0,
     samples: SAMPLES,
   }),
 ];

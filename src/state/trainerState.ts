@@ -64,6 +64,10 @@ export interface RunView {
   /** The learning rate in force, and each change made during the run. */
   learningRate: number;
   learningRateChanges: LearningRateChange[];
+  /** The last epoch whose weights are checkpointed (the run can resume after it), or null. */
+  checkpointEpoch: number | null;
+  /** Why the last checkpoint could not be saved, or null. */
+  checkpointProblem: string | null;
   endStatus: RunEndStatus | null;
   endMessage: string | null;
 }
@@ -79,8 +83,18 @@ export interface TrainerState {
   workerError: string | null;
 }
 
+/** What a resumed run already has: its history up to the checkpoint it resumes from. */
+export interface ResumedHistory {
+  epochsDone: number;
+  batchLoss: ChartPoint[];
+  epochMetrics: EpochMetrics[];
+  learningRateChanges: LearningRateChange[];
+  learningRate: number;
+  elapsedMs: number;
+}
+
 export type TrainerAction =
-  | { type: 'trainRequested'; runId: number; settings: Settings }
+  | { type: 'trainRequested'; runId: number; settings: Settings; resumed?: ResumedHistory }
   | { type: 'worker'; message: FromWorker };
 
 export const INITIAL_TRAINER_STATE: TrainerState = {
@@ -126,6 +140,7 @@ function replaceWorker(state: TrainerState, reason: string): TrainerState {
 
 export function trainerReducer(state: TrainerState, action: TrainerAction): TrainerState {
   if (action.type === 'trainRequested') {
+    const resumed = action.resumed;
     return {
       ...state,
       runState: 'loading data',
@@ -137,17 +152,19 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         trainExamples: null,
         testExamples: null,
         batchesDone: 0,
-        elapsedMs: 0,
-        batchLoss: [],
-        epochMetrics: [],
+        elapsedMs: resumed?.elapsedMs ?? 0,
+        batchLoss: resumed?.batchLoss ?? [],
+        epochMetrics: resumed?.epochMetrics ?? [],
         confusion: null,
         kernels: null,
         samples: null,
         predictions: null,
         filters: null,
         tensors: null,
-        learningRate: action.settings.learningRate,
-        learningRateChanges: [],
+        learningRate: resumed?.learningRate ?? action.settings.learningRate,
+        learningRateChanges: resumed?.learningRateChanges ?? [],
+        checkpointEpoch: resumed?.epochsDone ?? null,
+        checkpointProblem: null,
         endStatus: null,
         endMessage: null,
       },
@@ -184,6 +201,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       if (!isCurrent) return state;
       return {
         ...updateRun(state, message.runId, () => ({
+          batchesDone: message.resumedFromEpoch * message.batchesPerEpoch,
           batchesPerEpoch: message.batchesPerEpoch,
           trainExamples: message.trainExamples,
           testExamples: message.testExamples,
@@ -225,6 +243,17 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
           ...run.learningRateChanges,
           { x: message.x, learningRate: message.learningRate },
         ],
+      }));
+    case 'checkpointSaved':
+      return updateRun(state, message.runId, () => ({
+        checkpointEpoch: message.epoch,
+        checkpointProblem: null,
+      }));
+    case 'checkpointFailed':
+      return updateRun(state, message.runId, () => ({
+        checkpointProblem:
+          `Epoch ${message.epoch} could not be checkpointed: ${message.message} ` +
+          `Training goes on; the run can only resume from an earlier checkpoint.`,
       }));
     case 'paused':
       return isCurrent ? { ...state, runState: 'paused' } : state;

@@ -7,9 +7,12 @@ import {
   parseRunsJson,
 } from '../history/exportImport.ts';
 import { RUN_RECORD_VERSION, type RunRecord } from '../history/runRecord.ts';
+import { deleteCheckpoint, listCheckpoints } from '../storage/checkpointStore.ts';
 import { openRunStore, storageErrorMessage, type RunStore } from '../storage/runStore.ts';
 import {
+  canResume,
   historyReducer,
+  historyUpTo,
   INITIAL_HISTORY_STATE,
   markInterrupted,
   recordFromRun,
@@ -55,6 +58,8 @@ export interface RunHistory {
   /** Where runs are kept, once known. */
   storageKind: RunStore['kind'] | null;
   startRun: (settings: Settings) => void;
+  /** Continues an interrupted, stopped or failed run from its last checkpoint. */
+  resumeRun: (id: string) => void;
   queueExercise: (exercise: { id: string; title: string }, runs: Settings[]) => void;
   removeQueued: (queueId: number) => void;
   cancelQueue: () => void;
@@ -104,6 +109,10 @@ export function useRunHistory(trainer: Trainer): RunHistory {
   useEffect(() => {
     recordsRef.current = state.records;
   }, [state.records]);
+  const checkpointsRef = useRef(state.checkpoints);
+  useEffect(() => {
+    checkpointsRef.current = state.checkpoints;
+  }, [state.checkpoints]);
 
   const save = useCallback((record: RunRecord) => {
     const store = storeRef.current;
@@ -145,7 +154,21 @@ export function useRunHistory(trainer: Trainer): RunHistory {
       });
       // Runs started before the store opened are saved now.
       for (const record of recordsRef.current) save(record);
-      if (!cancelled) dispatch({ type: 'loaded', records: restored, storageProblem: loadProblem });
+      if (cancelled) return;
+      dispatch({ type: 'loaded', records: restored, storageProblem: loadProblem });
+      try {
+        const known = new Set([...restored, ...recordsRef.current].map((record) => record.id));
+        const checkpoints: Record<string, number> = {};
+        for (const meta of await listCheckpoints()) {
+          // A checkpoint whose run was deleted is garbage from an earlier visit.
+          if (known.has(meta.runId)) checkpoints[meta.runId] = meta.epochsDone;
+          else await deleteCheckpoint(meta.runId);
+        }
+        if (!cancelled) dispatch({ type: 'checkpointsListed', checkpoints });
+      } catch (error) {
+        const message = storageErrorMessage('read the checkpoints', error);
+        if (!cancelled) dispatch({ type: 'storageProblem', message });
+      }
     })();
     return () => {
       cancelled = true;
@@ -160,7 +183,7 @@ export function useRunHistory(trainer: Trainer): RunHistory {
   const start = useCallback(
     (settings: Settings, exercise: RunMeta['exercise']) => {
       const meta: RunMeta = { id: newRunId(), startedAt: Date.now(), exercise };
-      const runId = train(settings);
+      const runId = train(settings, meta.id);
       liveRef.current = { runId, meta };
       const record = newRecord(settings, meta);
       dispatch({ type: 'runStarted', record });
@@ -171,6 +194,39 @@ export function useRunHistory(trainer: Trainer): RunHistory {
   );
   const startRun = useCallback((settings: Settings) => start(settings, null), [start]);
 
+  const resumeRun = useCallback(
+    (id: string) => {
+      const record = recordsRef.current.find((candidate) => candidate.id === id);
+      const epochsDone = checkpointsRef.current[id];
+      if (record === undefined || epochsDone === undefined || !canResume(record)) return;
+      const resumed = historyUpTo(record, epochsDone);
+      const runId = train(record.settings, id, resumed);
+      liveRef.current = {
+        runId,
+        meta: { id, startedAt: record.startedAt, exercise: record.exercise },
+      };
+      const running: RunRecord = {
+        ...record,
+        status: 'running',
+        endedAt: null,
+        statusMessage: null,
+        epochMetrics: resumed.epochMetrics,
+        batchLoss: resumed.batchLoss,
+        learningRateChanges: resumed.learningRateChanges,
+        elapsedMs: resumed.elapsedMs,
+      };
+      dispatch({ type: 'runResumed', record: running });
+      lastSaveRef.current = {
+        at: Date.now(),
+        status: 'running',
+        epochs: resumed.epochMetrics.length,
+        changes: resumed.learningRateChanges.length,
+      };
+      save(running);
+    },
+    [train, save],
+  );
+
   const { run, runState, backend } = trainer.state;
   useEffect(() => {
     const live = liveRef.current;
@@ -180,6 +236,10 @@ export function useRunHistory(trainer: Trainer): RunHistory {
     if (previous === null) return;
     const record = recordFromRun(run, runState, live.meta, backend, previous, Date.now());
     dispatch({ type: 'runUpdated', record });
+    // The worker deletes the checkpoint of a finished or diverged run.
+    const finished = record.status === 'done' || record.status === 'diverged';
+    const epoch = finished ? null : run.checkpointEpoch;
+    dispatch({ type: 'checkpointChanged', id: record.id, epoch });
     const last = lastSaveRef.current;
     const milestone =
       record.status !== last.status ||
@@ -294,6 +354,7 @@ export function useRunHistory(trainer: Trainer): RunHistory {
     state,
     storageKind,
     startRun,
+    resumeRun,
     queueExercise,
     removeQueued: useCallback(
       (queueId: number) => dispatch({ type: 'queueItemRemoved', queueId }),

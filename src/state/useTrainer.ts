@@ -1,12 +1,20 @@
 import { useCallback, useEffect, useReducer, useRef } from 'react';
 import type { BackendName, Settings } from '../config/settings.ts';
 import { TrainerClient } from '../worker/client.ts';
-import { INITIAL_TRAINER_STATE, trainerReducer, type TrainerState } from './trainerState.ts';
+import {
+  INITIAL_TRAINER_STATE,
+  trainerReducer,
+  type ResumedHistory,
+  type TrainerState,
+} from './trainerState.ts';
 
 export interface Trainer {
   state: TrainerState;
-  /** Starts a run; returns its id (the trainer's, not the history's). */
-  train: (settings: Settings) => number;
+  /**
+   * Starts a run, checkpointed under `checkpointKey` (the history record's id), or resumes that
+   * run from its checkpoint when `resumed` is given. Returns the trainer's run id.
+   */
+  train: (settings: Settings, checkpointKey: string, resumed?: ResumedHistory) => number;
   /** Changes the current run's learning rate from its next batch. */
   setLearningRate: (learningRate: number) => void;
   pause: () => void;
@@ -55,13 +63,17 @@ export function useTrainer(backend: BackendName): Trainer {
   }, [backend]);
 
   const currentRunId = useRef<number | null>(null);
-  const train = useCallback((settings: Settings) => {
-    const runId = nextRunId.current++;
-    currentRunId.current = runId;
-    dispatch({ type: 'trainRequested', runId, settings });
-    clientRef.current?.send({ type: 'train', runId, settings });
-    return runId;
-  }, []);
+  const train = useCallback(
+    (settings: Settings, checkpointKey: string, resumed?: ResumedHistory) => {
+      const runId = nextRunId.current++;
+      currentRunId.current = runId;
+      dispatch({ type: 'trainRequested', runId, settings, resumed });
+      const resume = resumed !== undefined;
+      clientRef.current?.send({ type: 'train', runId, settings, checkpointKey, resume });
+      return runId;
+    },
+    [],
+  );
   const setLearningRate = useCallback((learningRate: number) => {
     const runId = currentRunId.current;
     if (runId !== null) clientRef.current?.send({ type: 'setLearningRate', runId, learningRate });

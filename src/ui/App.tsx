@@ -155,6 +155,11 @@ export function App() {
           />
           <BackendNotes backend={state.backend} workerError={state.workerError} />
           <DataPanel progress={state.dataProgress} source={state.dataSource} run={run} />
+          {run?.checkpointProblem && (
+            <p className="warning" role="alert">
+              {run.checkpointProblem}
+            </p>
+          )}
           {run?.endMessage && (
             <p
               className={
@@ -176,6 +181,7 @@ export function App() {
             history={history}
             colors={colors}
             activeRecordId={active ? liveRecordId : null}
+            trainerBusy={active || queue.length > 0}
           />
           <EpochTable metrics={run?.epochMetrics ?? NO_POINTS} />
           <PredictionsGrid samples={run?.samples ?? null} predictions={run?.predictions ?? null} />

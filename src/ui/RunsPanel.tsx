@@ -2,6 +2,7 @@ import { memo, useState } from 'react';
 import { settingsDifferences } from '../history/compare.ts';
 import { exportRunsJson, runsMetricsCsv } from '../history/exportImport.ts';
 import type { RunRecord } from '../history/runRecord.ts';
+import { canResume } from '../state/historyState.ts';
 import type { RunHistory } from '../state/useRunHistory.ts';
 import { downloadText, fileTimestamp } from './download.ts';
 import { formatPercent } from './format.ts';
@@ -37,12 +38,18 @@ function RunItem({
   color,
   selected,
   deletable,
+  checkpointEpoch,
+  resumable,
   history,
 }: {
   record: RunRecord;
   color: string | null;
   selected: boolean;
   deletable: boolean;
+  /** Epochs done at the run's checkpoint, or null when it has none. */
+  checkpointEpoch: number | null;
+  /** Whether it can be resumed now (from the checkpoint). */
+  resumable: boolean;
   history: RunHistory;
 }) {
   const [renaming, setRenaming] = useState(false);
@@ -89,6 +96,9 @@ function RunItem({
           <span className={`run-status status-${record.status}`}>{STATUS_TEXT[record.status]}</span>
           <span title="final validation accuracy">val {finalValAccuracy(record)}</span>
           <span className="muted">{timeFormat.format(record.startedAt)}</span>
+          {checkpointEpoch !== null && (
+            <span className="muted run-checkpoint">checkpoint after epoch {checkpointEpoch}</span>
+          )}
           {record.name.trim() !== '' && (
             <span className="muted">{differences.join(', ') || 'book settings'}</span>
           )}
@@ -105,6 +115,16 @@ function RunItem({
         )}
       </div>
       <div className="run-actions">
+        {resumable && checkpointEpoch !== null && (
+          <button
+            type="button"
+            onClick={() => history.resumeRun(record.id)}
+            aria-label={`Resume ${label} from epoch ${checkpointEpoch + 1}`}
+            title={`Continue from the checkpoint after epoch ${checkpointEpoch}`}
+          >
+            Resume
+          </button>
+        )}
         <button
           type="button"
           onClick={() => {
@@ -146,15 +166,18 @@ export const RunsPanel = memo(function RunsPanel({
   history,
   colors,
   activeRecordId,
+  trainerBusy,
 }: {
   history: RunHistory;
+  /** True while a run trains: no other run can be resumed then. */
+  trainerBusy: boolean;
   /** Colours of the selected runs, as drawn on the charts. */
   colors: ReadonlyMap<string, string>;
   /** The run now training, which cannot be deleted. */
   activeRecordId: string | null;
 }) {
   const { state } = history;
-  const { records, selectedIds, lastDeleted, storageProblem, importMessage } = state;
+  const { records, selectedIds, lastDeleted, storageProblem, importMessage, checkpoints } = state;
   const exportAll = () =>
     downloadText(
       `alexnet-runs-${fileTimestamp(new Date())}.json`,
@@ -237,6 +260,8 @@ export const RunsPanel = memo(function RunsPanel({
               color={colors.get(record.id) ?? null}
               selected={selectedIds.includes(record.id)}
               deletable={record.id !== activeRecordId}
+              checkpointEpoch={checkpoints[record.id] ?? null}
+              resumable={!trainerBusy && canResume(record)}
               history={history}
             />
           ))}

@@ -11,7 +11,15 @@ import type { GpuBufferLimits } from '../model/memory.ts';
 /** Main thread → worker. */
 export type ToWorker =
   | { type: 'initBackend'; backend: BackendName }
-  | { type: 'train'; runId: number; settings: Settings }
+  | {
+      type: 'train';
+      runId: number;
+      settings: Settings;
+      /** Where this run's end-of-epoch checkpoints are kept (the history record's id). */
+      checkpointKey: string;
+      /** Continue from the checkpoint under checkpointKey instead of starting afresh. */
+      resume: boolean;
+    }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
@@ -101,6 +109,8 @@ export type FromWorker =
       kernels: KernelChoice | null;
       /** The validation images shown with their predictions after each epoch (transferred). */
       samples: PredictionSamples;
+      /** Epochs already done when this run resumed from a checkpoint; 0 for a fresh run. */
+      resumedFromEpoch: number;
     }
   | {
       type: 'batchMetrics';
@@ -130,6 +140,10 @@ export type FromWorker =
     }
   /** A learning-rate change took effect: it applies from epoch position `x` on. */
   | { type: 'learningRateChanged'; runId: number; x: number; learningRate: number }
+  /** The weights after `epoch` are checkpointed: the run can be resumed from there. */
+  | { type: 'checkpointSaved'; runId: number; epoch: number }
+  /** Training goes on; only resuming from this epoch is lost. */
+  | { type: 'checkpointFailed'; runId: number; epoch: number; message: string }
   | { type: 'paused'; runId: number }
   | { type: 'resumed'; runId: number }
   | { type: 'runEnded'; runId: number; status: RunEndStatus; message: string | null }

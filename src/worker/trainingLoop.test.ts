@@ -5,7 +5,7 @@ import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
 import { FASHION_MNIST_FILES, parseFashionMnist, type Split } from '../data/fashionMnist.ts';
 import type { FromWorker } from './protocol.ts';
 import { RunControl } from './runControl.ts';
-import { runTraining } from './trainingLoop.ts';
+import { runTraining, type EpochState } from './trainingLoop.ts';
 
 const DATA_DIR = '/usr/share/datasets/fashion-mnist/';
 let train: Split;
@@ -228,5 +228,100 @@ describe('training loop', () => {
     const valLoss = (messages: FromWorker[]) =>
       messages.flatMap((m) => (m.type === 'epochMetrics' ? [m.metrics.valLoss] : []));
     expect(valLoss(changed)).not.toEqual(valLoss(unchanged));
+  });
+
+  it('checkpoints after each epoch and, resumed from one, gives the same results as an uninterrupted run', async () => {
+    const settings = { ...TINY, epochs: 3, trainExamples: 24 };
+    const checkpoints: EpochState[] = [];
+    const uninterrupted = collect();
+    const before = tf.memory().numTensors;
+    await runTraining({
+      runId: 1,
+      kernels: null,
+      settings,
+      train,
+      test,
+      control: new RunControl(),
+      emit: uninterrupted.emit,
+      saveCheckpoint: (state) => {
+        checkpoints.push(state);
+        return Promise.resolve();
+      },
+    });
+    // None after the last epoch: a finished run is not resumed.
+    expect(checkpoints.map((checkpoint) => checkpoint.epochsDone)).toEqual([1, 2]);
+    expect(
+      uninterrupted.messages.filter((m) => m.type === 'checkpointSaved').map((m) => m.epoch),
+    ).toEqual([1, 2]);
+
+    const resumed = collect();
+    await runTraining({
+      runId: 2,
+      kernels: null,
+      settings,
+      train,
+      test,
+      control: new RunControl(),
+      emit: resumed.emit,
+      resume: checkpoints[0],
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    const started = resumed.messages.find((m) => m.type === 'runStarted');
+    expect(started).toMatchObject({ resumedFromEpoch: 1 });
+    const epochs = (messages: FromWorker[]) =>
+      messages.flatMap((m) =>
+        m.type === 'epochMetrics'
+          ? [[m.metrics.epoch, m.metrics.trainLoss, m.metrics.valLoss, m.metrics.valAccuracy]]
+          : [],
+      );
+    expect(epochs(resumed.messages)).toEqual(epochs(uninterrupted.messages).slice(1));
+  });
+
+  it('refuses a checkpoint that does not fit the network', async () => {
+    const checkpoints: EpochState[] = [];
+    await runTraining({
+      runId: 1,
+      kernels: null,
+      settings: { ...TINY, trainExamples: 16 },
+      train,
+      test,
+      control: new RunControl(),
+      emit: () => undefined,
+      saveCheckpoint: (state) => {
+        checkpoints.push(state);
+        return Promise.resolve();
+      },
+    });
+    const outcome = await runTraining({
+      runId: 2,
+      kernels: null,
+      settings: { ...TINY, trainExamples: 16, width: 0.1 },
+      train,
+      test,
+      control: new RunControl(),
+      emit: () => undefined,
+      resume: checkpoints[0],
+    });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toMatch(/checkpoint does not fit/);
+  });
+
+  it('keeps training when a checkpoint cannot be saved, and says so', async () => {
+    const { messages, emit } = collect();
+    const outcome = await runTraining({
+      runId: 1,
+      kernels: null,
+      settings: { ...TINY, trainExamples: 16 },
+      train,
+      test,
+      control: new RunControl(),
+      emit,
+      saveCheckpoint: () => Promise.reject(new Error('storage is full')),
+    });
+    expect(outcome.status).toBe('done');
+    expect(messages.find((m) => m.type === 'checkpointFailed')).toMatchObject({
+      epoch: 1,
+      message: 'storage is full',
+    });
   });
 });

@@ -13,6 +13,7 @@ import {
   trainStep,
 } from '../model/training.ts';
 import type { KernelChoice } from '../kernels/register.ts';
+import type { StoredWeight } from '../storage/checkpointStore.ts';
 import type { FromWorker, RunEndStatus } from './protocol.ts';
 import { yieldToEventLoop, type RunControl } from './runControl.ts';
 
@@ -30,6 +31,15 @@ export const LOSS_WINDOW_BATCHES = 4;
 /** Batch points are posted at most this often, so a fast GPU cannot flood the main thread. */
 export const BATCH_POST_INTERVAL_MS = 250;
 
+/** The state of a run after an epoch: all a resume needs (plain SGD keeps no other state). */
+export interface EpochState {
+  epochsDone: number;
+  elapsedMs: number;
+  learningRate: number;
+  /** In model.weights order. */
+  weights: StoredWeight[];
+}
+
 export interface RunInput {
   runId: number;
   /** Which convolution kernels are registered (reported only); null off WebGPU. */
@@ -39,6 +49,44 @@ export interface RunInput {
   test: Split;
   control: RunControl;
   emit: (message: FromWorker, transfer?: Transferable[]) => void;
+  /** Continue from here instead of from freshly initialised weights. */
+  resume?: EpochState | null;
+  /** Keeps the weights after each epoch (IndexedDB in the app); a failure does not stop training. */
+  saveCheckpoint?: (state: EpochState) => Promise<void>;
+}
+
+/** Every weight of the model (batch-norm moving statistics included), read back as plain data. */
+async function readWeights(model: tf.LayersModel): Promise<StoredWeight[]> {
+  const values = model.getWeights(); // the variables themselves: not disposed
+  return Promise.all(
+    model.weights.map(async (weight, index) => {
+      const data = (await values[index].data()) as Float32Array;
+      return { name: weight.originalName, shape: values[index].shape, data: data.slice().buffer };
+    }),
+  );
+}
+
+/** Loads checkpointed weights into the model; a message when they do not fit it. */
+function restoreWeights(model: tf.LayersModel, weights: readonly StoredWeight[]): string | null {
+  const expected = model.getWeights(); // the variables themselves: not disposed
+  const mismatch =
+    weights.length !== expected.length ||
+    weights.some(
+      (weight, i) =>
+        weight.shape.length !== expected[i].shape.length ||
+        weight.shape.some((size, axis) => size !== expected[i].shape[axis]) ||
+        weight.data.byteLength !== 4 * weight.shape.reduce((a, b) => a * b, 1),
+    );
+  if (mismatch) {
+    return (
+      'The checkpoint does not fit this run’s network (its weights have other shapes), ' +
+      'so it cannot be resumed. Start it again with Train.'
+    );
+  }
+  const tensors = weights.map((weight) => tf.tensor(new Float32Array(weight.data), weight.shape));
+  model.setWeights(tensors);
+  for (const tensor of tensors) tensor.dispose();
+  return null;
 }
 
 export interface RunOutcome {
@@ -135,6 +183,7 @@ function divergedMessage(epoch: number, batch: number, loss: number, learningRat
 
 export async function runTraining(input: RunInput): Promise<RunOutcome> {
   const { runId, kernels, settings, train, test, control, emit } = input;
+  const resume = input.resume ?? null;
   const trainIndices = stratifiedSubset(train.labels, settings.trainExamples, settings.seed);
   const testIndices = stratifiedSubset(test.labels, settings.testExamples, settings.seed);
   const batchesPerEpoch = batchCount(trainIndices.length, settings.batchSize);
@@ -150,9 +199,17 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
     model.dispose();
     return { status: 'failed', message: unsupported };
   }
-  const optimizer = tf.train.sgd(settings.learningRate);
+  if (resume !== null) {
+    const problem = restoreWeights(model, resume.weights);
+    if (problem !== null) {
+      model.dispose();
+      return { status: 'failed', message: problem };
+    }
+  }
   // Changed during the run by the person; the divergence advice uses the rate in force.
-  let learningRate = settings.learningRate;
+  let learningRate = resume?.learningRate ?? settings.learningRate;
+  // Plain SGD keeps no state besides the rate, so weights and rate are all a resume needs.
+  const optimizer = tf.train.sgd(learningRate);
   const pending: PendingStep[] = [];
   // A fixed set of validation images whose predictions are shown after every epoch.
   const sampleStride = Math.max(1, Math.floor(testIndices.length / PREDICTION_SAMPLES));
@@ -172,16 +229,19 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
       testExamples: testIndices.length,
       kernels,
       samples: { imageSize: test.imageSize, pixels: samplePixels, labels: sampleLabels },
+      resumedFromEpoch: resume?.epochsDone ?? 0,
     },
     [samplePixels.buffer, sampleLabels.buffer],
   );
 
   const runStartedAt = performance.now();
   let pausedTotalMs = 0;
-  const elapsedMs = () => performance.now() - runStartedAt - pausedTotalMs;
+  const elapsedBeforeMs = resume?.elapsedMs ?? 0;
+  const elapsedMs = () => elapsedBeforeMs + performance.now() - runStartedAt - pausedTotalMs;
   let unsentPoints: number[] = [];
   let lastPostAt = -Infinity;
-  let batchesDone = 0;
+  const firstEpoch = resume?.epochsDone ?? 0;
+  let batchesDone = firstEpoch * batchesPerEpoch;
   const postPoints = () => {
     const points = Float64Array.from(unsentPoints);
     unsentPoints = [];
@@ -203,7 +263,7 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
   };
 
   try {
-    for (let epoch = 0; epoch < settings.epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch < settings.epochs; epoch++) {
       const order = epochOrder(trainIndices, settings.seed, epoch);
       const epochStartedAt = performance.now();
       let epochPausedMs = 0;
@@ -330,6 +390,21 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
         },
         [confusion.buffer, predicted.buffer, confidence.buffer, filterWeights.buffer],
       );
+      if (input.saveCheckpoint !== undefined && epoch + 1 < settings.epochs) {
+        // The data order of every epoch follows from the seed, so weights and rate suffice.
+        try {
+          await input.saveCheckpoint({
+            epochsDone: epoch + 1,
+            elapsedMs: elapsedMs(),
+            learningRate,
+            weights: await readWeights(model),
+          });
+          emit({ type: 'checkpointSaved', runId, epoch: epoch + 1 });
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          emit({ type: 'checkpointFailed', runId, epoch: epoch + 1, message });
+        }
+      }
     }
     return { status: 'done', message: null };
   } finally {

@@ -9,7 +9,9 @@ import { APP_DATA_PATH, loadFashionMnist, type Dataset } from '../data/fashionMn
 import { applyKernels, initBackend } from './backend.ts';
 import type { BackendReport, FromWorker, ToWorker } from './protocol.ts';
 import { RunControl } from './runControl.ts';
-import { runTraining } from './trainingLoop.ts';
+import { runTraining, type EpochState } from './trainingLoop.ts';
+import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../storage/checkpointStore.ts';
+import { storageErrorMessage } from '../storage/runStore.ts';
 
 /**
  * The worker entry: a thin adapter from messages to the training loop. It owns tfjs, the
@@ -118,6 +120,20 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
       testExamples: data.test.count,
     });
     const kernels = applyKernels(checked.settings.kernels, report);
+    const { checkpointKey } = request;
+    let resume: EpochState | null = null;
+    if (request.resume) {
+      const checkpoint = await loadCheckpoint(checkpointKey).catch(() => null);
+      if (checkpoint === null) {
+        const message =
+          'No checkpoint of this run was found (the browser may have cleared its storage); ' +
+          'start it again with Train.';
+        post({ type: 'runEnded', runId, status: 'failed', message });
+        return;
+      }
+      const { epochsDone, elapsedMs, learningRate } = checkpoint.meta;
+      resume = { epochsDone, elapsedMs, learningRate, weights: checkpoint.weights };
+    }
     const outcome = await runTraining({
       runId,
       kernels,
@@ -126,7 +142,28 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
       test: data.test,
       control,
       emit: post,
+      resume,
+      saveCheckpoint: async (state) => {
+        try {
+          await saveCheckpoint({
+            meta: {
+              runId: checkpointKey,
+              epochsDone: state.epochsDone,
+              elapsedMs: state.elapsedMs,
+              learningRate: state.learningRate,
+              savedAt: Date.now(),
+            },
+            weights: state.weights,
+          });
+        } catch (error) {
+          throw new Error(storageErrorMessage('save the checkpoint', error), { cause: error });
+        }
+      },
     });
+    // A finished or diverged run has nothing worth resuming: free the space.
+    if (outcome.status === 'done' || outcome.status === 'diverged') {
+      await deleteCheckpoint(checkpointKey).catch(() => undefined);
+    }
     post({ type: 'runEnded', runId, ...outcome });
   } catch (error) {
     post({ type: 'runEnded', runId, status: 'failed', message: errorText(error) });
