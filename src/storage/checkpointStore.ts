@@ -1,3 +1,5 @@
+import { completed, promised } from './idb.ts';
+
 /**
  * Per-run checkpoints in IndexedDB, written by the worker at the end of every epoch and read by
  * it to resume. A separate database from the run history, so the two threads never contend for
@@ -32,22 +34,6 @@ export interface StoredWeight {
 export interface Checkpoint {
   meta: CheckpointMeta;
   weights: StoredWeight[];
-}
-
-function promised<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error ?? new Error('IndexedDB request failed'));
-  });
-}
-
-function completed(transaction: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    transaction.oncomplete = () => resolve();
-    transaction.onerror = () => reject(transaction.error ?? new Error('IndexedDB write failed'));
-    transaction.onabort = () =>
-      reject(transaction.error ?? new Error('IndexedDB transaction aborted'));
-  });
 }
 
 let opened: Promise<IDBDatabase> | null = null;

@@ -1,4 +1,5 @@
 import type { RunRecord } from '../history/runRecord.ts';
+import { completed, promised } from './idb.ts';
 
 /**
  * The run history's persistence: one IndexedDB object store of RunRecords keyed by id. Where
@@ -29,22 +30,6 @@ export function storageErrorMessage(action: string, error: unknown): string {
     );
   }
   return `Could not ${action} (${name ?? 'error'}: ${detail}). Training still works.`;
-}
-
-function promised<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error ?? new Error('IndexedDB request failed'));
-  });
-}
-
-function completed(transaction: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    transaction.oncomplete = () => resolve();
-    transaction.onerror = () => reject(transaction.error ?? new Error('IndexedDB write failed'));
-    transaction.onabort = () =>
-      reject(transaction.error ?? new Error('IndexedDB transaction aborted'));
-  });
 }
 
 class IndexedDbRunStore implements RunStore {
