@@ -235,6 +235,30 @@ test('the CPU backend can be chosen from the link', async ({ page }) => {
   await expect(page.getByLabel('Backend')).toHaveValue('cpu');
 });
 
+test('a worker that stops answering is detected by the heartbeat and replaced', async ({
+  page,
+}) => {
+  // The first worker spins forever as soon as a run starts: no error event, just silence.
+  await injectIntoFirstWorker(
+    page,
+    "self.addEventListener('message', (e) => { if (e.data.type === 'train') " +
+      '{ for (;;) {} } });',
+  );
+  await page.goto(url({ ...TINY, train: '32', epochs: '1' }));
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  // HANG_TIMEOUT_MS (30 s) after the first unanswered ping.
+  await expect(runState(page)).toHaveText('failed', { timeout: 60_000 });
+  await expect(
+    page
+      .getByRole('alert')
+      .filter({ hasText: /stopped answering for \d+ s.*a new one was started/ }),
+  ).toBeVisible();
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+});
+
 test('a crashed worker is reported and replaced; training works again', async ({ page }) => {
   // The first worker throws an uncaught error as soon as a run starts.
   await injectIntoFirstWorker(

@@ -244,6 +244,8 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
           { x: message.x, learningRate: message.learningRate },
         ],
       }));
+    case 'pong':
+      return state; // the client's heartbeat; nothing to show
     case 'checkpointSaved':
       return updateRun(state, message.runId, () => ({
         checkpointEpoch: message.epoch,

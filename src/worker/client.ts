@@ -1,22 +1,55 @@
 import type { FromWorker, ToWorker } from './protocol.ts';
 
+/** How often the client checks that the worker still answers. */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+/**
+ * A worker silent this long is hung: training awaits the GPU asynchronously and yields between
+ * batches, so even a slow step leaves it free to answer; only a stuck script cannot.
+ */
+export const HANG_TIMEOUT_MS = 30_000;
+
 /**
  * The main thread's typed handle on the training worker. Messages in both directions are the
  * protocol's unions; a crash of the worker itself arrives as a `workerCrashed` event.
  */
 export class TrainerClient {
   private readonly worker: Worker;
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+  /** When the oldest unanswered ping was sent; null when the worker has spoken since. */
+  private unansweredSince: number | null = null;
+  private declaredDead = false;
 
   constructor(onMessage: (message: FromWorker) => void) {
     this.worker = new Worker(new URL('./worker.ts', import.meta.url), {
       type: 'module',
       name: 'alexnet-trainer',
     });
-    this.worker.onmessage = (event: MessageEvent<FromWorker>) => onMessage(event.data);
+    const crashed = (message: string) => {
+      if (this.declaredDead) return;
+      this.declaredDead = true;
+      clearInterval(this.heartbeat);
+      onMessage({ type: 'workerCrashed', message });
+    };
+    this.worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      this.unansweredSince = null;
+      if (event.data.type !== 'pong') onMessage(event.data);
+    };
     this.worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
-      onMessage({ type: 'workerCrashed', message: event.message || 'unknown error' });
+      crashed(event.message || 'unknown error');
     };
+    this.heartbeat = setInterval(() => {
+      // Measured from an unanswered ping, not from the last message: timers in a background tab
+      // may fire minutes apart, which must not read as a silent worker.
+      const now = performance.now();
+      if (this.unansweredSince !== null && now - this.unansweredSince > HANG_TIMEOUT_MS) {
+        const silentSeconds = Math.round((now - this.unansweredSince) / 1000);
+        crashed(`it stopped answering for ${silentSeconds} s`);
+        return;
+      }
+      this.unansweredSince ??= now;
+      this.send({ type: 'ping', sentAt: Date.now() });
+    }, HEARTBEAT_INTERVAL_MS);
     this.worker.onmessageerror = () => {
       onMessage({
         type: 'workerError',
@@ -30,6 +63,7 @@ export class TrainerClient {
   }
 
   terminate(): void {
+    clearInterval(this.heartbeat);
     this.worker.terminate();
   }
 }

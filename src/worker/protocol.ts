@@ -23,6 +23,8 @@ export type ToWorker =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
+  /** The heartbeat: the worker answers with a pong at once, even mid-run. */
+  | { type: 'ping'; sentAt: number }
   /** Applies from the next batch of the current run; validated again in the worker. */
   | { type: 'setLearningRate'; runId: number; learningRate: number };
 
@@ -140,6 +142,7 @@ export type FromWorker =
     }
   /** A learning-rate change took effect: it applies from epoch position `x` on. */
   | { type: 'learningRateChanged'; runId: number; x: number; learningRate: number }
+  | { type: 'pong'; sentAt: number }
   /** The weights after `epoch` are checkpointed: the run can be resumed from there. */
   | { type: 'checkpointSaved'; runId: number; epoch: number }
   /** Training goes on; only resuming from this epoch is lost. */

@@ -184,6 +184,9 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'train':
       void train(message);
       break;
+    case 'ping':
+      post({ type: 'pong', sentAt: message.sentAt });
+      break;
     case 'pause':
       activeRun?.pause();
       break;
