@@ -28,7 +28,12 @@ import { ComparisonTable } from './ComparisonTable.tsx';
 import { ExercisesPanel } from './ExercisesPanel.tsx';
 import { LearningRateControl } from './LearningRateControl.tsx';
 import { RunsPanel } from './RunsPanel.tsx';
-import { comparisonRows, overlaySeries } from '../history/compare.ts';
+import {
+  BOOK_SETTINGS_LABEL,
+  comparisonRows,
+  overlaySeries,
+  settingsDifferences,
+} from '../history/compare.ts';
 import { useRunHistory } from '../state/useRunHistory.ts';
 
 const NO_POINTS: never[] = [];
@@ -183,7 +188,14 @@ export function App() {
             activeRecordId={active ? liveRecordId : null}
             trainerBusy={active || queue.length > 0}
           />
-          <EpochTable metrics={run?.epochMetrics ?? NO_POINTS} />
+          <EpochTable
+            metrics={run?.epochMetrics ?? NO_POINTS}
+            runDescription={
+              run === null
+                ? null
+                : settingsDifferences(run.settings).join(', ') || BOOK_SETTINGS_LABEL
+            }
+          />
           <PredictionsGrid samples={run?.samples ?? null} predictions={run?.predictions ?? null} />
           <FiltersGrid
             filters={run?.filters ?? null}

@@ -11,6 +11,8 @@ export const ComparisonTable = memo(function ComparisonTable({
 }: {
   rows: readonly ComparisonRow[];
 }) {
+  // An unnamed run's label is already what differs; the column only adds to named runs.
+  const showDifferences = rows.some((row) => row.label !== row.differences.join(', '));
   return (
     <section className="panel" aria-labelledby="comparison-heading">
       <h2 id="comparison-heading">Run comparison</h2>
@@ -22,7 +24,7 @@ export const ComparisonTable = memo(function ComparisonTable({
             <thead>
               <tr>
                 <th>Run</th>
-                <th>Differs in</th>
+                {showDifferences && <th>Differs in</th>}
                 <th>Status</th>
                 <th className="num">Epochs</th>
                 <th className="num">Train loss</th>
@@ -41,7 +43,7 @@ export const ComparisonTable = memo(function ComparisonTable({
                     <span className="swatch" style={{ background: row.color }} aria-hidden="true" />
                     {row.label}
                   </th>
-                  <td>{row.differences.join(', ') || '—'}</td>
+                  {showDifferences && <td>{row.differences.join(', ') || '—'}</td>}
                   <td title={row.statusMessage ?? undefined}>{row.status}</td>
                   <td className="num">
                     {row.epochsDone}/{row.epochsPlanned}

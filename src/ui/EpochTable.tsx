@@ -19,12 +19,21 @@ const COLUMNS: readonly {
 /** The book's per-epoch numbers; each cell's title holds the full-precision value. */
 export const EpochTable = memo(function EpochTable({
   metrics,
+  runDescription,
 }: {
   metrics: readonly EpochMetrics[];
+  /** Which run the numbers (and the views below) are from; null before the first run. */
+  runDescription: string | null;
 }) {
   return (
     <section className="panel" aria-labelledby="epoch-metrics-heading">
       <h2 id="epoch-metrics-heading">Epoch metrics</h2>
+      {runDescription !== null && (
+        <p className="muted" data-testid="details-run">
+          This table, the predictions, the filters and the confusion matrix show the latest run:{' '}
+          {runDescription}.
+        </p>
+      )}
       <table aria-label="Epoch metrics">
         <thead>
           <tr>
