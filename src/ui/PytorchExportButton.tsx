@@ -1,0 +1,41 @@
+import { useMemo } from 'react';
+import { validateSettings, type Settings } from '../config/settings.ts';
+import { PYTORCH_SCRIPT_FILE_NAME, pytorchScript } from '../model/pytorchExport.ts';
+import { downloadText } from './download.ts';
+
+/**
+ * "Export as PyTorch": downloads a d2l-style script with this network variant and these
+ * hyperparameters, to train at full scale on a GPU server. Disabled without valid settings.
+ */
+export function PytorchExportButton({
+  settings,
+  runName,
+}: {
+  settings: Settings | null;
+  /** Shown in the script's header comment only. */
+  runName?: string;
+}) {
+  const problem = useMemo(() => {
+    if (settings === null) return 'No valid settings to export';
+    const result = validateSettings(settings);
+    return result.ok ? null : Object.values(result.errors).join(' ');
+  }, [settings]);
+  return (
+    <button
+      type="button"
+      disabled={problem !== null}
+      title={
+        problem ??
+        `Download ${PYTORCH_SCRIPT_FILE_NAME}: this network and these hyperparameters in ` +
+          'PyTorch (needs only torch and torchvision)'
+      }
+      onClick={() => {
+        if (settings === null || problem !== null) return;
+        const script = pytorchScript(settings, { runName, generatedAt: new Date() });
+        downloadText(PYTORCH_SCRIPT_FILE_NAME, script, 'text/x-python');
+      }}
+    >
+      Export as PyTorch
+    </button>
+  );
+}
