@@ -22,3 +22,18 @@ export function url(settings: Record<string, string>): string {
 }
 
 export const runState = (page: Page) => page.getByTestId('run-state');
+
+/**
+ * Fault injection: prepends `code` to the training worker's script, for the first worker only
+ * (its replacement loads the real script).
+ */
+export async function injectIntoFirstWorker(page: Page, code: string): Promise<void> {
+  await page.route(
+    '**/assets/worker-*.js',
+    async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, body: `${code}\n${await response.text()}` });
+    },
+    { times: 1 },
+  );
+}

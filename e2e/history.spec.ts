@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
-import { runState, TINY, url } from './helpers.ts';
+import { injectIntoFirstWorker, runState, TINY, url } from './helpers.ts';
 
 /**
  * The experiment bench: exercise presets, the run history in the browser's real IndexedDB,
@@ -231,4 +231,36 @@ test('an interrupted run resumes from its checkpoint after a reload, with the sa
   }
   // Still one record for the resumed run: the two runs of this test.
   await expect(runItems(page)).toHaveCount(2);
+});
+
+test('queued runs can be removed or cancelled; a failed run does not stop the queue', async ({
+  page,
+}) => {
+  // The first worker crashes on its first run; the queue goes on in the replacement worker.
+  await injectIntoFirstWorker(
+    page,
+    "self.addEventListener('message', (e) => { if (e.data.type === 'train') " +
+      "setTimeout(() => { throw new Error('injected crash'); }); });",
+  );
+  // Two epochs of 8 batches: each run lasts long enough to edit the queue behind it.
+  await page.goto(url({ ...SMALL, batch: '8', epochs: '2' }));
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  // Dropout 0.3, 0.5, 0.7: the first starts (and crashes), 0.7 is removed from the queue.
+  await page.getByRole('button', { name: 'Dropout', exact: true }).click();
+  const queue = page.getByRole('list', { name: 'Queue' });
+  await queue.getByRole('button', { name: 'Remove queued run dropout 0.7' }).click();
+  await expect(queue).toHaveCount(0, { timeout: 240_000 });
+  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+  await expect(runItems(page)).toHaveCount(2);
+  await expect(runItems(page).nth(1)).toHaveAttribute('data-status', 'failed');
+  await expect(runItems(page).nth(1)).toContainText('injected crash');
+  await expect(runItems(page).nth(0)).toHaveAttribute('data-status', 'done');
+  await expect(comparisonRows(page).locator('th')).toHaveText(['dropout 0.3', 'dropout 0.5']);
+
+  // Batch norm off, on: cancelling the queue leaves only the run already started.
+  await page.getByRole('button', { name: 'Batch norm', exact: true }).click();
+  await page.getByRole('button', { name: 'Cancel queue' }).click();
+  await expect(queue).toHaveCount(0);
+  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+  await expect(runItems(page)).toHaveCount(3);
 });

@@ -1,25 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
-import { runState, TINY, url } from './helpers.ts';
+import { injectIntoFirstWorker, runState, TINY, url } from './helpers.ts';
 
 /**
  * The playground as a person uses it, in real headless Chromium on its real WebGPU adapter
  * (SwiftShader here), with the real Fashion-MNIST files served by the app.
  */
-
-/**
- * Fault injection: prepends `code` to the training worker's script, for the first worker only
- * (its replacement loads the real script).
- */
-async function injectIntoFirstWorker(page: Page, code: string): Promise<void> {
-  await page.route(
-    '**/assets/worker-*.js',
-    async (route) => {
-      const response = await route.fetch();
-      await route.fulfill({ response, body: `${code}\n${await response.text()}` });
-    },
-    { times: 1 },
-  );
-}
 
 const status = (page: Page) => page.getByRole('status');
 

@@ -78,6 +78,7 @@ describe('history reducer', () => {
     const runs = [0.3, 0.5, 0.7].map((dropout, index) => ({
       queueId: index + 1,
       settings: { ...DEFAULT_SETTINGS, dropout },
+      label: `dropout ${dropout}`,
     }));
     let state = reduce([
       { type: 'loaded', records: [older], storageProblem: null },

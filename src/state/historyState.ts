@@ -13,6 +13,8 @@ export interface QueuedRun {
   /** Unique within the page. */
   queueId: number;
   settings: Settings;
+  /** What sets it apart from the exercise's other runs, e.g. "dropout 0.7". */
+  label: string;
   exercise: { id: string; title: string } | null;
 }
 
@@ -67,7 +69,7 @@ export type HistoryAction =
   | {
       type: 'exerciseQueued';
       exercise: { id: string; title: string };
-      runs: { queueId: number; settings: Settings }[];
+      runs: { queueId: number; settings: Settings; label: string }[];
     }
   | { type: 'queueItemRemoved'; queueId: number }
   | { type: 'queueCancelled' }

@@ -60,7 +60,10 @@ export interface RunHistory {
   startRun: (settings: Settings) => void;
   /** Continues an interrupted, stopped or failed run from its last checkpoint. */
   resumeRun: (id: string) => void;
-  queueExercise: (exercise: { id: string; title: string }, runs: Settings[]) => void;
+  queueExercise: (
+    exercise: { id: string; title: string },
+    runs: { settings: Settings; label: string }[],
+  ) => void;
   removeQueued: (queueId: number) => void;
   cancelQueue: () => void;
   rename: (id: string, name: string) => void;
@@ -283,13 +286,16 @@ export function useRunHistory(trainer: Trainer): RunHistory {
   }, [active, next, start]);
 
   const nextQueueId = useRef(1);
-  const queueExercise = useCallback((exercise: { id: string; title: string }, runs: Settings[]) => {
-    dispatch({
-      type: 'exerciseQueued',
-      exercise,
-      runs: runs.map((settings) => ({ queueId: nextQueueId.current++, settings })),
-    });
-  }, []);
+  const queueExercise = useCallback(
+    (exercise: { id: string; title: string }, runs: { settings: Settings; label: string }[]) => {
+      dispatch({
+        type: 'exerciseQueued',
+        exercise,
+        runs: runs.map((run) => ({ queueId: nextQueueId.current++, ...run })),
+      });
+    },
+    [],
+  );
 
   const remove = useCallback((id: string) => {
     dispatch({ type: 'deleted', id });

@@ -1,6 +1,6 @@
 import { memo, useState } from 'react';
 import type { Settings } from '../config/settings.ts';
-import { settingsDifferences } from '../history/compare.ts';
+import { settingLabel, varyingSettingKeys } from '../history/compare.ts';
 import { EXERCISES, expandExercise } from '../history/exercises.ts';
 import type { QueuedRun } from '../state/historyState.ts';
 
@@ -18,7 +18,10 @@ export const ExercisesPanel = memo(function ExercisesPanel({
   /** The form's settings, or null while the form has errors. */
   base: Settings | null;
   queue: readonly QueuedRun[];
-  onQueue: (exercise: { id: string; title: string }, runs: Settings[]) => void;
+  onQueue: (
+    exercise: { id: string; title: string },
+    runs: { settings: Settings; label: string }[],
+  ) => void;
   onRemove: (queueId: number) => void;
   onCancel: () => void;
 }) {
@@ -44,7 +47,13 @@ export const ExercisesPanel = memo(function ExercisesPanel({
                   return;
                 }
                 setProblem(null);
-                onQueue({ id: exercise.id, title: exercise.title }, expanded.runs);
+                // Each queued run is named by what the exercise varies: "dropout 0.7".
+                const varying = varyingSettingKeys(expanded.runs);
+                const runs = expanded.runs.map((settings) => ({
+                  settings,
+                  label: varying.map((key) => settingLabel(key, settings[key])).join(', '),
+                }));
+                onQueue({ id: exercise.id, title: exercise.title }, runs);
               }}
             >
               {exercise.title}
@@ -63,7 +72,7 @@ export const ExercisesPanel = memo(function ExercisesPanel({
           <h3>Queued runs</h3>
           <ol className="queue" aria-label="Queue">
             {queue.map((item) => {
-              const what = settingsDifferences(item.settings).join(', ') || 'book settings';
+              const what = item.label;
               return (
                 <li key={item.queueId}>
                   <span>
