@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import { injectIntoFirstWorker, runState, TINY, url } from './helpers.ts';
 
@@ -349,4 +350,24 @@ test('a lost GPU device fails the run with the reason and a new worker takes ove
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+});
+
+test('Export as PyTorch downloads a script with the chosen variant and hyperparameters', async ({
+  page,
+}) => {
+  await page.goto('/?lr=0.05&batch=64&drop=conv4&bn=on');
+  // The layer table follows the variant before any training.
+  const table = page.getByRole('table', { name: 'Layer shapes' });
+  await expect(table.getByText('conv1_bn', { exact: true })).toBeVisible();
+  await expect(table.getByText('conv4', { exact: true })).toHaveCount(0);
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export as PyTorch' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe('alexnet_fashion_mnist.py');
+  const script = await readFile(await file.path(), 'utf8');
+  expect(script).toContain('nn.BatchNorm2d(96, eps=1e-5, momentum=0.1)');
+  expect(script).toContain('LEARNING_RATE = 0.05');
+  expect(script).toContain('BATCH_SIZE = 64');
+  // Without conv4 there is one 384→384 convolution fewer: none is left.
+  expect(script).not.toContain('nn.Conv2d(384, 384');
 });

@@ -27,6 +27,7 @@ import { BackendNotes } from './BackendNotes.tsx';
 import { ComparisonTable } from './ComparisonTable.tsx';
 import { ExercisesPanel } from './ExercisesPanel.tsx';
 import { LearningRateControl } from './LearningRateControl.tsx';
+import { PytorchExportButton } from './PytorchExportButton.tsx';
 import { RunsPanel } from './RunsPanel.tsx';
 import {
   BOOK_SETTINGS_LABEL,
@@ -133,6 +134,9 @@ export function App() {
             <button type="button" disabled={!active} onClick={stop}>
               Stop
             </button>
+          </div>
+          <div className="buttons">
+            <PytorchExportButton settings={validation.ok ? validation.settings : null} />
           </div>
           {run !== null && active && (
             <LearningRateControl
