@@ -9,6 +9,7 @@ import {
   INITIAL_HISTORY_STATE,
   markInterrupted,
   recordFromRun,
+  resumePoint,
   type HistoryAction,
   type HistoryState,
 } from './historyState.ts';
@@ -207,6 +208,18 @@ describe('resuming from a checkpoint', () => {
     expect(canResume({ ...record, status: 'done' })).toBe(false);
     expect(canResume({ ...record, status: 'diverged' })).toBe(false);
     expect(canResume({ ...record, status: 'running' })).toBe(false);
+    // With a saved model, a finished run can be trained on.
+    expect(canResume({ ...record, status: 'done' }, true)).toBe(true);
+    expect(canResume({ ...record, status: 'running' }, true)).toBe(false);
+  });
+
+  it('resumes from the checkpoint of a run cut short, else from its saved model', () => {
+    expect(resumePoint(record, 2, 3)).toEqual({ from: 'checkpoint', epochsDone: 2 });
+    expect(resumePoint(record, null, 3)).toEqual({ from: 'savedModel', epochsDone: 3 });
+    const done = { ...record, status: 'done' as const };
+    expect(resumePoint(done, 2, null)).toBeNull();
+    expect(resumePoint(done, null, 3)).toEqual({ from: 'savedModel', epochsDone: 3 });
+    expect(resumePoint({ ...record, status: 'running' }, 2, 3)).toBeNull();
   });
 
   it('tracks checkpoints and replaces the record in place when resumed', () => {
@@ -225,5 +238,68 @@ describe('resuming from a checkpoint', () => {
     ]);
     expect(state.liveRecordId).toBe('r');
     expect(state.selectedIds).toEqual(['r']);
+  });
+});
+
+describe('saved models', () => {
+  it('lists saved models, and tracks saving, evaluating, downloading and failures per run', () => {
+    let state = reduce([
+      { type: 'loaded', records: [older, newer], storageProblem: null },
+      { type: 'savedModelsListed', savedModels: { a: 3 } },
+      { type: 'modelTaskStarted', id: 'b', task: 'save' },
+    ]);
+    expect(state.savedModels).toEqual({ a: 3 });
+    expect(state.models.b).toEqual({ busy: 'save', evaluation: null, message: null });
+
+    state = reduce([{ type: 'modelSaved', id: 'b', epochs: 2 }], state);
+    expect(state.savedModels).toEqual({ a: 3, b: 2 });
+    expect(state.models.b.busy).toBeNull();
+    expect(state.models.b.message).toEqual({
+      ok: true,
+      text: 'Model saved in this browser (epoch 2).',
+    });
+
+    state = reduce(
+      [
+        { type: 'modelTaskStarted', id: 'a', task: 'evaluate' },
+        { type: 'savedModelEvaluated', id: 'a', epochs: 3, valLoss: 0.5, valAccuracy: 0.8 },
+      ],
+      state,
+    );
+    expect(state.models.a).toEqual({
+      busy: null,
+      evaluation: { epochs: 3, valLoss: 0.5, valAccuracy: 0.8 },
+      message: null,
+    });
+
+    state = reduce(
+      [
+        { type: 'modelTaskStarted', id: 'a', task: 'export' },
+        { type: 'modelDownloaded', id: 'a', epochs: 3, files: ['m.json', 'm.weights.bin'] },
+        { type: 'modelTaskStarted', id: 'b', task: 'export' },
+        { type: 'modelTaskFailed', id: 'b', task: 'export', message: 'no model' },
+      ],
+      state,
+    );
+    // The evaluation stays shown beside later messages.
+    expect(state.models.a.evaluation?.valAccuracy).toBe(0.8);
+    expect(state.models.a.message?.text).toMatch(/epoch 3: m\.json, m\.weights\.bin/);
+    expect(state.models.b.message).toEqual({ ok: false, text: 'no model' });
+
+    // A replaced worker ends the tasks in flight with a message; the others are left alone.
+    state = reduce(
+      [
+        { type: 'modelTaskStarted', id: 'a', task: 'evaluate' },
+        { type: 'modelTasksAborted', message: 'worker replaced' },
+      ],
+      state,
+    );
+    expect(state.models.a.busy).toBeNull();
+    expect(state.models.a.message).toEqual({ ok: false, text: 'worker replaced' });
+    expect(state.models.b.message?.text).toBe('no model');
+
+    // A model saved on this page wins over the listing that arrives later.
+    state = reduce([{ type: 'savedModelsListed', savedModels: { b: 1 } }], state);
+    expect(state.savedModels.b).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings.ts';
 import { RUN_RECORD_VERSION, type RunRecord } from '../history/runRecord.ts';
-import type { BackendReport } from '../worker/protocol.ts';
+import type { BackendReport, ModelTask, ResumeSource } from '../worker/protocol.ts';
 import { isActive, type ResumedHistory, type RunState, type RunView } from './trainerState.ts';
 
 /**
@@ -29,6 +29,10 @@ export interface HistoryState {
   queue: QueuedRun[];
   /** Runs that can be resumed: record id → epochs done at its checkpoint. */
   checkpoints: Readonly<Record<string, number>>;
+  /** Runs with a model saved in the browser: record id → the saved model's epochs. */
+  savedModels: Readonly<Record<string, number>>;
+  /** What was done with a run's model on this page (save, evaluate, download): record id → it. */
+  models: Readonly<Record<string, ModelRowState>>;
   /** The run started last on this page (the one the trainer shows), if any. */
   liveRecordId: string | null;
   /** Why runs are not (or not all) being saved, or null. */
@@ -37,6 +41,17 @@ export interface HistoryState {
   importMessage: { ok: boolean; text: string } | null;
 }
 
+export interface ModelRowState {
+  /** The task the worker is doing for this run's model, or null. */
+  busy: ModelTask | null;
+  /** The saved model's validation loss and accuracy, when it was evaluated. */
+  evaluation: { epochs: number; valLoss: number; valAccuracy: number } | null;
+  /** The outcome of the last task (ok: it worked). */
+  message: { ok: boolean; text: string } | null;
+}
+
+const IDLE_MODEL: ModelRowState = { busy: null, evaluation: null, message: null };
+
 export const INITIAL_HISTORY_STATE: HistoryState = {
   records: [],
   loaded: false,
@@ -44,6 +59,8 @@ export const INITIAL_HISTORY_STATE: HistoryState = {
   lastDeleted: null,
   queue: [],
   checkpoints: {},
+  savedModels: {},
+  models: {},
   liveRecordId: null,
   storageProblem: null,
   importMessage: null,
@@ -59,6 +76,21 @@ export type HistoryAction =
   /** The checkpoints found in storage, or one run's checkpoint epoch (null: it has none). */
   | { type: 'checkpointsListed'; checkpoints: Record<string, number> }
   | { type: 'checkpointChanged'; id: string; epoch: number | null }
+  /** The models saved in the browser, found in storage: record id → epochs. */
+  | { type: 'savedModelsListed'; savedModels: Record<string, number> }
+  | { type: 'modelTaskStarted'; id: string; task: ModelTask }
+  | { type: 'modelSaved'; id: string; epochs: number }
+  | {
+      type: 'savedModelEvaluated';
+      id: string;
+      epochs: number;
+      valLoss: number;
+      valAccuracy: number;
+    }
+  | { type: 'modelDownloaded'; id: string; epochs: number; files: string[] }
+  | { type: 'modelTaskFailed'; id: string; task: ModelTask; message: string }
+  /** The worker was replaced: its tasks are lost. */
+  | { type: 'modelTasksAborted'; message: string }
   | { type: 'renamed'; id: string; name: string }
   | { type: 'deleted'; id: string }
   | { type: 'undoDelete' }
@@ -79,6 +111,14 @@ export type HistoryAction =
 
 function newestFirst(records: RunRecord[]): RunRecord[] {
   return [...records].sort((a, b) => b.startedAt - a.startedAt);
+}
+
+function withModel(
+  state: HistoryState,
+  id: string,
+  update: (model: ModelRowState) => ModelRowState,
+): HistoryState {
+  return { ...state, models: { ...state.models, [id]: update(state.models[id] ?? IDLE_MODEL) } };
 }
 
 export function historyReducer(state: HistoryState, action: HistoryAction): HistoryState {
@@ -125,6 +165,58 @@ export function historyReducer(state: HistoryState, action: HistoryAction): Hist
       const entries = action.epoch === null ? others : [...others, [action.id, action.epoch]];
       return { ...state, checkpoints: Object.fromEntries(entries) as Record<string, number> };
     }
+    case 'savedModelsListed':
+      return { ...state, savedModels: { ...action.savedModels, ...state.savedModels } };
+    case 'modelTaskStarted':
+      return withModel(state, action.id, (model) => ({
+        ...model,
+        busy: action.task,
+        message: null,
+      }));
+    case 'modelSaved':
+      return {
+        ...withModel(state, action.id, (model) => ({
+          ...model,
+          busy: null,
+          message: { ok: true, text: `Model saved in this browser (epoch ${action.epochs}).` },
+        })),
+        savedModels: { ...state.savedModels, [action.id]: action.epochs },
+      };
+    case 'savedModelEvaluated': {
+      const { epochs, valLoss, valAccuracy } = action;
+      return withModel(state, action.id, () => ({
+        busy: null,
+        evaluation: { epochs, valLoss, valAccuracy },
+        message: null,
+      }));
+    }
+    case 'modelDownloaded':
+      return withModel(state, action.id, (model) => ({
+        ...model,
+        busy: null,
+        message: {
+          ok: true,
+          text: `Downloaded the model after epoch ${action.epochs}: ${action.files.join(', ')}.`,
+        },
+      }));
+    case 'modelTaskFailed':
+      return withModel(state, action.id, (model) => ({
+        ...model,
+        busy: null,
+        message: { ok: false, text: action.message },
+      }));
+    case 'modelTasksAborted':
+      return {
+        ...state,
+        models: Object.fromEntries(
+          Object.entries(state.models).map(([id, model]) => [
+            id,
+            model.busy === null
+              ? model
+              : { ...model, busy: null, message: { ok: false, text: action.message } },
+          ]),
+        ),
+      };
     case 'renamed':
       return {
         ...state,
@@ -276,9 +368,33 @@ export function historyUpTo(record: RunRecord, epochsDone: number): ResumedHisto
   };
 }
 
-/** The statuses from which a run with a checkpoint can be resumed. */
-export function canResume(record: RunRecord): boolean {
+/**
+ * The statuses from which a run with a checkpoint can be resumed; with a saved model (`savedModel`),
+ * a finished run can also be trained on (continued for more epochs).
+ */
+export function canResume(record: RunRecord, savedModel = false): boolean {
   return (
-    record.status === 'interrupted' || record.status === 'stopped' || record.status === 'failed'
+    record.status === 'interrupted' ||
+    record.status === 'stopped' ||
+    record.status === 'failed' ||
+    (savedModel && (record.status === 'done' || record.status === 'diverged'))
   );
+}
+
+/**
+ * Where a run would continue from: its checkpoint (a run cut short), else its saved model; null
+ * when it cannot continue.
+ */
+export function resumePoint(
+  record: RunRecord,
+  checkpointEpoch: number | null,
+  savedModelEpoch: number | null,
+): { from: ResumeSource; epochsDone: number } | null {
+  if (checkpointEpoch !== null && canResume(record)) {
+    return { from: 'checkpoint', epochsDone: checkpointEpoch };
+  }
+  if (savedModelEpoch !== null && canResume(record, true)) {
+    return { from: 'savedModel', epochsDone: savedModelEpoch };
+  }
+  return null;
 }

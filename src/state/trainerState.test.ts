@@ -192,3 +192,48 @@ describe('trainer state', () => {
     ]);
   });
 });
+
+describe('the kept model', () => {
+  it('is the last run’s when it ended done, until the next run starts or the worker is replaced', () => {
+    let state = reduce([
+      { type: 'trainRequested', runId: 1, settings },
+      worker({ type: 'modelKept', runId: 1, key: 'run-a', epochs: 2 }),
+      worker({ type: 'runEnded', runId: 1, status: 'done', message: null }),
+    ]);
+    expect(state.heldModel).toEqual({ key: 'run-a', epochs: 2 });
+    // Messages about model tasks belong to the history, not the trainer.
+    expect(reduce([worker({ type: 'modelSaved', key: 'run-a', epochs: 2 })], state)).toBe(state);
+    state = reduce([{ type: 'trainRequested', runId: 2, settings }], state);
+    expect(state.heldModel).toBeNull();
+    // A stale run's model is not taken.
+    state = reduce([worker({ type: 'modelKept', runId: 1, key: 'run-a', epochs: 2 })], state);
+    expect(state.heldModel).toBeNull();
+    state = reduce(
+      [
+        worker({ type: 'modelKept', runId: 2, key: 'run-b', epochs: 2 }),
+        worker({ type: 'runEnded', runId: 2, status: 'done', message: null }),
+        worker({ type: 'workerCrashed', message: 'gone' }),
+      ],
+      state,
+    );
+    expect(state.heldModel).toBeNull();
+  });
+
+  it('a run continued from a saved model has no checkpoint until its first epoch', () => {
+    const resumed = {
+      epochsDone: 2,
+      batchLoss: [],
+      epochMetrics: [metrics(1), metrics(2)],
+      learningRateChanges: [],
+      learningRate: 0.01,
+      elapsedMs: 2000,
+    };
+    const fromModel = reduce([
+      { type: 'trainRequested', runId: 1, settings, resumed, from: 'savedModel' },
+    ]);
+    expect(fromModel.run?.checkpointEpoch).toBeNull();
+    expect(fromModel.run?.epochMetrics).toHaveLength(2);
+    const fromCheckpoint = reduce([{ type: 'trainRequested', runId: 1, settings, resumed }]);
+    expect(fromCheckpoint.run?.checkpointEpoch).toBe(2);
+  });
+});

@@ -11,6 +11,7 @@ import {
   type PredictionSamples,
   type SamplePredictions,
   type RunEndStatus,
+  type ResumeSource,
 } from '../worker/protocol.ts';
 
 /**
@@ -81,6 +82,11 @@ export interface TrainerState {
   run: RunView | null;
   /** A problem outside any run (the worker or the backend failed). */
   workerError: string | null;
+  /**
+   * The run (history record id) whose trained model the worker keeps after it ended done, and
+   * its epochs: it can be saved or downloaded until the next run starts.
+   */
+  heldModel: { key: string; epochs: number } | null;
 }
 
 /** What a resumed run already has: its history up to the checkpoint it resumes from. */
@@ -94,7 +100,14 @@ export interface ResumedHistory {
 }
 
 export type TrainerAction =
-  | { type: 'trainRequested'; runId: number; settings: Settings; resumed?: ResumedHistory }
+  | {
+      type: 'trainRequested';
+      runId: number;
+      settings: Settings;
+      resumed?: ResumedHistory;
+      /** Where a resumed run continues from (a saved model is not a checkpoint of this run). */
+      from?: ResumeSource;
+    }
   | { type: 'worker'; message: FromWorker };
 
 export const INITIAL_TRAINER_STATE: TrainerState = {
@@ -104,6 +117,7 @@ export const INITIAL_TRAINER_STATE: TrainerState = {
   dataSource: null,
   run: null,
   workerError: null,
+  heldModel: null,
 };
 
 /** Halves a series by keeping every other point (the last point is always kept). */
@@ -125,6 +139,7 @@ function replaceWorker(state: TrainerState, reason: string): TrainerState {
   return {
     ...state,
     backend: null,
+    heldModel: null,
     workerError: active ? null : reason,
     runState: active ? 'failed' : state.runState,
     run:
@@ -145,6 +160,8 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       ...state,
       runState: 'loading data',
       workerError: null,
+      // The worker frees the last run's model when the next one starts.
+      heldModel: null,
       run: {
         runId: action.runId,
         settings: action.settings,
@@ -163,7 +180,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         tensors: null,
         learningRate: resumed?.learningRate ?? action.settings.learningRate,
         learningRateChanges: resumed?.learningRateChanges ?? [],
-        checkpointEpoch: resumed?.epochsDone ?? null,
+        checkpointEpoch: action.from === 'savedModel' ? null : (resumed?.epochsDone ?? null),
         checkpointProblem: null,
         endStatus: null,
         endMessage: null,
@@ -246,6 +263,15 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       }));
     case 'pong':
       return state; // the client's heartbeat; nothing to show
+    case 'modelKept':
+      return isCurrent
+        ? { ...state, heldModel: { key: message.key, epochs: message.epochs } }
+        : state;
+    case 'modelSaved':
+    case 'savedModelEvaluated':
+    case 'modelExported':
+    case 'modelTaskFailed':
+      return state; // the run history's (per run record), see useRunHistory
     case 'checkpointSaved':
       return updateRun(state, message.runId, () => ({
         checkpointEpoch: message.epoch,

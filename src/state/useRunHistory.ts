@@ -6,16 +6,18 @@ import {
   importSizeProblem,
   parseRunsJson,
 } from '../history/exportImport.ts';
+import { modelFiles } from '../history/modelExport.ts';
 import { RUN_RECORD_VERSION, type RunRecord } from '../history/runRecord.ts';
-import { deleteCheckpoint, listCheckpoints } from '../storage/checkpointStore.ts';
+import { deleteCheckpoint, listCheckpoints, recordIdOf } from '../storage/checkpointStore.ts';
 import { openRunStore, storageErrorMessage, type RunStore } from '../storage/runStore.ts';
+import { downloadBinary, downloadText } from '../ui/download.ts';
 import {
-  canResume,
   historyReducer,
   historyUpTo,
   INITIAL_HISTORY_STATE,
   markInterrupted,
   recordFromRun,
+  resumePoint,
   type HistoryState,
   type RunMeta,
 } from './historyState.ts';
@@ -58,8 +60,17 @@ export interface RunHistory {
   /** Where runs are kept, once known. */
   storageKind: RunStore['kind'] | null;
   startRun: (settings: Settings) => void;
-  /** Continues an interrupted, stopped or failed run from its last checkpoint. */
-  resumeRun: (id: string) => void;
+  /**
+   * Continues an interrupted, stopped or failed run from its last checkpoint, or a run with a
+   * saved model from that model; `epochs` (the new total) trains it on beyond its settings.
+   */
+  resumeRun: (id: string, epochs?: number) => void;
+  /** Saves the model the worker holds for this run in the browser. */
+  saveModel: (id: string) => void;
+  /** Validates the run's saved model again (e.g. after a reload). */
+  evaluateModel: (id: string) => void;
+  /** Downloads the run's model (held or saved) as model.json and a weights file. */
+  downloadModel: (id: string) => void;
   queueExercise: (
     exercise: { id: string; title: string },
     runs: { settings: Settings; label: string }[],
@@ -116,6 +127,10 @@ export function useRunHistory(trainer: Trainer): RunHistory {
   useEffect(() => {
     checkpointsRef.current = state.checkpoints;
   }, [state.checkpoints]);
+  const savedModelsRef = useRef(state.savedModels);
+  useEffect(() => {
+    savedModelsRef.current = state.savedModels;
+  }, [state.savedModels]);
 
   const save = useCallback((record: RunRecord) => {
     const store = storeRef.current;
@@ -162,12 +177,18 @@ export function useRunHistory(trainer: Trainer): RunHistory {
       try {
         const known = new Set([...restored, ...recordsRef.current].map((record) => record.id));
         const checkpoints: Record<string, number> = {};
+        const savedModels: Record<string, number> = {};
         for (const meta of await listCheckpoints()) {
-          // A checkpoint whose run was deleted is garbage from an earlier visit.
-          if (known.has(meta.runId)) checkpoints[meta.runId] = meta.epochsDone;
-          else await deleteCheckpoint(meta.runId);
+          const id = recordIdOf(meta);
+          // A checkpoint or model whose run was deleted is garbage from an earlier visit.
+          if (!known.has(id)) await deleteCheckpoint(meta.runId);
+          else if (meta.modelOf !== undefined) savedModels[id] = meta.epochsDone;
+          else checkpoints[id] = meta.epochsDone;
         }
-        if (!cancelled) dispatch({ type: 'checkpointsListed', checkpoints });
+        if (!cancelled) {
+          dispatch({ type: 'checkpointsListed', checkpoints });
+          dispatch({ type: 'savedModelsListed', savedModels });
+        }
       } catch (error) {
         const message = storageErrorMessage('read the checkpoints', error);
         if (!cancelled) dispatch({ type: 'storageProblem', message });
@@ -198,18 +219,28 @@ export function useRunHistory(trainer: Trainer): RunHistory {
   const startRun = useCallback((settings: Settings) => start(settings, null), [start]);
 
   const resumeRun = useCallback(
-    (id: string) => {
+    (id: string, epochs?: number) => {
       const record = recordsRef.current.find((candidate) => candidate.id === id);
-      const epochsDone = checkpointsRef.current[id];
-      if (record === undefined || epochsDone === undefined || !canResume(record)) return;
+      if (record === undefined) return;
+      const point = resumePoint(
+        record,
+        checkpointsRef.current[id] ?? null,
+        savedModelsRef.current[id] ?? null,
+      );
+      if (point === null) return;
+      const { epochsDone, from } = point;
+      const settings = { ...record.settings, epochs: epochs ?? record.settings.epochs };
+      // Nothing left to train.
+      if (settings.epochs <= epochsDone) return;
       const resumed = historyUpTo(record, epochsDone);
-      const runId = train(record.settings, id, resumed);
+      const runId = train(settings, id, resumed, from);
       liveRef.current = {
         runId,
         meta: { id, startedAt: record.startedAt, exercise: record.exercise },
       };
       const running: RunRecord = {
         ...record,
+        settings,
         status: 'running',
         endedAt: null,
         statusMessage: null,
@@ -258,6 +289,81 @@ export function useRunHistory(trainer: Trainer): RunHistory {
       save(record);
     }
   }, [run, runState, backend, save]);
+
+  // What the worker does with runs' models: saving, evaluating, downloading.
+  const { subscribe, saveModel: sendSaveModel, evaluateSavedModel, exportModel } = trainer;
+  useEffect(
+    () =>
+      subscribe((message) => {
+        switch (message.type) {
+          case 'modelSaved':
+            dispatch({ type: 'modelSaved', id: message.key, epochs: message.epochs });
+            break;
+          case 'savedModelEvaluated': {
+            const { key, epochs, valLoss, valAccuracy } = message;
+            dispatch({ type: 'savedModelEvaluated', id: key, epochs, valLoss, valAccuracy });
+            break;
+          }
+          case 'modelExported': {
+            const record = recordsRef.current.find((candidate) => candidate.id === message.key);
+            if (record === undefined) break;
+            const files = modelFiles(record, message.model, message.epochs);
+            downloadText(files.jsonName, files.json, 'application/json');
+            downloadBinary(files.weightsName, files.weights);
+            dispatch({
+              type: 'modelDownloaded',
+              id: message.key,
+              epochs: message.epochs,
+              files: [files.jsonName, files.weightsName],
+            });
+            break;
+          }
+          case 'modelTaskFailed':
+            dispatch({
+              type: 'modelTaskFailed',
+              id: message.key,
+              task: message.task,
+              message: message.message,
+            });
+            break;
+          case 'workerCrashed':
+          case 'deviceLost':
+            dispatch({
+              type: 'modelTasksAborted',
+              message: 'The training worker was replaced before it finished; try again.',
+            });
+            break;
+          default:
+            break;
+        }
+      }),
+    [subscribe],
+  );
+  const saveModel = useCallback(
+    (id: string) => {
+      dispatch({ type: 'modelTaskStarted', id, task: 'save' });
+      sendSaveModel(id);
+    },
+    [sendSaveModel],
+  );
+  const evaluateModel = useCallback(
+    (id: string) => {
+      const record = recordsRef.current.find((candidate) => candidate.id === id);
+      if (record === undefined) return;
+      dispatch({ type: 'modelTaskStarted', id, task: 'evaluate' });
+      evaluateSavedModel(id, record.settings);
+    },
+    [evaluateSavedModel],
+  );
+  const downloadModel = useCallback(
+    (id: string) => {
+      const record = recordsRef.current.find((candidate) => candidate.id === id);
+      if (record === undefined) return;
+      dispatch({ type: 'modelTaskStarted', id, task: 'export' });
+      exportModel(id, record.settings);
+    },
+    [exportModel],
+  );
 
   // Closing the page mid-run: save what the page has, which the next load marks interrupted.
   useEffect(() => {
@@ -361,6 +467,9 @@ export function useRunHistory(trainer: Trainer): RunHistory {
     storageKind,
     startRun,
     resumeRun,
+    saveModel,
+    evaluateModel,
+    downloadModel,
     queueExercise,
     removeQueued: useCallback(
       (queueId: number) => dispatch({ type: 'queueItemRemoved', queueId }),

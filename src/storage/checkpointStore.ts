@@ -4,6 +4,10 @@ import { completed, promised } from './idb.ts';
  * Per-run checkpoints in IndexedDB, written by the worker at the end of every epoch and read by
  * it to resume. A separate database from the run history, so the two threads never contend for
  * a schema upgrade. Two stores: small metadata (what the main thread lists) and the weights.
+ *
+ * A model the person saves ("Save model") lives beside the run's checkpoint, under
+ * savedModelKey(record id), with `modelOf` naming the record: a checkpoint is replaced every epoch
+ * and deleted when its run ends, a saved model stays until it is saved again or its run deleted.
  */
 
 export const CHECKPOINT_DB_NAME = 'alexnet-playground-checkpoints';
@@ -12,8 +16,10 @@ const META_STORE = 'meta';
 const WEIGHTS_STORE = 'weights';
 
 export interface CheckpointMeta {
-  /** The run record's id. */
+  /** The run record's id; for a saved model, savedModelKey(record id). */
   runId: string;
+  /** Set on a saved model: the id of the run record it belongs to. */
+  modelOf?: string;
   /** Epochs completed when the weights were taken; training resumes with the next one. */
   epochsDone: number;
   /** The learning rate in force (it may have been changed during the run). */
@@ -34,6 +40,16 @@ export interface StoredWeight {
 export interface Checkpoint {
   meta: CheckpointMeta;
   weights: StoredWeight[];
+}
+
+/** Where the model saved for a run record is kept (its checkpoint is under the record id). */
+export function savedModelKey(recordId: string): string {
+  return `${recordId}#model`;
+}
+
+/** The run record a stored entry belongs to: a checkpoint's or a saved model's. */
+export function recordIdOf(meta: CheckpointMeta): string {
+  return meta.modelOf ?? meta.runId;
 }
 
 let opened: Promise<IDBDatabase> | null = null;

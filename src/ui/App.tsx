@@ -191,6 +191,7 @@ export function App() {
             colors={colors}
             activeRecordId={active ? liveRecordId : null}
             trainerBusy={active || queue.length > 0}
+            heldModel={state.heldModel}
           />
           <EpochTable
             metrics={run?.epochMetrics ?? NO_POINTS}

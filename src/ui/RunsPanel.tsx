@@ -2,7 +2,7 @@ import { memo, useState } from 'react';
 import { settingsDifferences } from '../history/compare.ts';
 import { exportRunsJson, runsMetricsCsv } from '../history/exportImport.ts';
 import type { RunRecord } from '../history/runRecord.ts';
-import { canResume } from '../state/historyState.ts';
+import { resumePoint, type ModelRowState } from '../state/historyState.ts';
 import type { RunHistory } from '../state/useRunHistory.ts';
 import { downloadText, fileTimestamp } from './download.ts';
 import { formatPercent } from './format.ts';
@@ -33,13 +33,27 @@ function listLabel(record: RunRecord): string {
   return record.name.trim() || settingsDifferences(record.settings).join(', ') || 'book settings';
 }
 
+const MODEL_TASK_TEXT: Readonly<Record<NonNullable<ModelRowState['busy']>, string>> = {
+  save: 'saving the model…',
+  evaluate: 'evaluating the saved model…',
+  export: 'preparing the download…',
+};
+
+const DOWNLOAD_HINT =
+  'TensorFlow.js Layers format: model.json (with this run’s settings and metrics) and a ' +
+  'weights file, for tf.loadLayersModel or Keras’s converter (tensorflowjs_converter); with ' +
+  'LRN on, the model has a custom layer that Keras does not know.';
+
 function RunItem({
   record,
   color,
   selected,
   deletable,
   checkpointEpoch,
-  resumable,
+  savedModelEpoch,
+  heldModelEpoch,
+  model,
+  busy,
   history,
 }: {
   record: RunRecord;
@@ -48,11 +62,17 @@ function RunItem({
   deletable: boolean;
   /** Epochs done at the run's checkpoint, or null when it has none. */
   checkpointEpoch: number | null;
-  /** Whether it can be resumed now (from the checkpoint). */
-  resumable: boolean;
+  /** Epochs of the model saved for this run in the browser, or null when none is. */
+  savedModelEpoch: number | null;
+  /** Epochs of this run's model that the worker holds (the last run, ended done), or null. */
+  heldModelEpoch: number | null;
+  model: ModelRowState | null;
+  /** True while a run trains or runs are queued: nothing can be resumed or evaluated then. */
+  busy: boolean;
   history: RunHistory;
 }) {
   const [renaming, setRenaming] = useState(false);
+  const [moreEpochs, setMoreEpochs] = useState(String(record.settings.epochs));
   const [draftName, setDraftName] = useState(record.name);
   const differences = settingsDifferences(record.settings);
   const label = listLabel(record);
@@ -61,6 +81,17 @@ function RunItem({
     history.rename(record.id, draftName.trim().slice(0, 200));
     setRenaming(false);
   };
+  const point = busy ? null : resumePoint(record, checkpointEpoch, savedModelEpoch);
+  // A finished run goes on from its saved model for more epochs; others resume to their end.
+  const finished = record.status === 'done' || record.status === 'diverged';
+  const resumeTo = point === null || finished ? null : point.epochsDone + 1;
+  const more = Number(moreEpochs);
+  const continueTotal =
+    point !== null && finished && Number.isInteger(more) && more >= 1
+      ? point.epochsDone + more
+      : null;
+  const modelBusy = busy || (model?.busy ?? null) !== null;
+  const hasModel = heldModelEpoch !== null || savedModelEpoch !== null;
   return (
     <li className="run-item" data-run-id={record.id} data-status={record.status}>
       <input
@@ -113,16 +144,100 @@ function RunItem({
         {record.statusMessage !== null && record.status !== 'done' && (
           <div className="muted run-message">{record.statusMessage}</div>
         )}
+        {(hasModel || model !== null) && (
+          <div className="run-model" data-testid="run-model">
+            {savedModelEpoch !== null && (
+              <span className="muted run-saved-model">model saved (epoch {savedModelEpoch})</span>
+            )}
+            {heldModelEpoch !== null && savedModelEpoch === null && (
+              <span className="muted">trained model in memory until the next run</span>
+            )}
+            {model?.evaluation && (
+              <span
+                className="run-evaluation"
+                title={`saved model after epoch ${model.evaluation.epochs}: validation loss ${model.evaluation.valLoss}`}
+              >
+                evaluated: val {formatPercent(model.evaluation.valAccuracy)}
+              </span>
+            )}
+            {model?.busy && <span className="muted">{MODEL_TASK_TEXT[model.busy]}</span>}
+            {model?.message && (
+              <span className={model.message.ok ? 'muted' : 'error'} role="status">
+                {model.message.text}
+              </span>
+            )}
+          </div>
+        )}
       </div>
       <div className="run-actions">
-        {resumable && checkpointEpoch !== null && (
+        {point !== null && resumeTo !== null && (
           <button
             type="button"
             onClick={() => history.resumeRun(record.id)}
-            aria-label={`Resume ${label} from epoch ${checkpointEpoch + 1}`}
-            title={`Continue from the checkpoint after epoch ${checkpointEpoch}`}
+            aria-label={`Resume ${label} from epoch ${resumeTo}`}
+            title={
+              point.from === 'checkpoint'
+                ? `Continue from the checkpoint after epoch ${point.epochsDone}`
+                : `Continue from the saved model after epoch ${point.epochsDone}`
+            }
           >
             Resume
+          </button>
+        )}
+        {point !== null && finished && (
+          <span className="continue-training">
+            <input
+              type="number"
+              min={1}
+              max={1000}
+              step={1}
+              value={moreEpochs}
+              onChange={(event) => setMoreEpochs(event.target.value)}
+              aria-label={`More epochs for ${label}`}
+              title="Epochs to train on from the saved model"
+            />
+            <button
+              type="button"
+              disabled={continueTotal === null || continueTotal > 1000}
+              onClick={() => continueTotal !== null && history.resumeRun(record.id, continueTotal)}
+              aria-label={`Continue training ${label}`}
+              title={`Train on from the saved model after epoch ${point.epochsDone}`}
+            >
+              Continue training
+            </button>
+          </span>
+        )}
+        {heldModelEpoch !== null && (
+          <button
+            type="button"
+            disabled={modelBusy}
+            onClick={() => history.saveModel(record.id)}
+            aria-label={`Save model of ${label}`}
+            title="Keep the trained model in this browser, to evaluate, download or train on later"
+          >
+            Save model
+          </button>
+        )}
+        {savedModelEpoch !== null && (
+          <button
+            type="button"
+            disabled={modelBusy}
+            onClick={() => history.evaluateModel(record.id)}
+            aria-label={`Evaluate saved model of ${label}`}
+            title="Validation loss and accuracy of the saved model on the run’s validation images"
+          >
+            Evaluate
+          </button>
+        )}
+        {hasModel && (
+          <button
+            type="button"
+            disabled={modelBusy}
+            onClick={() => history.downloadModel(record.id)}
+            aria-label={`Download model of ${label}`}
+            title={DOWNLOAD_HINT}
+          >
+            Download model
           </button>
         )}
         <button
@@ -167,8 +282,11 @@ export const RunsPanel = memo(function RunsPanel({
   colors,
   activeRecordId,
   trainerBusy,
+  heldModel,
 }: {
   history: RunHistory;
+  /** The run whose trained model the worker holds, and its epochs. */
+  heldModel: { key: string; epochs: number } | null;
   /** True while a run trains: no other run can be resumed then. */
   trainerBusy: boolean;
   /** Colours of the selected runs, as drawn on the charts. */
@@ -178,6 +296,7 @@ export const RunsPanel = memo(function RunsPanel({
 }) {
   const { state } = history;
   const { records, selectedIds, lastDeleted, storageProblem, importMessage, checkpoints } = state;
+  const { savedModels, models } = state;
   const exportAll = () =>
     downloadText(
       `alexnet-runs-${fileTimestamp(new Date())}.json`,
@@ -261,7 +380,10 @@ export const RunsPanel = memo(function RunsPanel({
               selected={selectedIds.includes(record.id)}
               deletable={record.id !== activeRecordId}
               checkpointEpoch={checkpoints[record.id] ?? null}
-              resumable={!trainerBusy && canResume(record)}
+              savedModelEpoch={savedModels[record.id] ?? null}
+              heldModelEpoch={heldModel?.key === record.id ? heldModel.epochs : null}
+              model={models[record.id] ?? null}
+              busy={trainerBusy}
               history={history}
             />
           ))}

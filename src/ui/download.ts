@@ -1,6 +1,15 @@
 /** Saves `text` as a file through the browser's download (no server involved). */
 export function downloadText(fileName: string, text: string, mimeType: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: mimeType }));
+  downloadBlob(fileName, new Blob([text], { type: mimeType }));
+}
+
+/** Saves binary data as a file, e.g. a model's weights. */
+export function downloadBinary(fileName: string, data: ArrayBuffer): void {
+  downloadBlob(fileName, new Blob([data], { type: 'application/octet-stream' }));
+}
+
+function downloadBlob(fileName: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
   link.download = fileName;

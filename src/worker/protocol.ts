@@ -1,3 +1,4 @@
+import type { io } from '@tensorflow/tfjs';
 import type { BackendName, Settings } from '../config/settings.ts';
 import type { DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
 import type { KernelChoice } from '../kernels/register.ts';
@@ -17,8 +18,11 @@ export type ToWorker =
       settings: Settings;
       /** Where this run's end-of-epoch checkpoints are kept (the history record's id). */
       checkpointKey: string;
-      /** Continue from the checkpoint under checkpointKey instead of starting afresh. */
-      resume: boolean;
+      /**
+       * Continue instead of starting afresh: from the checkpoint under checkpointKey, or from the
+       * model saved for that run (savedModelKey(checkpointKey)), e.g. to train a finished run on.
+       */
+      resumeFrom: ResumeSource | null;
     }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -26,7 +30,27 @@ export type ToWorker =
   /** The heartbeat: the worker answers with a pong at once, even mid-run. */
   | { type: 'ping'; sentAt: number }
   /** Applies from the next batch of the current run; validated again in the worker. */
-  | { type: 'setLearningRate'; runId: number; learningRate: number };
+  | { type: 'setLearningRate'; runId: number; learningRate: number }
+  /** Stores the model the worker holds for run `key` (the last run, if it ended done). */
+  | { type: 'saveModel'; key: string }
+  /** Rebuilds the network from `settings`, loads the saved model's weights and validates it. */
+  | { type: 'evaluateSavedModel'; key: string; settings: Settings }
+  /** The model in TF.js's Layers format: the one held for `key`, else the saved one. */
+  | { type: 'exportModel'; key: string; settings: Settings };
+
+export type ResumeSource = 'checkpoint' | 'savedModel';
+
+/** What the worker does with a finished run's model. */
+export type ModelTask = 'save' | 'evaluate' | 'export';
+
+/** A model as TF.js's `model.save` hands it over (Layers format), weights in one buffer. */
+export interface ExportedModel {
+  /** Keras-style JSON topology: `{ class_name: 'Sequential', config, … }`. */
+  modelTopology: object;
+  weightSpecs: io.WeightsManifestEntry[];
+  /** Every weight, in weightSpecs order (transferred). */
+  weightData: ArrayBuffer;
+}
 
 export interface AdapterDescription {
   vendor: string;
@@ -151,6 +175,18 @@ export type FromWorker =
   | { type: 'resumed'; runId: number }
   | { type: 'runEnded'; runId: number; status: RunEndStatus; message: string | null }
   | { type: 'workerError'; message: string }
+  /** The run ended done and the worker keeps its model (until the next run) to save or export. */
+  | { type: 'modelKept'; runId: number; key: string; epochs: number }
+  | { type: 'modelSaved'; key: string; epochs: number }
+  | {
+      type: 'savedModelEvaluated';
+      key: string;
+      epochs: number;
+      valLoss: number;
+      valAccuracy: number;
+    }
+  | { type: 'modelExported'; key: string; epochs: number; model: ExportedModel }
+  | { type: 'modelTaskFailed'; key: string; task: ModelTask; message: string }
   /** The GPU device is lost; the main thread replaces the worker (and with it TF.js). */
   | { type: 'deviceLost'; message: string }
   /** Made by the client, not the worker: the worker died; the client has started a new one. */

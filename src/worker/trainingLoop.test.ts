@@ -5,7 +5,16 @@ import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
 import { FASHION_MNIST_FILES, parseFashionMnist, type Split } from '../data/fashionMnist.ts';
 import type { FromWorker } from './protocol.ts';
 import { RunControl } from './runControl.ts';
-import { runTraining, type EpochState } from './trainingLoop.ts';
+import {
+  exportModel,
+  readWeights,
+  restoredModel,
+  runTraining,
+  validateModel,
+  type EpochState,
+} from './trainingLoop.ts';
+import { modelFiles } from '../history/modelExport.ts';
+import { makeRecord } from '../history/testRecords.ts';
 
 const DATA_DIR = '/usr/share/datasets/fashion-mnist/';
 let train: Split;
@@ -323,5 +332,131 @@ describe('training loop', () => {
       epoch: 1,
       message: 'storage is full',
     });
+  });
+});
+
+describe('the model of a finished run', () => {
+  /** Trains `settings` to the end and hands over the kept model and the epoch metrics. */
+  async function trainAndKeep(settings: Settings, runId = 1) {
+    const { messages, emit } = collect();
+    let kept = null as { model: tf.LayersModel; state: Omit<EpochState, 'weights'> } | null;
+    const outcome = await runTraining({
+      runId,
+      kernels: null,
+      settings,
+      train,
+      test,
+      control: new RunControl(),
+      emit,
+      keepModel: (model, state) => {
+        kept = { model, state };
+      },
+    });
+    const epochs = messages.flatMap((m) => (m.type === 'epochMetrics' ? [m.metrics] : []));
+    return { outcome, kept, epochs };
+  }
+
+  it('is handed over only when the run ends done, and disposing it frees everything', async () => {
+    const before = tf.memory().numTensors;
+    const first = await trainAndKeep({ ...TINY, trainExamples: 16 });
+    expect(first.outcome.status).toBe('done');
+    expect(first.kept?.state).toMatchObject({ epochsDone: 2, learningRate: TINY.learningRate });
+    const holding = tf.memory().numTensors;
+    expect(holding).toBeGreaterThan(before);
+    // The worker frees the kept model when the next run starts: memory is flat across runs.
+    first.kept?.model.dispose();
+    const second = await trainAndKeep({ ...TINY, trainExamples: 16 });
+    expect(tf.memory().numTensors).toBe(holding);
+    second.kept?.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+
+    // A stopped run's model is not handed over (its weights are from the middle of an epoch).
+    const control = new RunControl();
+    control.stop();
+    let handedOver = false;
+    const stopped = await runTraining({
+      runId: 3,
+      kernels: null,
+      settings: TINY,
+      train,
+      test,
+      control,
+      emit: () => undefined,
+      keepModel: () => {
+        handedOver = true;
+      },
+    });
+    expect(stopped.status).toBe('stopped');
+    expect(handedOver).toBe(false);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('saved and restored into a fresh network, validates to the last epoch’s accuracy exactly', async () => {
+    // Batch norm: its moving statistics are weights too, and evaluation uses them.
+    const settings: Settings = { ...TINY, batchNorm: 'on', dropout: 0.5, trainExamples: 24 };
+    const before = tf.memory().numTensors;
+    const { kept, epochs } = await trainAndKeep(settings);
+    if (kept === null) throw new Error('the model was not kept');
+    const weights = await readWeights(kept.model);
+    kept.model.dispose();
+
+    const restored = restoredModel(settings, weights);
+    if (restored.model === null) throw new Error(restored.problem);
+    const result = await validateModel(restored.model, settings, test, new RunControl());
+    restored.model.dispose();
+    const last = epochs.at(-1);
+    expect(result).toEqual({ loss: last?.valLoss, accuracy: last?.valAccuracy });
+    expect(tf.memory().numTensors).toBe(before);
+
+    // Weights of another network are refused with a reason.
+    const other = restoredModel({ ...settings, width: 0.1 }, weights);
+    expect(other.model).toBeNull();
+    expect(other.problem).toMatch(/does not fit/);
+  });
+
+  it('exports in the Layers format: model.json and weights load with tf.loadLayersModel and give the same logits', async () => {
+    // LRN (a custom layer, registered with tf.serialization) and batch norm, the stock layers too.
+    const settings: Settings = { ...TINY, lrn: 'on', batchNorm: 'on', trainExamples: 16 };
+    const { kept, epochs } = await trainAndKeep(settings);
+    if (kept === null) throw new Error('the model was not kept');
+    const exported = await exportModel(kept.model);
+
+    const record = { ...makeRecord(), id: 'run-x', settings, epochMetrics: epochs };
+    const files = modelFiles(record, exported, 2);
+    expect(files.jsonName).toBe('alexnet-run-x.json');
+    expect(files.weightsName).toBe('alexnet-run-x.weights.bin');
+    const json = JSON.parse(files.json) as {
+      format: string;
+      modelTopology: object;
+      weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+      userDefinedMetadata: Record<string, { settings: Settings; epochMetrics: unknown[] }>;
+    };
+    expect(json.format).toBe('layers-model');
+    expect(json.weightsManifest[0].paths).toEqual(['alexnet-run-x.weights.bin']);
+    const metadata = json.userDefinedMetadata['alexnet-playground-model'];
+    expect(metadata.settings).toEqual(settings);
+    expect(metadata.epochMetrics).toHaveLength(2);
+
+    const loaded = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0].weights,
+        weightData: files.weights.slice(0),
+      }),
+    );
+    const images = tf.randomUniform(
+      [3, settings.imageSize, settings.imageSize, 1],
+      0,
+      1,
+      'float32',
+      5,
+    );
+    const expected = kept.model.predict(images) as tf.Tensor;
+    const actual = loaded.predict(images) as tf.Tensor;
+    expect(actual.shape).toEqual([3, 10]);
+    expect(Array.from(await actual.data())).toEqual(Array.from(await expected.data()));
+    for (const tensor of [images, expected, actual]) tensor.dispose();
+    loaded.dispose();
+    kept.model.dispose();
   });
 });

@@ -14,7 +14,7 @@ import {
 } from '../model/training.ts';
 import type { KernelChoice } from '../kernels/register.ts';
 import type { StoredWeight } from '../storage/checkpointStore.ts';
-import type { FromWorker, RunEndStatus } from './protocol.ts';
+import type { ExportedModel, FromWorker, RunEndStatus } from './protocol.ts';
 import { yieldToEventLoop, type RunControl } from './runControl.ts';
 
 /**
@@ -53,10 +53,15 @@ export interface RunInput {
   resume?: EpochState | null;
   /** Keeps the weights after each epoch (IndexedDB in the app); a failure does not stop training. */
   saveCheckpoint?: (state: EpochState) => Promise<void>;
+  /**
+   * Takes the trained model of a run that ends done, instead of its being disposed: the caller
+   * owns it then (and disposes it). Not called for a run that ends otherwise.
+   */
+  keepModel?: (model: tf.LayersModel, state: Omit<EpochState, 'weights'>) => void;
 }
 
 /** Every weight of the model (batch-norm moving statistics included), read back as plain data. */
-async function readWeights(model: tf.LayersModel): Promise<StoredWeight[]> {
+export async function readWeights(model: tf.LayersModel): Promise<StoredWeight[]> {
   const values = model.getWeights(); // the variables themselves: not disposed
   return Promise.all(
     model.weights.map(async (weight, index) => {
@@ -67,7 +72,10 @@ async function readWeights(model: tf.LayersModel): Promise<StoredWeight[]> {
 }
 
 /** Loads checkpointed weights into the model; a message when they do not fit it. */
-function restoreWeights(model: tf.LayersModel, weights: readonly StoredWeight[]): string | null {
+export function restoreWeights(
+  model: tf.LayersModel,
+  weights: readonly StoredWeight[],
+): string | null {
   const expected = model.getWeights(); // the variables themselves: not disposed
   const mismatch =
     weights.length !== expected.length ||
@@ -87,6 +95,67 @@ function restoreWeights(model: tf.LayersModel, weights: readonly StoredWeight[])
   model.setWeights(tensors);
   for (const tensor of tensors) tensor.dispose();
   return null;
+}
+
+/** The run's network, built from its settings, with stored weights; or why they do not fit. */
+export function restoredModel(
+  settings: Settings,
+  weights: readonly StoredWeight[],
+): { model: tf.LayersModel; problem: null } | { model: null; problem: string } {
+  const model = buildAlexNet(
+    alexNetLayers(architectureOf(settings)),
+    settings.imageSize,
+    settings.seed,
+  );
+  const problem = restoreWeights(model, weights);
+  if (problem === null) return { model, problem: null };
+  model.dispose();
+  return { model: null, problem };
+}
+
+/**
+ * Validation loss and accuracy of a model on the run's validation subset (the same images, in
+ * the same batches, as after each of its epochs); null when stopped.
+ */
+export async function validateModel(
+  model: tf.LayersModel,
+  settings: Settings,
+  test: Split,
+  control: RunControl,
+): Promise<{ loss: number; accuracy: number } | null> {
+  const testIndices = stratifiedSubset(test.labels, settings.testExamples, settings.seed);
+  const result = await evaluate(model, test, testIndices, settings, control);
+  return result === null ? null : { loss: result.loss, accuracy: result.accuracy };
+}
+
+/**
+ * The model in TF.js's Layers format (what `model.save` writes: Keras-style topology, weight
+ * specs and the weights in one buffer), for a model.json and a weights file.
+ */
+export async function exportModel(model: tf.LayersModel): Promise<ExportedModel> {
+  let exported = null as ExportedModel | null;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const { modelTopology, weightSpecs, weightData } = artifacts;
+      if (
+        typeof modelTopology !== 'object' ||
+        modelTopology instanceof ArrayBuffer ||
+        weightSpecs === undefined ||
+        weightData === undefined
+      ) {
+        throw new Error('TF.js handed over an incomplete model');
+      }
+      // TF.js 4.22 may split large weights over several buffers.
+      exported = {
+        modelTopology,
+        weightSpecs,
+        weightData: tf.io.CompositeArrayBuffer.join(weightData),
+      };
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+  if (exported === null) throw new Error('TF.js did not hand over the model');
+  return exported;
 }
 
 export interface RunOutcome {
@@ -262,6 +331,8 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
     );
   };
 
+  // Whether the model went to keepModel (the caller disposes it then).
+  let kept = false;
   try {
     for (let epoch = firstEpoch; epoch < settings.epochs; epoch++) {
       const order = epochOrder(trainIndices, settings.seed, epoch);
@@ -406,6 +477,10 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
         }
       }
     }
+    if (input.keepModel !== undefined) {
+      input.keepModel(model, { epochsDone: settings.epochs, elapsedMs: elapsedMs(), learningRate });
+      kept = true;
+    }
     return { status: 'done', message: null };
   } finally {
     for (const step of pending) {
@@ -413,6 +488,6 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
       step.correct.dispose();
     }
     optimizer.dispose();
-    model.dispose();
+    if (!kept) model.dispose();
   }
 }

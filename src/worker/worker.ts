@@ -3,14 +3,29 @@ import {
   trainingMemoryOf,
   validateSettings,
   type BackendName,
+  type Settings,
 } from '../config/settings.ts';
 import { gpuFitProblem } from '../model/memory.ts';
 import { APP_DATA_PATH, loadFashionMnist, type Dataset } from '../data/fashionMnist.ts';
 import { applyKernels, initBackend } from './backend.ts';
-import type { BackendReport, FromWorker, ToWorker } from './protocol.ts';
+import type * as tf from '@tensorflow/tfjs';
+import type { BackendReport, FromWorker, ModelTask, ToWorker } from './protocol.ts';
 import { RunControl } from './runControl.ts';
-import { runTraining, type EpochState } from './trainingLoop.ts';
-import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../storage/checkpointStore.ts';
+import {
+  exportModel,
+  readWeights,
+  restoredModel,
+  runTraining,
+  validateModel,
+  type EpochState,
+} from './trainingLoop.ts';
+import {
+  deleteCheckpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+  savedModelKey,
+  type Checkpoint,
+} from '../storage/checkpointStore.ts';
 import { storageErrorMessage } from '../storage/runStore.ts';
 
 /**
@@ -44,6 +59,19 @@ let backendName: BackendName | null = null;
 let dataset: Promise<Dataset> | null = null;
 let activeRun: RunControl | null = null;
 let activeRunId: number | null = null;
+
+/**
+ * The model of the last run, when it ended done: kept so that it can be saved or downloaded
+ * without a checkpoint. Disposed when the next run starts, so memory stays flat across runs.
+ */
+let held: { key: string; model: tf.LayersModel; state: Omit<EpochState, 'weights'> } | null = null;
+/** Model tasks run one after another, and a run starts only after them (it frees `held`). */
+let modelWork: Promise<void> = Promise.resolve();
+
+function releaseHeldModel(): void {
+  held?.model.dispose();
+  held = null;
+}
 
 function ensureBackend(requested: BackendName): Promise<BackendReport> {
   if (backend === null || backendName !== requested) {
@@ -92,6 +120,8 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
   activeRun = control;
   activeRunId = runId;
   try {
+    await modelWork;
+    releaseHeldModel();
     // The worker does not trust the main thread: the same rules as the form and the URL.
     const checked = validateSettings(request.settings);
     if (!checked.ok) {
@@ -120,14 +150,16 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
       testExamples: data.test.count,
     });
     const kernels = applyKernels(checked.settings.kernels, report);
-    const { checkpointKey } = request;
+    const { checkpointKey, resumeFrom } = request;
     let resume: EpochState | null = null;
-    if (request.resume) {
-      const checkpoint = await loadCheckpoint(checkpointKey).catch(() => null);
+    if (resumeFrom !== null) {
+      const fromModel = resumeFrom === 'savedModel';
+      const key = fromModel ? savedModelKey(checkpointKey) : checkpointKey;
+      const checkpoint = await loadCheckpoint(key).catch(() => null);
       if (checkpoint === null) {
         const message =
-          'No checkpoint of this run was found (the browser may have cleared its storage); ' +
-          'start it again with Train.';
+          `No ${fromModel ? 'saved model' : 'checkpoint'} of this run was found (the browser ` +
+          'may have cleared its storage); start it again with Train.';
         post({ type: 'runEnded', runId, status: 'failed', message });
         return;
       }
@@ -159,8 +191,13 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
           throw new Error(storageErrorMessage('save the checkpoint', error), { cause: error });
         }
       },
+      keepModel: (model, state) => {
+        held = { key: checkpointKey, model, state };
+        post({ type: 'modelKept', runId, key: checkpointKey, epochs: state.epochsDone });
+      },
     });
-    // A finished or diverged run has nothing worth resuming: free the space.
+    // A finished or diverged run has nothing worth resuming: free the space (a saved model is
+    // kept under its own key).
     if (outcome.status === 'done' || outcome.status === 'diverged') {
       await deleteCheckpoint(checkpointKey).catch(() => undefined);
     }
@@ -171,6 +208,104 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
     activeRun = null;
     activeRunId = null;
   }
+}
+
+/** Loads the model saved for run `key` into its network; throws a message for the person. */
+async function loadSavedModel(
+  key: string,
+  settings: Settings,
+): Promise<{ model: tf.LayersModel; epochs: number }> {
+  const checkpoint: Checkpoint | null = await loadCheckpoint(savedModelKey(key)).catch(
+    (error: unknown) => {
+      throw new Error(storageErrorMessage('read the saved model', error), { cause: error });
+    },
+  );
+  if (checkpoint === null) {
+    throw new Error('No saved model of this run was found (the browser may have cleared it).');
+  }
+  const built = restoredModel(settings, checkpoint.weights);
+  if (built.model === null) throw new Error(built.problem);
+  return { model: built.model, epochs: checkpoint.meta.epochsDone };
+}
+
+/** The same rules as a run: valid settings, their backend and kernels. */
+async function prepareFor(requested: Settings): Promise<Settings> {
+  const checked = validateSettings(requested);
+  if (!checked.ok) throw new Error(Object.values(checked.errors).join(' '));
+  const report = await ensureBackend(checked.settings.backend);
+  applyKernels(checked.settings.kernels, report);
+  return checked.settings;
+}
+
+const NOT_HELD =
+  'This run’s model is no longer in memory (another run started, or the page was reloaded). ' +
+  'Save a model right after its run ends.';
+
+async function modelTask(key: string, task: ModelTask, request: ToWorker): Promise<void> {
+  if (activeRun !== null) throw new Error('A run is training; wait until it ends.');
+  switch (request.type) {
+    case 'saveModel': {
+      if (held === null || held.key !== key) throw new Error(NOT_HELD);
+      const { state, model } = held;
+      const weights = await readWeights(model);
+      try {
+        await saveCheckpoint({
+          meta: { ...state, runId: savedModelKey(key), modelOf: key, savedAt: Date.now() },
+          weights,
+        });
+      } catch (error) {
+        throw new Error(storageErrorMessage('save the model', error), { cause: error });
+      }
+      post({ type: 'modelSaved', key, epochs: state.epochsDone });
+      return;
+    }
+    case 'evaluateSavedModel': {
+      const settings = await prepareFor(request.settings);
+      const data = await ensureDataset(0);
+      const { model, epochs } = await loadSavedModel(key, settings);
+      try {
+        const result = await validateModel(model, settings, data.test, new RunControl());
+        if (result === null) throw new Error('The evaluation was stopped.');
+        post({
+          type: 'savedModelEvaluated',
+          key,
+          epochs,
+          valLoss: result.loss,
+          valAccuracy: result.accuracy,
+        });
+      } finally {
+        model.dispose();
+      }
+      return;
+    }
+    case 'exportModel': {
+      if (held !== null && held.key === key) {
+        const exported = await exportModel(held.model);
+        const epochs = held.state.epochsDone;
+        post({ type: 'modelExported', key, epochs, model: exported }, [exported.weightData]);
+        return;
+      }
+      const settings = await prepareFor(request.settings);
+      const { model, epochs } = await loadSavedModel(key, settings);
+      try {
+        const exported = await exportModel(model);
+        post({ type: 'modelExported', key, epochs, model: exported }, [exported.weightData]);
+      } finally {
+        model.dispose();
+      }
+      return;
+    }
+    default:
+      throw new Error(`${task} is not a model task`);
+  }
+}
+
+function queueModelTask(key: string, task: ModelTask, request: ToWorker): void {
+  const run = () =>
+    modelTask(key, task, request).catch((error: unknown) => {
+      post({ type: 'modelTaskFailed', key, task, message: errorText(error) });
+    });
+  modelWork = modelWork.then(run, run);
 }
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => {
@@ -203,6 +338,15 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
       else if (activeRunId === message.runId) activeRun?.setLearningRate(parsed.value);
       break;
     }
+    case 'saveModel':
+      queueModelTask(message.key, 'save', message);
+      break;
+    case 'evaluateSavedModel':
+      queueModelTask(message.key, 'evaluate', message);
+      break;
+    case 'exportModel':
+      queueModelTask(message.key, 'export', message);
+      break;
     default: {
       const unknown: never = message;
       post({ type: 'workerError', message: `Unknown message ${JSON.stringify(unknown)}` });
