@@ -4,7 +4,8 @@ import type { SelfTestReport } from '../src/kernels/selfTest.ts';
 /**
  * Our WGSL convolution kernels (src/kernels) against the tfjs CPU backend, on WebGPU in the
  * real browser (SwiftShader without a GPU): every AlexNet layer shape at a small batch and
- * awkward shapes, forward, fused bias + relu, both gradients and the training-path gradients.
+ * awkward shapes, forward, fused bias + relu, both gradients and the training-path gradients;
+ * and the matrix products (BatchMatMul, _FusedMatMul) of the dense layers in every transpose.
  */
 test('optimized conv kernels match the CPU backend and leak nothing', async ({ page }) => {
   test.setTimeout(10 * 60_000);
@@ -20,7 +21,16 @@ test('optimized conv kernels match the CPU backend and leak nothing', async ({ p
   expect(report.error).toBeUndefined();
   expect(report.results.length).toBeGreaterThan(0);
   for (const r of report.results) {
-    console.log(`${r.case} | ${r.op} | ${r.maxRelError.toExponential(2)}`);
+    console.log(
+      `${r.case} | ${r.op} | ${r.maxRelError.toExponential(2)}${r.ours === false ? ' | stock' : ''}`,
+    );
+  }
+  console.log(
+    `${report.results.length} checks, max relative error ${Math.max(...report.results.map((r) => r.maxRelError)).toExponential(2)}`,
+  );
+  // Every product in the self-test is one our kernel covers: none may fall back to stock.
+  for (const r of report.results.filter((r) => r.ours !== undefined)) {
+    expect(r.ours, `${r.case} ${r.op} ran our kernel`).toBe(true);
   }
   for (const r of report.results) {
     expect(r.maxRelError, `${r.case} ${r.op}`).toBeLessThan(1e-4);

@@ -6,7 +6,7 @@ import { computeLayerTable } from '../model/layerTable.ts';
 import { prepareImages, trainStep } from '../model/training.ts';
 import { convKernelOptions } from '../kernels/conv.ts';
 import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
-import { TINY_LAYERS, TINY_MATMULS, timeConvOps, timeMatMuls } from './ops.ts';
+import { DENSE96_MATMULS, TINY_LAYERS, TINY_MATMULS, timeConvOps, timeMatMuls } from './ops.ts';
 import {
   BENCH_PRESETS,
   type BenchConfig,
@@ -24,7 +24,8 @@ import {
  * TF.js flag (e.g. flag=WEBGPU_MATMUL_PROGRAM_TYPE=3); kernels=stock|optimized|both picks the
  * convolution kernels (src/kernels; 'both' times every configuration with each); profile=1
  * adds a per-kernel tf.profile of one step after the timed ones; ops=1 times single conv and
- * matmul ops instead of steps (src/bench/ops.ts); opt=NAME=value tunes our kernels.
+ * matmul ops instead of steps (src/bench/ops.ts;
+ * matmuls=dense96 the book's dense layers at 96 px, matmulOnly=1 skips the convolutions); opt=NAME=value tunes our kernels.
  */
 
 declare global {
@@ -195,7 +196,12 @@ async function main() {
   if (params.get('ops') === '1') {
     const repeats = Number(params.get('repeats') ?? 5);
     report.ops = [
-      ...(await timeMatMuls(TINY_MATMULS, choices, repeats, log)),
+      ...(await timeMatMuls(
+        params.get('matmuls') === 'dense96' ? DENSE96_MATMULS : TINY_MATMULS,
+        choices,
+        repeats,
+        log,
+      )),
       ...(params.get('matmulOnly') === '1'
         ? []
         : await timeConvOps(TINY_LAYERS, choices, repeats, log)),

@@ -56,6 +56,23 @@ export const TINY_MATMULS: [number, number, number, boolean, boolean][] = [
   [32, 410, 410, false, true],
 ];
 
+/**
+ * The book's network at 96 px, batch 16 (fc1 256 → 4096, fc2 4096 → 4096, output 4096 → 10) as
+ * a training step runs them: forward x·W, and BatchMatMul_grad's dx = dy·Wᵀ (transposeB) and
+ * dW = xᵀ·dy (transposeA). bench.html?ops=1&matmuls=dense96.
+ */
+export const DENSE96_MATMULS: [number, number, number, boolean, boolean][] = [
+  [16, 256, 4096, false, false],
+  [16, 4096, 256, false, true],
+  [256, 16, 4096, true, false],
+  [16, 4096, 4096, false, false],
+  [16, 4096, 4096, false, true],
+  [4096, 16, 4096, true, false],
+  [16, 4096, 10, false, false],
+  [16, 10, 4096, false, true],
+  [4096, 16, 10, true, false],
+];
+
 export async function timeMatMuls(
   shapes: [number, number, number, boolean, boolean][],
   choices: KernelChoice[],
@@ -64,8 +81,9 @@ export async function timeMatMuls(
 ): Promise<OpTiming[]> {
   const timings: OpTiming[] = [];
   for (const [m, k, n, transposeA, transposeB] of shapes) {
-    const a = tf.randomUniform(transposeA ? [1, k, m] : [1, m, k], -1, 1);
-    const b = tf.randomUniform(transposeB ? [1, n, k] : [1, k, n], -1, 1);
+    // Rank-2 operands, as tfjs-layers' Dense and its gradients call matMul.
+    const a = tf.randomUniform(transposeA ? [k, m] : [m, k], -1, 1);
+    const b = tf.randomUniform(transposeB ? [n, k] : [k, n], -1, 1);
     const layer = `${m}x${k}x${n}${transposeA ? ' tA' : ''}${transposeB ? ' tB' : ''}`;
     for (const choice of choices) {
       setConvKernels(choice);

@@ -20,6 +20,9 @@ import {
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type KernelResult = ReturnType<tf.KernelFunc>;
 
+/** How many products our matmul program has run (the self-test checks that it was not stock). */
+export const matMulStats = { ours: 0 };
+
 /** Tuning knobs (exposed for the benchmark page). */
 export const convKernelOptions = {
   /** Filter-gradient: split the reduction until about this many invocations run. */
@@ -235,40 +238,93 @@ export function makeConv2DBackpropInput(stock: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-/** BatchMatMul (rank-3 float32, equal or broadcast batch); anything else goes to stock. */
+/**
+ * BatchMatMul and _FusedMatMul (float32, rank 2 to 4 as TF.js's matMul passes them: the dense
+ * layers call it with rank-2 tensors; equal or size-1 batch, like the stock kernel), with an
+ * optional per-column bias and a linear or relu activation. Anything else goes to stock.
+ */
+function matMul(
+  args: KernelArgs,
+  stock: tf.KernelFunc,
+  bias: tf.TensorInfo | undefined,
+  activation: FusedActivation,
+): KernelResult {
+  const { a, b } = args.inputs;
+  const attrs = args.attrs as unknown as tf.BatchMatMulAttrs;
+  if (a == null || b == null || !allFloat32(a, b)) return stock(args);
+  const rankA = a.shape.length;
+  const rankB = b.shape.length;
+  if (rankA < 2 || rankB < 2 || rankA > 4 || rankB > 4) return stock(args);
+  const transposeA = attrs.transposeA === true;
+  const transposeB = attrs.transposeB === true;
+  const [a1, a2] = a.shape.slice(-2);
+  const [b1, b2] = b.shape.slice(-2);
+  const m = transposeA ? a2 : a1;
+  const k = transposeA ? a1 : a2;
+  const n = transposeB ? b1 : b2;
+  const kB = transposeB ? b2 : b1;
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = sizeOf(outerA);
+  const batchB = sizeOf(outerB);
+  const batch = Math.max(batchA, batchB);
+  if (k !== kB || (batchA !== batchB && batchA !== 1 && batchB !== 1)) return stock(args);
+  // The output's batch dimensions broadcast like the stock kernel's; with equal batch sizes the
+  // dimensions must match exactly (a flat batch index then addresses A, B and C alike).
+  const sameOuter = outerA.length === outerB.length && outerA.every((d, j) => d === outerB[j]);
+  if (batchA === batchB && !sameOuter) return stock(args);
+  let outer: number[];
+  try {
+    outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
+  } catch {
+    return stock(args);
+  }
+  const outputShape = [...outer, m, n];
+  if (outputShape.length > 4 || sizeOf(outer) !== batch) return stock(args);
+  if (m <= 0 || n <= 0 || k <= 0 || batch <= 0) return stock(args);
+  if (!fitsI32(sizeOf(a.shape), sizeOf(b.shape), batch * m * n)) return stock(args);
+  if (bias != null) {
+    const lastDim = bias.shape[bias.shape.length - 1];
+    if (bias.dtype !== 'float32' || sizeOf(bias.shape) !== n || lastDim !== n) return stock(args);
+  }
+  const backend = args.backend as WebGPUBackend;
+  const program = new MatMulProgram(
+    {
+      batch,
+      batchStrideA: batchA === 1 ? 0 : m * k,
+      batchStrideB: batchB === 1 ? 0 : k * n,
+      m,
+      k,
+      n,
+      transposeA,
+      transposeB,
+    },
+    convKernelOptions.tileRows,
+    chooseTileCols(n),
+    outputShape,
+    bias != null,
+    activation,
+  );
+  const inputs = bias != null ? [a, b, bias] : [a, b];
+  matMulStats.ours++;
+  return backend.runWebGPUProgram(program, inputs, 'float32');
+}
+
 export function makeBatchMatMul(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs): KernelResult => matMul(args, stock, undefined, 'linear');
+}
+
+export function makeFusedMatMul(stock: tf.KernelFunc): tf.KernelFunc {
   return (args: KernelArgs): KernelResult => {
-    const { a, b } = args.inputs;
-    const attrs = args.attrs as unknown as tf.BatchMatMulAttrs;
-    if (a == null || b == null || a.shape.length !== 3 || b.shape.length !== 3) {
-      return stock(args);
-    }
-    if (!allFloat32(a, b)) return stock(args);
-    const [batchA, a1, a2] = a.shape;
-    const [batchB, b1, b2] = b.shape;
-    const m = attrs.transposeA ? a2 : a1;
-    const k = attrs.transposeA ? a1 : a2;
-    const n = attrs.transposeB ? b1 : b2;
-    const kB = attrs.transposeB ? b2 : b1;
-    const batch = Math.max(batchA, batchB);
-    if (k !== kB || (batchA !== batchB && batchA !== 1 && batchB !== 1)) return stock(args);
-    if (m <= 0 || n <= 0 || k <= 0 || batch <= 0) return stock(args);
-    if (!fitsI32(sizeOf(a.shape), sizeOf(b.shape), batch * m * n)) return stock(args);
-    const backend = args.backend as WebGPUBackend;
-    const program = new MatMulProgram(
-      {
-        batch,
-        batchStrideA: batchA === 1 ? 0 : m * k,
-        batchStrideB: batchB === 1 ? 0 : k * n,
-        m,
-        k,
-        n,
-        transposeA: attrs.transposeA,
-        transposeB: attrs.transposeB,
-      },
-      convKernelOptions.tileRows,
-      chooseTileCols(n),
-    );
-    return backend.runWebGPUProgram(program, [a, b], 'float32');
+    const { bias, preluActivationWeights } = args.inputs;
+    const activation = (args.attrs as { activation?: string }).activation;
+    const fused: FusedActivation | null =
+      activation == null || activation === 'linear'
+        ? 'linear'
+        : activation === 'relu'
+          ? 'relu'
+          : null;
+    if (preluActivationWeights != null || fused == null) return stock(args);
+    return matMul(args, stock, bias ?? undefined, fused);
   };
 }

@@ -474,23 +474,37 @@ export interface MatMulGeometry {
   transposeB: boolean;
 }
 
-/** C[b,m,n] = Σ_k A(b,m,k) · B(b,k,n), register-tiled like the convolutions. */
+/**
+ * C[b,m,n] = act(Σ_k A(b,m,k) · B(b,k,n) + bias[n]), register-tiled like the convolutions.
+ * outputShape may be any shape of batch·m·n elements (rank-2 products keep their rank).
+ */
 export class MatMulProgram extends FlatProgram {
   private readonly g: MatMulGeometry;
   private readonly tm: number;
   private readonly tn: number;
+  private readonly hasBias: boolean;
+  private readonly activation: FusedActivation;
 
-  constructor(g: MatMulGeometry, tm = 4, tn = 4) {
+  constructor(
+    g: MatMulGeometry,
+    tm = 4,
+    tn = 4,
+    outputShape: number[] = [g.batch, g.m, g.n],
+    hasBias = false,
+    activation: FusedActivation = 'linear',
+  ) {
     const tiles = Math.ceil(g.m / tm) * Math.ceil(g.n / tn);
     super(
-      [g.batch, g.m, g.n],
-      ['a', 'b'],
+      outputShape,
+      hasBias ? ['a', 'b', 'bias'] : ['a', 'b'],
       tiles * g.batch,
-      `ours_matmul_${Object.values(g).join('_')}_${tm}x${tn}`,
+      `ours_matmul_${Object.values(g).join('_')}_${tm}x${tn}_${hasBias}_${activation}`,
     );
     this.g = g;
     this.tm = tm;
     this.tn = tn;
+    this.hasBias = hasBias;
+    this.activation = activation;
   }
 
   getUserCode(): string {
@@ -504,6 +518,11 @@ export class MatMulProgram extends FlatProgram {
     const rowInit: string[] = [];
     const inner: string[] = [];
     const writes: string[] = [];
+    const epilogue = (r: number, j: number) => {
+      let v = accValue(r, j);
+      if (this.hasBias) v = `${v} + bias[n0 + ${j}]`;
+      return this.activation === 'relu' ? `max(${v}, 0.0)` : v;
+    };
     const loads: string[] = [];
     for (let q = 0; q < groupCount(tn); q++) {
       loads.push(`let bv${q} = ${loadGroup(tn, q, (col) => `b[${bIndex(col)}]`)};`);
@@ -516,7 +535,7 @@ export class MatMulProgram extends FlatProgram {
       for (let j = 0; j < tn; j++) {
         writes.push(`
         if (m0 + ${r} < ${i(g.m)} && n0 + ${j} < ${i(g.n)}) {
-          result[cBase + (m0 + ${r}) * ${i(g.n)} + n0 + ${j}] = ${accValue(r, j)};
+          result[cBase + (m0 + ${r}) * ${i(g.n)} + n0 + ${j}] = ${epilogue(r, j)};
         }`);
       }
     }

@@ -7,6 +7,7 @@ import {
   makeConv2DBackpropFilter,
   makeConv2DBackpropInput,
   makeFusedConv2D,
+  makeFusedMatMul,
 } from './conv.ts';
 
 /**
@@ -26,6 +27,7 @@ const FACTORIES: Readonly<Record<string, (stock: tf.KernelFunc) => tf.KernelFunc
   Conv2DBackpropInput: makeConv2DBackpropInput,
   // The dense layers' products: the stock kernel is as slow on SwiftShader as its convolutions.
   BatchMatMul: makeBatchMatMul,
+  _FusedMatMul: makeFusedMatMul,
 };
 
 /** The kernel names this module replaces. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMulStats } from './conv.ts';
 import { setConvKernels } from './register.ts';
 
 /**
@@ -26,6 +27,8 @@ export interface SelfTestResult {
   op: string;
   maxRelError: number;
   maxAbsRef: number;
+  /** For products: whether our kernel ran (false: it delegated to the stock kernel). */
+  ours?: boolean;
 }
 
 export interface SelfTestReport {
@@ -224,7 +227,30 @@ export interface MatMulCase {
   n: number;
   transposeA: boolean;
   transposeB: boolean;
+  /** Rank-2 operands, as the dense layers call matMul (batchA and batchB must be 1). */
+  rank2?: boolean;
+  /** _FusedMatMul with a bias vector and this activation instead of BatchMatMul. */
+  fused?: 'linear' | 'relu';
 }
+
+/** The book's dense layers at 96 px, batch 16: [name, m, k, n, tA, tB, fused]. */
+const DENSE96: [string, number, number, number, boolean, boolean, MatMulCase['fused']][] = [
+  ['fc1 fwd 16x256·256x4096', 16, 256, 4096, false, false, undefined],
+  ['fc1 fwd fused relu', 16, 256, 4096, false, false, 'relu'],
+  ['fc1 dx 16x4096·(256x4096)ᵀ tB', 16, 4096, 256, false, true, undefined],
+  ['fc1 dW (16x256)ᵀ·16x4096 tA', 256, 16, 4096, true, false, undefined],
+  ['fc1 16x256·4096x256 tA tB', 16, 256, 4096, true, true, undefined],
+  ['fc2 dW (16x4096)ᵀ·16x4096 tA', 4096, 16, 4096, true, false, undefined],
+  ['out fwd 16x4096·4096x10 fused', 16, 4096, 10, false, false, 'linear'],
+  ['out dx 16x10·(4096x10)ᵀ tB', 16, 10, 4096, false, true, undefined],
+  ['out dW (16x4096)ᵀ·16x10 tA', 4096, 16, 10, true, false, undefined],
+  ['b1 fwd 1x256·256x4096 relu', 1, 256, 4096, false, false, 'relu'],
+  ['b1 dx 1x4096·(256x4096)ᵀ tB', 1, 4096, 256, false, true, undefined],
+  ['b1 dW (1x256)ᵀ·1x4096 tA', 256, 1, 4096, true, false, undefined],
+  ['odd 7x9·5x9 tB fused relu', 7, 9, 5, false, true, 'relu'],
+  ['odd 13x3·3x7 tA tB fused', 13, 3, 7, true, true, 'linear'],
+  ['odd 3x17·17x2 tA', 3, 17, 2, true, false, undefined],
+];
 
 /** The dense layers' products (width 0.1: 26 → 410 → 410 → 10, batch 32) and odd shapes. */
 export const MATMUL_CASES: MatMulCase[] = [
@@ -299,23 +325,45 @@ export const MATMUL_CASES: MatMulCase[] = [
     transposeB: true,
   },
   { name: '1x1·1x1', batchA: 1, batchB: 1, m: 1, k: 1, n: 1, transposeA: false, transposeB: false },
+  ...DENSE96.map(([name, m, k, n, transposeA, transposeB, fused]) => ({
+    name: `96px ${name}`,
+    batchA: 1,
+    batchB: 1,
+    m,
+    k,
+    n,
+    transposeA,
+    transposeB,
+    rank2: true,
+    fused,
+  })),
 ];
 
-async function runMatMul(c: MatMulCase, a: Float32Array, b: Float32Array): Promise<Float32Array> {
+async function runMatMul(
+  c: MatMulCase,
+  a: Float32Array,
+  b: Float32Array,
+  bias: Float32Array,
+): Promise<Float32Array> {
   const out = tf.tidy(() => {
-    const aShape: [number, number, number] = c.transposeA
-      ? [c.batchA, c.k, c.m]
-      : [c.batchA, c.m, c.k];
-    const bShape: [number, number, number] = c.transposeB
-      ? [c.batchB, c.n, c.k]
-      : [c.batchB, c.k, c.n];
-    return tf
-      .engine()
-      .runKernel(
-        'BatchMatMul',
-        { a: tf.tensor3d(a, aShape), b: tf.tensor3d(b, bShape) },
-        { transposeA: c.transposeA, transposeB: c.transposeB },
-      ) as tf.Tensor;
+    const aShape = c.transposeA ? [c.batchA, c.k, c.m] : [c.batchA, c.m, c.k];
+    const bShape = c.transposeB ? [c.batchB, c.n, c.k] : [c.batchB, c.k, c.n];
+    const inputs = {
+      a: tf.tensor(a, c.rank2 ? aShape.slice(1) : aShape),
+      b: tf.tensor(b, c.rank2 ? bShape.slice(1) : bShape),
+    };
+    const attrs = { transposeA: c.transposeA, transposeB: c.transposeB };
+    return (
+      c.fused
+        ? tf
+            .engine()
+            .runKernel(
+              '_FusedMatMul',
+              { ...inputs, bias: tf.tensor1d(bias) },
+              { ...attrs, activation: c.fused },
+            )
+        : tf.engine().runKernel('BatchMatMul', inputs, attrs)
+    ) as tf.Tensor;
   });
   const data = (await out.data()) as Float32Array;
   out.dispose();
@@ -476,21 +524,35 @@ export async function runSelfTest(
     const a = random(5000 + index, c.batchA * c.m * c.k);
     const b = random(6000 + index, c.batchB * c.k * c.n);
     if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not start');
-    const ref = await runMatMul(c, a, b);
+    const bias = random(7000 + index, c.n);
+    const ref = await runMatMul(c, a, b, bias);
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
-    const got = await runMatMul(c, a, b);
+    // Poison the buffer pool with NaN outputs of the same size first, so that an output element
+    // the kernel never writes shows up as a mismatch.
+    tf.tidy(() => tf.fill([Math.max(c.batchA, c.batchB) * c.m * c.n], NaN).add(1)).dispose();
+    const oursBefore = matMulStats.ours;
+    const got = await runMatMul(c, a, b, bias);
+    const ours = matMulStats.ours > oursBefore;
     const { rel, maxRef } = compare(ref, got);
-    report.results.push({ case: c.name, op: 'BatchMatMul', maxRelError: rel, maxAbsRef: maxRef });
-    log(`${c.name.padEnd(34)} ${'BatchMatMul'.padEnd(22)} rel err ${rel.toExponential(2)}`);
+    const op = c.fused ? `_FusedMatMul ${c.fused}` : 'BatchMatMul';
+    report.results.push({ case: c.name, op, maxRelError: rel, maxAbsRef: maxRef, ours });
+    log(`${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)} ours ${ours}`);
   }
   // Leak check on webgpu: repeated calls must not grow tensors or backend buffers.
   const c = cases[0];
   const data = makeData(c, 7);
-  await runOps(c, data);
+  const leakMatMuls = MATMUL_CASES.filter((m) => m.rank2 && m.m * m.n < 100_000);
+  const runAll = async () => {
+    await runOps(c, data);
+    for (const m of leakMatMuls) {
+      await runMatMul(m, random(1, m.m * m.k), random(2, m.k * m.n), random(3, m.n));
+    }
+  };
+  await runAll();
   const backend = tf.engine().backend;
   report.leaks.tensorsBefore = tf.memory().numTensors;
   report.leaks.dataIdsBefore = backend.numDataIds();
-  for (let i = 0; i < 3; i++) await runOps(c, data);
+  for (let i = 0; i < 3; i++) await runAll();
   report.leaks.tensorsAfter = tf.memory().numTensors;
   report.leaks.dataIdsAfter = backend.numDataIds();
   log(`leaks: ${JSON.stringify(report.leaks)}`);
