@@ -371,3 +371,21 @@ test('Export as PyTorch downloads a script with the chosen variant and hyperpara
   // Without conv4 there is one 384→384 convolution fewer: none is left.
   expect(script).not.toContain('nn.Conv2d(384, 384');
 });
+
+test('the tensor count stays flat over 64 WebGPU steps and from run to run', async ({ page }) => {
+  // 64 examples in batches of 4 for 4 epochs: 64 training steps, with validation between.
+  await page.goto(url({ ...TINY, train: '64', test: '32', batch: '4', epochs: '4' }));
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  const readout = page.getByTestId('tensor-readout');
+  const counts: string[] = [];
+  for (let run = 0; run < 2; run++) {
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    await expect(runState(page)).toHaveText('done', { timeout: 240_000 });
+    await expect(page.getByRole('status')).toContainText('batch 64 of 64');
+    // The same count at every report of the run: "(between N and N during this run)".
+    await expect(readout).toHaveText(/Worker tensors: (\d+) holding .* \(between \1 and \1 /);
+    counts.push((await readout.innerText()).replace(/ \(between.*/, ''));
+  }
+  // And the same from one run to the next: the first run's model and optimizer were freed.
+  expect(counts[1]).toBe(counts[0]);
+});
