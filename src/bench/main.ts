@@ -152,7 +152,7 @@ async function main() {
   // opt=NAME=value tunes our kernels (src/kernels/conv.ts convKernelOptions).
   for (const opt of params.getAll('opt')) {
     const [name = '', value = ''] = opt.split('=');
-    if (name === 'filterGradTargetThreads' || name === 'tileRows') {
+    if (name === 'filterGradTargetThreads' || name === 'tileRows' || name === 'matMulTileRows') {
       convKernelOptions[name] = Number(value);
     } else if (name === 'tileCols') {
       convKernelOptions.tileCols = value === 'auto' ? 'auto' : Number(value);

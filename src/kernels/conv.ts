@@ -31,6 +31,11 @@ export const convKernelOptions = {
   tileRows: 4,
   /** Columns per invocation (a multiple of 4), or 'auto' (chooseTileCols). */
   tileCols: 'auto' as number | 'auto',
+  /**
+   * Matrix products: rows per invocation. 8 measured 2–2.5× faster than 4 on SwiftShader for the
+   * dense layers (m = 16 forward and dx, k = 16 dW), 16 slower again (register spills).
+   */
+  matMulTileRows: 8,
 };
 
 /**
@@ -288,6 +293,8 @@ function matMul(
     if (bias.dtype !== 'float32' || sizeOf(bias.shape) !== n || lastDim !== n) return stock(args);
   }
   const backend = args.backend as WebGPUBackend;
+  // A product with fewer rows (a batch of one) gets a shorter tile rather than clamped repeats.
+  const tileRows = Math.min(convKernelOptions.matMulTileRows, m);
   const program = new MatMulProgram(
     {
       batch,
@@ -299,8 +306,8 @@ function matMul(
       transposeA,
       transposeB,
     },
-    convKernelOptions.tileRows,
-    chooseTileCols(n),
+    tileRows,
+    chooseTileCols(n, tileRows),
     outputShape,
     bias != null,
     activation,
