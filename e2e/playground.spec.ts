@@ -388,4 +388,12 @@ test('the tensor count stays flat over 64 WebGPU steps and from run to run', asy
   }
   // And the same from one run to the next: the first run's model and optimizer were freed.
   expect(counts[1]).toBe(counts[0]);
+  // Throughput and memory over the run, and each run's peak beside its speed.
+  await expect(page.locator('figure[data-chart="throughput"]')).not.toHaveAttribute(
+    'data-points',
+    '0',
+  );
+  const rows = page.getByRole('table', { name: 'Run comparison' }).locator('tbody tr');
+  await expect(rows).toHaveCount(2);
+  for (const row of await rows.all()) await expect(row).toContainText(/\d+ (KB|MB)$/);
 });

@@ -301,6 +301,7 @@ describe('comparisonRows', () => {
       // Harmonic mean: 3 epochs of N images in N/1000 + N/3000 + N/3000 seconds.
       imagesPerSecond: expect.closeTo(1800, 9),
       elapsedMs: 123_456,
+      peakTensorBytes: 50_000_000,
       epochsDone: 3,
       epochsPlanned: 3,
     });

@@ -238,6 +238,8 @@ export interface ComparisonRow {
   imagesPerSecond: number | null;
   /** Training time, pauses excluded (the record's elapsedMs, not endedAt − startedAt). */
   elapsedMs: number;
+  /** The most bytes the worker's tensors held during the run; null when never reported. */
+  peakTensorBytes: number | null;
   epochsDone: number;
   epochsPlanned: number;
 }
@@ -278,6 +280,7 @@ export function comparisonRows(records: readonly RunRecord[]): ComparisonRow[] {
       bestValAccuracyEpoch: best?.epoch ?? null,
       imagesPerSecond: meanRate(epochs.map((m) => m.imagesPerSecond)),
       elapsedMs: record.elapsedMs,
+      peakTensorBytes: record.peakTensorBytes,
       epochsDone: epochs.length,
       epochsPlanned: record.settings.epochs,
     };

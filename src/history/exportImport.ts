@@ -398,6 +398,11 @@ function readRun(value: unknown, index: number, problems: Problems): RunRecord |
       MAX_LEARNING_RATE_CHANGES,
       readLearningRateChange,
     ),
+    // Absent in files written before the field existed.
+    peakTensorBytes:
+      run.raw('peakTensorBytes') === undefined
+        ? null
+        : run.finiteOrNull('peakTensorBytes', { min: 0 }),
     exercise: readExercise(run, where, problems),
   } satisfies Record<Exclude<keyof RunRecord, 'version'>, unknown>;
   if (version !== RUN_RECORD_VERSION || !allRead(fields)) return undefined;

@@ -56,6 +56,11 @@ export interface RunRecord {
   batchLoss: SeriesPoint[];
   epochMetrics: EpochMetrics[];
   learningRateChanges: LearningRateChange[];
+  /**
+   * The most bytes the worker's tensors held at any report of the run (tf.memory().numBytes):
+   * weights, gradients and activations on the GPU. Null when never reported.
+   */
+  peakTensorBytes: number | null;
   /** The exercise preset that queued this run, if any. */
   exercise: { id: string; title: string } | null;
 }

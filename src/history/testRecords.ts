@@ -68,6 +68,7 @@ export function makeRecord(overrides: RecordOverrides = {}): RunRecord {
     batchLoss: makeBatchLoss(3),
     epochMetrics: makeEpochMetrics(3),
     learningRateChanges: [],
+    peakTensorBytes: 50_000_000,
     exercise: null,
     ...rest,
   };

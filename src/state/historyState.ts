@@ -332,6 +332,11 @@ export function recordFromRun(
     batchLoss: run.batchLoss,
     epochMetrics: run.epochMetrics,
     learningRateChanges: run.learningRateChanges,
+    // A resumed run keeps the peak of its earlier part.
+    peakTensorBytes:
+      run.tensors === null
+        ? (previous?.peakTensorBytes ?? null)
+        : Math.max(run.tensors.maxBytes, previous?.peakTensorBytes ?? 0),
     exercise: meta.exercise,
   };
 }

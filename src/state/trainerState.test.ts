@@ -96,8 +96,8 @@ describe('trainer state', () => {
     ]);
     expect(state.run?.epochMetrics).toEqual([metrics(1)]);
     expect(state.run?.batchesDone).toBe(10);
-    expect(state.run?.tensors).toEqual({ latest: 42, min: 40, max: 42, bytes: 1e6 });
-    expect(state.run?.tensors).toEqual({ latest: 42, min: 40, max: 42, bytes: 1e6 });
+    expect(state.run?.tensors).toEqual({ latest: 42, min: 40, max: 42, bytes: 1e6, maxBytes: 1e6 });
+    expect(state.run?.tensors).toEqual({ latest: 42, min: 40, max: 42, bytes: 1e6, maxBytes: 1e6 });
   });
 
   it('ignores messages of an earlier run', () => {
@@ -235,5 +235,23 @@ describe('the kept model', () => {
     expect(fromModel.run?.epochMetrics).toHaveLength(2);
     const fromCheckpoint = reduce([{ type: 'trainRequested', runId: 1, settings, resumed }]);
     expect(fromCheckpoint.run?.checkpointEpoch).toBe(2);
+  });
+
+  it('derives images per second between reports and tracks tensor memory and its peak', () => {
+    // Batch size 128: 4 batches in 2 s, then 4 more in 1 s.
+    const state = reduce([
+      ...started,
+      batchReported(Float64Array.of(0.25, 2.2), 4, 2000, 40),
+      batchReported(Float64Array.of(0.5, 2.1), 8, 3000, 40),
+    ]);
+    expect(state.run?.throughput).toEqual([
+      { x: 0.25, y: 256 },
+      { x: 0.5, y: 512 },
+    ]);
+    expect(state.run?.tensorMegabytes).toEqual([
+      { x: 0.25, y: 1 },
+      { x: 0.5, y: 1 },
+    ]);
+    expect(state.run?.tensors?.maxBytes).toBe(1e6);
   });
 });

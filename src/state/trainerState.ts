@@ -51,8 +51,11 @@ export interface RunView {
   /** Training loss averaged over a few batches; x in (fractional) epochs. */
   batchLoss: ChartPoint[];
   epochMetrics: EpochMetrics[];
-  /** Live tensors in the worker: latest, and the range seen during this run. */
-  tensors: { latest: number; min: number; max: number; bytes: number } | null;
+  /** Live tensors in the worker: latest, and the range seen during this run; bytes they hold. */
+  tensors: { latest: number; min: number; max: number; bytes: number; maxBytes: number } | null;
+  /** Training images per second between reports, and tensor megabytes; x in epochs. */
+  throughput: ChartPoint[];
+  tensorMegabytes: ChartPoint[];
   /** Convolution kernels in use on WebGPU, null elsewhere or before the run starts. */
   kernels: KernelChoice | null;
   /** Validation images shown with their predictions, and the latest predictions. */
@@ -178,6 +181,8 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         predictions: null,
         filters: null,
         tensors: null,
+        throughput: [],
+        tensorMegabytes: [],
         learningRate: resumed?.learningRate ?? action.settings.learningRate,
         learningRateChanges: resumed?.learningRateChanges ?? [],
         checkpointEpoch: action.from === 'savedModel' ? null : (resumed?.epochsDone ?? null),
@@ -237,8 +242,25 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
           min: Math.min(count, run.tensors?.min ?? count),
           max: Math.max(count, run.tensors?.max ?? count),
           bytes: message.tensorBytes,
+          maxBytes: Math.max(message.tensorBytes, run.tensors?.maxBytes ?? 0),
         };
+        // Images per second since the previous report (batches × batch size ÷ time).
+        const x = batchLoss.at(-1)?.x ?? 0;
+        const newBatches = message.batchesDone - run.batchesDone;
+        const newMs = message.elapsedMs - run.elapsedMs;
+        let throughput = run.throughput;
+        if (newBatches > 0 && newMs > 0) {
+          const imagesPerSecond = (newBatches * run.settings.batchSize) / (newMs / 1000);
+          throughput = run.throughput.concat({ x, y: imagesPerSecond });
+          if (throughput.length > MAX_BATCH_LOSS_POINTS) throughput = decimate(throughput);
+        }
+        let tensorMegabytes = run.tensorMegabytes.concat({ x, y: message.tensorBytes / 1e6 });
+        if (tensorMegabytes.length > MAX_BATCH_LOSS_POINTS) {
+          tensorMegabytes = decimate(tensorMegabytes);
+        }
         return {
+          throughput,
+          tensorMegabytes,
           batchLoss,
           batchesDone: message.batchesDone,
           elapsedMs: message.elapsedMs,

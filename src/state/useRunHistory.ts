@@ -107,6 +107,7 @@ function newRecord(settings: Settings, meta: RunMeta): RunRecord {
     batchLoss: [],
     epochMetrics: [],
     learningRateChanges: [],
+    peakTensorBytes: null,
     exercise: meta.exercise,
   };
 }

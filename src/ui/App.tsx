@@ -29,6 +29,7 @@ import { ExercisesPanel } from './ExercisesPanel.tsx';
 import { LearningRateControl } from './LearningRateControl.tsx';
 import { PytorchExportButton } from './PytorchExportButton.tsx';
 import { RunsPanel } from './RunsPanel.tsx';
+import { ThroughputChart } from './ThroughputChart.tsx';
 import {
   BOOK_SETTINGS_LABEL,
   comparisonRows,
@@ -186,6 +187,16 @@ export function App() {
             <AccuracyChart series={series} epochs={chartEpochs} />
           </div>
           <ComparisonTable rows={comparison} />
+          {run !== null && (
+            <div className="charts">
+              <ThroughputChart
+                throughput={run.throughput}
+                tensorMegabytes={run.tensorMegabytes}
+                epochs={run.settings.epochs}
+                peakTensorBytes={run.tensors?.maxBytes ?? null}
+              />
+            </div>
+          )}
           <RunsPanel
             history={history}
             colors={colors}

@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import type { ComparisonRow } from '../history/compare.ts';
-import { formatDuration, formatLoss, formatPercent, formatRate } from './format.ts';
+import { formatBytes, formatDuration, formatLoss, formatPercent, formatRate } from './format.ts';
 
 const orDash = (value: number | null, format: (value: number) => string) =>
   value === null ? '—' : format(value);
@@ -34,6 +34,9 @@ export const ComparisonTable = memo(function ComparisonTable({
                 <th className="num">Best val acc (epoch)</th>
                 <th className="num">Images/s</th>
                 <th className="num">Training time</th>
+                <th className="num" title="The most the worker's tensors held (tf.memory)">
+                  Peak tensor memory
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -59,6 +62,7 @@ export const ComparisonTable = memo(function ComparisonTable({
                   </td>
                   <td className="num">{orDash(row.imagesPerSecond, formatRate)}</td>
                   <td className="num">{formatDuration(row.elapsedMs)}</td>
+                  <td className="num">{orDash(row.peakTensorBytes, formatBytes)}</td>
                 </tr>
               ))}
             </tbody>
