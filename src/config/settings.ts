@@ -203,6 +203,9 @@ export const CHOICE_RULES: Readonly<Record<ChoiceSettingKey, ChoiceRule>> = {
 
 export const CHOICE_KEYS = Object.keys(CHOICE_RULES) as ChoiceSettingKey[];
 
+/** Every setting, in the form's order: the numeric ones, then the choices. */
+export const SETTING_KEYS: readonly (keyof Settings)[] = [...NUMERIC_KEYS, ...CHOICE_KEYS];
+
 /** What a form or a URL holds before validation: text for every setting. */
 export type SettingsDraft = Record<keyof Settings, string>;
 

@@ -1,4 +1,4 @@
-import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
+import { DEFAULT_SETTINGS, SETTING_KEYS, type Settings } from '../config/settings.ts';
 import type { LearningRateChange, RunRecord, RunRecordStatus, SeriesPoint } from './runRecord.ts';
 
 /**
@@ -8,27 +8,10 @@ import type { LearningRateChange, RunRecord, RunRecordStatus, SeriesPoint } from
  */
 
 /**
- * Every setting in the order of the Settings interface, which is the order the form shows them:
- * labels list differences in this order so that "lr 0.1, batch 64" never reads "batch 64, lr 0.1"
- * for another run.
+ * Labels list differences in the form's order, so that "lr 0.1, batch 64" never reads
+ * "batch 64, lr 0.1" for another run.
  */
-export const SETTING_KEYS_IN_ORDER = [
-  'learningRate',
-  'dropout',
-  'batchSize',
-  'epochs',
-  'imageSize',
-  'width',
-  'trainExamples',
-  'testExamples',
-  'seed',
-  'dropConv',
-  'batchNorm',
-  'activation',
-  'lrn',
-  'backend',
-  'kernels',
-] as const satisfies readonly (keyof Settings)[];
+export const SETTING_KEYS_IN_ORDER = SETTING_KEYS;
 
 /**
  * One setting's value in the book's terms: "lr 0.1", "no conv4", "sigmoid". The label names the

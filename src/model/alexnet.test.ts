@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { alexNetLayers, type ArchitectureOptions } from './architecture.ts';
+import { alexNetLayers, ARCHITECTURE_VARIANTS, type ArchitectureOptions } from './architecture.ts';
 import { buildAlexNet } from './alexnet.ts';
 import { computeLayerTable } from './layerTable.ts';
 import { evaluateBatch, prepareImages, trainStep } from './training.ts';
@@ -110,16 +110,7 @@ describe('tfjs AlexNet', () => {
   });
 });
 
-/** The variants the settings offer, one at a time and all at once. */
-const VARIANTS: Record<string, Partial<ArchitectureOptions>> = {
-  'no conv3': { dropConv: 'conv3' },
-  'no conv4': { dropConv: 'conv4' },
-  'no conv5': { dropConv: 'conv5' },
-  'batch norm': { batchNorm: true },
-  sigmoid: { activation: 'sigmoid' },
-  LRN: { lrn: true },
-  'all at once': { dropConv: 'conv4', batchNorm: true, activation: 'sigmoid', lrn: true },
-};
+const VARIANTS = ARCHITECTURE_VARIANTS;
 
 function variantLayers(options: Partial<ArchitectureOptions>, width: number, dropout = 0.5) {
   return alexNetLayers({ width, dropout, numClasses: 10, ...options });

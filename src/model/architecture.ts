@@ -200,3 +200,14 @@ export function describeLayer(layer: LayerSpec): string {
     }
   }
 }
+
+/** Each variant the settings offer on its own, and all of them at once (checks and tests). */
+export const ARCHITECTURE_VARIANTS: Readonly<Record<string, Partial<ArchitectureOptions>>> = {
+  'no conv3': { dropConv: 'conv3' },
+  'no conv4': { dropConv: 'conv4' },
+  'no conv5': { dropConv: 'conv5' },
+  'batch norm': { batchNorm: true },
+  sigmoid: { activation: 'sigmoid' },
+  LRN: { lrn: true },
+  'all at once': { dropConv: 'conv4', batchNorm: true, activation: 'sigmoid', lrn: true },
+};

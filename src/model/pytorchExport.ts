@@ -1,4 +1,5 @@
 import {
+  SETTING_KEYS,
   architectureOf,
   FASHION_MNIST_TEST_EXAMPLES,
   FASHION_MNIST_TRAIN_EXAMPLES,
@@ -25,25 +26,6 @@ export const MAX_RUN_NAME_CHARS = 60;
 
 /** PEP 8's line length; the generated lines stay within it (a shape comment is left off if not). */
 const MAX_LINE = 79;
-
-/** The Settings keys in the order the header lists them. */
-const SETTINGS_ORDER: readonly (keyof Settings)[] = [
-  'learningRate',
-  'dropout',
-  'batchSize',
-  'epochs',
-  'imageSize',
-  'width',
-  'trainExamples',
-  'testExamples',
-  'seed',
-  'dropConv',
-  'batchNorm',
-  'activation',
-  'lrn',
-  'backend',
-  'kernels',
-];
 
 const ACTIVATION_MODULES: Readonly<Record<LayerActivation, string | null>> = {
   relu: 'nn.ReLU()',
@@ -203,8 +185,8 @@ export function pytorchScript(
       : [`# Generated: ${generatedAt.toISOString()}`]),
   ];
   if (runInfo.length > 0) runInfo.push('#');
-  const dictItems = SETTINGS_ORDER.map(
-    (key, i) => `'${key}': ${pyValue(settings[key])}${i === SETTINGS_ORDER.length - 1 ? '}' : ''}`,
+  const dictItems = SETTING_KEYS.map(
+    (key, i) => `'${key}': ${pyValue(settings[key])}${i === SETTING_KEYS.length - 1 ? '}' : ''}`,
   );
   // The run name is never on line 1 or 2, where Python would read a "coding:" declaration.
   const header = [

@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
-import { ALEXNET_LRN, alexNetLayers, type ArchitectureOptions } from './architecture.ts';
+import {
+  ALEXNET_LRN,
+  alexNetLayers,
+  ARCHITECTURE_VARIANTS,
+  type ArchitectureOptions,
+} from './architecture.ts';
 import { buildAlexNet } from './alexnet.ts';
 import { localResponseNorm } from './lrn.ts';
 import { preflightVariant } from './preflight.ts';
@@ -42,13 +47,7 @@ declare global {
 
 export const CHECKED_VARIANTS: Readonly<Record<string, Partial<ArchitectureOptions>>> = {
   book: {},
-  'no conv3': { dropConv: 'conv3' },
-  'no conv4': { dropConv: 'conv4' },
-  'no conv5': { dropConv: 'conv5' },
-  'batch norm': { batchNorm: true },
-  sigmoid: { activation: 'sigmoid' },
-  LRN: { lrn: true },
-  'all at once': { dropConv: 'conv4', batchNorm: true, activation: 'sigmoid', lrn: true },
+  ...ARCHITECTURE_VARIANTS,
 };
 
 const IMAGE_SIZE = 65;

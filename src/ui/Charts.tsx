@@ -1,11 +1,5 @@
 import {
   Chart as ChartJS,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
   type ChartData,
   type ChartDataset,
   type ChartOptions,
@@ -16,6 +10,7 @@ import { memo, useMemo } from 'react';
 import { Line } from 'react-chartjs-2';
 import type { RunSeries } from '../history/compare.ts';
 import type { SeriesPoint } from '../history/runRecord.ts';
+import './chartSetup.ts';
 
 /** A vertical line where the learning rate was changed during a run. */
 interface LearningRateMarker {
@@ -56,15 +51,7 @@ const learningRateMarkers: Plugin<'line'> = {
   },
 };
 
-ChartJS.register(
-  LineController,
-  LineElement,
-  PointElement,
-  LinearScale,
-  Legend,
-  Tooltip,
-  learningRateMarkers,
-);
+ChartJS.register(learningRateMarkers);
 
 /** One run alone is drawn as before comparisons existed: training blue, validation red. */
 const SINGLE_RUN_COLORS = {

@@ -3,8 +3,7 @@ import { memo, useMemo } from 'react';
 import { Line } from 'react-chartjs-2';
 import type { ChartPoint } from '../state/trainerState.ts';
 import { formatBytes, formatRate } from './format.ts';
-// Charts.tsx registers the chart.js parts (line, points, linear scales, legend, tooltip).
-import './Charts.tsx';
+import './chartSetup.ts';
 
 const THROUGHPUT_COLOR = '#59a14f';
 const MEMORY_COLOR = '#b07aa1';
