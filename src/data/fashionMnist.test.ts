@@ -1,3 +1,4 @@
+import { encodeIdxImages, encodeIdxLabels } from './idxWriter.ts';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -436,17 +437,8 @@ describe('loadFashionMnist', () => {
 describe('parseFashionMnist', () => {
   /** A tiny valid set: `count` images of side `size` per split. */
   function tinySet(count: number, size = 28): Record<keyof typeof FASHION_MNIST_FILES, Uint8Array> {
-    const images = new Uint8Array(16 + count * size * size);
-    const iv = new DataView(images.buffer);
-    iv.setInt32(0, 2051);
-    iv.setInt32(4, count);
-    iv.setInt32(8, size);
-    iv.setInt32(12, size);
-    const labels = new Uint8Array(8 + count);
-    const lv = new DataView(labels.buffer);
-    lv.setInt32(0, 2049);
-    lv.setInt32(4, count);
-    for (let i = 0; i < count; i++) labels[8 + i] = i % 10;
+    const images = encodeIdxImages(count, size);
+    const labels = encodeIdxLabels(Array.from({ length: count }, (_, i) => i % 10));
     const gz = (b: Uint8Array): Uint8Array => new Uint8Array(gzipSync(b));
     return {
       trainImages: gz(images),

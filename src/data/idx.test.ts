@@ -165,6 +165,16 @@ describe('gunzipIfNeeded', () => {
     );
   });
 
+  it('stops decompressing past maxBytes (a gzip bomb) with DataFileError', async () => {
+    const bomb = gzipSync(new Uint8Array(4 * 1024 * 1024));
+    await expectAsyncDataFileError(
+      gunzipIfNeeded(bomb, 'bomb.gz', 1024 * 1024),
+      'bomb.gz',
+      /decompresses to more than 1 MB/,
+    );
+    expect((await gunzipIfNeeded(bomb, 'bomb.gz', 4 * 1024 * 1024)).length).toBe(4 * 1024 * 1024);
+  });
+
   it('treats a .gz-named file that is not gzip as raw, and parsing then says what it is', async () => {
     const text = new TextEncoder().encode('<!doctype html><html>…</html>');
     const passed = await gunzipIfNeeded(text, 'train-labels-idx1-ubyte.gz');

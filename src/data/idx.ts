@@ -50,9 +50,14 @@ export function isGzip(bytes: Uint8Array): boolean {
 /**
  * Decompresses gzip data (detected by its magic bytes), or returns the input unchanged when it is
  * not gzip: a dev server that adds `Content-Encoding: gzip` makes fetch hand over the already
- * decompressed bytes of a `.gz` file. A corrupt or truncated gzip stream throws DataFileError.
+ * decompressed bytes of a `.gz` file. A corrupt or truncated gzip stream, or one that grows past
+ * `maxBytes`, throws DataFileError.
  */
-export async function gunzipIfNeeded(bytes: Uint8Array, fileName: string): Promise<Uint8Array> {
+export async function gunzipIfNeeded(
+  bytes: Uint8Array,
+  fileName: string,
+  maxBytes = Number.POSITIVE_INFINITY,
+): Promise<Uint8Array> {
   if (!isGzip(bytes)) return bytes;
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -69,8 +74,19 @@ export async function gunzipIfNeeded(bytes: Uint8Array, fileName: string): Promi
       if (done) break;
       chunks.push(value);
       total += value.length;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new TooLargeError();
+      }
     }
   } catch (error) {
+    if (error instanceof TooLargeError) {
+      throw new DataFileError(
+        fileName,
+        `decompresses to more than ${Math.round(maxBytes / (1024 * 1024))} MB; ` +
+          'expected an IDX file of at most that size',
+      );
+    }
     throw new DataFileError(
       fileName,
       `starts like gzip data (bytes 1f 8b) but could not be decompressed (${errorText(error)}); ` +
@@ -206,6 +222,9 @@ function body(
   // big unrelated buffer is not kept alive by the dataset.
   return bytes.buffer.byteLength > dataBytes + 65536 ? data.slice() : data;
 }
+
+/** Internal: the decompressed size passed the caller's limit. */
+class TooLargeError extends Error {}
 
 function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1 && chunks[0].byteOffset === 0) return chunks[0];

@@ -380,3 +380,21 @@ describe('comparisonRows', () => {
     expect(rows.map((r) => r.color)).toEqual([RUN_COLORS[0], RUN_COLORS[1]]);
   });
 });
+
+describe('labels of runs on other data', () => {
+  const mnist = {
+    id: 'upload-12345678',
+    name: 'MNIST',
+    classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+  };
+
+  it('name the data set first when it varies, and a lone run on other data', () => {
+    const fashion = makeRecord({ settings: small });
+    const digits = makeRecord({ settings: small, dataSet: mnist });
+    expect(runLabels([fashion, digits])).toEqual(['Fashion-MNIST', 'MNIST']);
+    expect(runLabels([digits])).toEqual(['MNIST, 3 epochs, 65 px, width 0.1']);
+    expect(runLabels([fashion])).toEqual(['3 epochs, 65 px, width 0.1']);
+    const faster = makeRecord({ settings: { ...small, learningRate: 0.1 }, dataSet: mnist });
+    expect(runLabels([digits, faster])).toEqual(['lr 0.01', 'lr 0.1']);
+  });
+});

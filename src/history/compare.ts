@@ -1,5 +1,12 @@
 import { DEFAULT_SETTINGS, SETTING_KEYS, type Settings } from '../config/settings.ts';
-import type { LearningRateChange, RunRecord, RunRecordStatus, SeriesPoint } from './runRecord.ts';
+import {
+  dataSetOf,
+  type LearningRateChange,
+  type RunRecord,
+  type RunRecordStatus,
+  type SeriesPoint,
+} from './runRecord.ts';
+import { FASHION_MNIST_DATA_ID } from '../data/uploadedData.ts';
 
 /**
  * Labels, colours, chart series and table rows for comparing runs. Pure functions of the
@@ -82,9 +89,20 @@ export function varyingSettingKeys(settingsList: readonly Settings[]): (keyof Se
  * still says what it is.
  */
 export function distinguishingSettings(records: readonly RunRecord[]): string[][] {
+  // The data set comes first: runs on different data differ most of all. Fashion-MNIST is the
+  // book's, so, like a book setting, it is named only beside runs on other data.
+  const dataIds = new Set(records.map((r) => dataSetOf(r).id));
+  const dataVaries = dataIds.size > 1;
+  const dataLabel = (r: RunRecord): string[] =>
+    dataVaries || dataSetOf(r).id !== FASHION_MNIST_DATA_ID ? [dataSetOf(r).name] : [];
   const varying = varyingSettingKeys(records.map((r) => r.settings));
-  if (varying.length === 0) return records.map((r) => settingsDifferences(r.settings));
-  return records.map((r) => varying.map((key) => settingLabel(key, r.settings[key])));
+  if (varying.length === 0 && !dataVaries) {
+    return records.map((r) => [...dataLabel(r), ...settingsDifferences(r.settings)]);
+  }
+  return records.map((r) => [
+    ...(dataVaries ? dataLabel(r) : []),
+    ...varying.map((key) => settingLabel(key, r.settings[key])),
+  ]);
 }
 
 /** What a run is called when it has no name and its settings are the book's. */

@@ -650,3 +650,33 @@ describe('runsMetricsCsv', () => {
     expect(rows[1].slice(1, 3)).toEqual(['batch norm', 'batch norm']);
   });
 });
+
+describe('the data set a run trained on', () => {
+  const mnist = {
+    id: 'upload-12345678',
+    name: 'MNIST',
+    classNames: Array.from({ length: 10 }, (_, i) => `digit ${i}`),
+  };
+
+  it('round-trips, and is absent for Fashion-MNIST records written before uploads', () => {
+    const runs = [makeRecord({ dataSet: mnist }), makeRecord({})];
+    const result = parseRunsJson(exportRunsJson(runs, NOW));
+    if (!result.ok) throw new Error(result.message);
+    expect(result.runs[0].dataSet).toEqual(mnist);
+    expect('dataSet' in result.runs[1]).toBe(false);
+  });
+
+  it('refuses class names that are not ten distinct names, and an empty name', () => {
+    const file = envelope([makeRecord({ dataSet: mnist })]);
+    file.runs[0].dataSet = { ...mnist, classNames: mnist.classNames.slice(0, 9) };
+    expect(refused(parseObject(file))).toMatch(/Run 1: dataSet: Give 10 class names/);
+    file.runs[0].dataSet = { ...mnist, classNames: [...mnist.classNames.slice(0, 9), 'digit 0'] };
+    expect(refused(parseObject(file))).toMatch(/Classes 0 and 9 are both called "digit 0"/);
+    file.runs[0].dataSet = { ...mnist, name: '' };
+    expect(refused(parseObject(file))).toMatch(/Run 1: dataSet.name is the text ""/);
+    file.runs[0].dataSet = 'MNIST';
+    expect(refused(parseObject(file))).toMatch(
+      /Run 1: dataSet is the text "MNIST"; allowed: \{id, name/,
+    );
+  });
+});

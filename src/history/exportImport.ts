@@ -7,6 +7,12 @@ import {
   type Settings,
 } from '../config/settings.ts';
 import type { KernelChoice } from '../kernels/register.ts';
+import {
+  MAX_DATA_SET_NAME_CHARS,
+  validateClassNames,
+  validateDataSetName,
+  type DataSetInfo,
+} from '../data/uploadedData.ts';
 import type { EpochMetrics } from '../worker/protocol.ts';
 import { distinguishingSettings, runLabels } from './compare.ts';
 import {
@@ -362,6 +368,41 @@ function readExercise(
   return allRead(fields) ? fields : undefined;
 }
 
+/**
+ * The data set a run trained on: null when absent (older files: Fashion-MNIST), undefined when
+ * wrong. Names follow the same rules as the form's.
+ */
+function readDataSet(
+  run: FieldReader,
+  where: string,
+  problems: Problems,
+): DataSetInfo | null | undefined {
+  const value = run.raw('dataSet');
+  if (value === undefined) return null;
+  const allowed = `{id, name, classNames: ten distinct names}`;
+  if (!isObject(value)) {
+    problems.add(`${where}: dataSet is ${describe(value)}; allowed: ${allowed}`);
+    return undefined;
+  }
+  const reader = new FieldReader(value, `${where}: dataSet`, problems);
+  const id = reader.text('id', MAX_ID_CHARS, { nonEmpty: true });
+  const name = reader.text('name', MAX_DATA_SET_NAME_CHARS, { nonEmpty: true });
+  const classNames = own(value, 'classNames');
+  const names =
+    Array.isArray(classNames) && classNames.every((n) => typeof n === 'string')
+      ? validateClassNames(classNames as string[])
+      : { ok: false as const, message: `classNames is ${describe(classNames)}` };
+  if (!names.ok) problems.add(`${where}: dataSet: ${names.message} Allowed: ${allowed}.`);
+  const checkedName = name === undefined ? undefined : validateDataSetName(name);
+  if (checkedName !== undefined && !checkedName.ok) {
+    problems.add(`${where}: dataSet: ${checkedName.message}`);
+  }
+  if (id === undefined || !names.ok || checkedName === undefined || !checkedName.ok) {
+    return undefined;
+  }
+  return { id, name: checkedName.name, classNames: names.names };
+}
+
 function readRun(value: unknown, index: number, problems: Problems): RunRecord | undefined {
   const where = `Run ${index + 1}`;
   if (!isObject(value)) {
@@ -404,9 +445,10 @@ function readRun(value: unknown, index: number, problems: Problems): RunRecord |
         ? null
         : run.finiteOrNull('peakTensorBytes', { min: 0 }),
     exercise: readExercise(run, where, problems),
-  } satisfies Record<Exclude<keyof RunRecord, 'version'>, unknown>;
-  if (version !== RUN_RECORD_VERSION || !allRead(fields)) return undefined;
-  return { version: RUN_RECORD_VERSION, ...fields };
+  } satisfies Record<Exclude<keyof RunRecord, 'version' | 'dataSet'>, unknown>;
+  const dataSet = readDataSet(run, where, problems);
+  if (version !== RUN_RECORD_VERSION || !allRead(fields) || dataSet === undefined) return undefined;
+  return { version: RUN_RECORD_VERSION, ...fields, ...(dataSet === null ? {} : { dataSet }) };
 }
 
 /**

@@ -1,6 +1,5 @@
-import { CLASS_NAMES } from '../data/fashionMnist.ts';
 import type { ExportedModel } from '../worker/protocol.ts';
-import type { RunRecord } from './runRecord.ts';
+import { dataSetOf, type RunRecord } from './runRecord.ts';
 
 /**
  * A run's trained model as files in TF.js's Layers format: a model.json (Keras-style topology,
@@ -28,6 +27,7 @@ export function modelFileNames(record: RunRecord): { jsonName: string; weightsNa
 export function modelFiles(record: RunRecord, model: ExportedModel, epochs: number): ModelFiles {
   const { jsonName, weightsName } = modelFileNames(record);
   const { settings } = record;
+  const dataSet = dataSetOf(record);
   const modelJson = {
     format: 'layers-model',
     generatedBy: 'alexnet-playground (TensorFlow.js 4.22 Layers)',
@@ -42,11 +42,12 @@ export function modelFiles(record: RunRecord, model: ExportedModel, epochs: numb
         input: {
           shape: [null, settings.imageSize, settings.imageSize, 1],
           description:
-            'Fashion-MNIST 28×28 grey images resized (bilinear) to the image size, pixels ' +
+            `${dataSet.name} square grey images resized (bilinear) to the image size, pixels ` +
             'scaled to 0..1, layout NHWC',
         },
         output: 'logits over the classes (softmax is part of the loss)',
-        classes: CLASS_NAMES,
+        dataSet: dataSet.name,
+        classes: dataSet.classNames,
         settings,
         backend: record.backend,
         adapter: record.adapter,

@@ -1,5 +1,6 @@
 import type { BackendName, Settings } from '../config/settings.ts';
 import type { KernelChoice } from '../kernels/register.ts';
+import { FASHION_MNIST_INFO, type DataSetInfo } from '../data/uploadedData.ts';
 import type { EpochMetrics } from '../worker/protocol.ts';
 
 /**
@@ -63,4 +64,14 @@ export interface RunRecord {
   peakTensorBytes: number | null;
   /** The exercise preset that queued this run, if any. */
   exercise: { id: string; title: string } | null;
+  /**
+   * What the run trained on, under the names it was given. Absent in records from before
+   * uploads existed, which all trained on Fashion-MNIST (see dataSetOf).
+   */
+  dataSet?: DataSetInfo;
+}
+
+/** The data set a record trained on: Fashion-MNIST when the record does not say. */
+export function dataSetOf(record: Pick<RunRecord, 'dataSet'>): DataSetInfo {
+  return record.dataSet ?? FASHION_MNIST_INFO;
 }

@@ -1,3 +1,4 @@
+import { FASHION_MNIST_INFO } from '../data/uploadedData.ts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../config/settings.ts';
 import { makeEpochMetrics, makeRecord } from '../history/testRecords.ts';
@@ -117,6 +118,7 @@ function trainerRun(): RunView {
     type: 'trainRequested',
     runId: 4,
     settings: { ...DEFAULT_SETTINGS, learningRate: 0.1 },
+    dataSet: FASHION_MNIST_INFO,
   });
   if (state.run === null) throw new Error('no run');
   return state.run;

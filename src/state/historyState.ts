@@ -338,6 +338,7 @@ export function recordFromRun(
         ? (previous?.peakTensorBytes ?? null)
         : Math.max(run.tensors.maxBytes, previous?.peakTensorBytes ?? 0),
     exercise: meta.exercise,
+    dataSet: run.dataSet,
   };
 }
 

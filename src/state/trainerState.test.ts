@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../config/settings.ts';
+import { FASHION_MNIST_INFO } from '../data/uploadedData.ts';
 import type { EpochMetrics, FromWorker } from '../worker/protocol.ts';
 import {
+  currentDataId,
+  dataSetInfoOf,
   decimate,
   estimatedRemainingMs,
   INITIAL_TRAINER_STATE,
@@ -54,7 +57,7 @@ const batchReported = (
     tensorBytes: 1e6,
   });
 const started: TrainerAction[] = [
-  { type: 'trainRequested', runId: 1, settings },
+  { type: 'trainRequested', runId: 1, dataSet: FASHION_MNIST_INFO, settings },
   worker({
     type: 'runStarted',
     runId: 1,
@@ -70,7 +73,9 @@ const started: TrainerAction[] = [
 
 describe('trainer state', () => {
   it('moves through loading data, training, paused, done', () => {
-    let state = reduce([{ type: 'trainRequested', runId: 1, settings }]);
+    let state = reduce([
+      { type: 'trainRequested', runId: 1, dataSet: FASHION_MNIST_INFO, settings },
+    ]);
     expect(state.runState).toBe('loading data');
     state = reduce(started.slice(1), state);
     expect(state.runState).toBe('training');
@@ -196,14 +201,17 @@ describe('trainer state', () => {
 describe('the kept model', () => {
   it('is the last run’s when it ended done, until the next run starts or the worker is replaced', () => {
     let state = reduce([
-      { type: 'trainRequested', runId: 1, settings },
+      { type: 'trainRequested', runId: 1, dataSet: FASHION_MNIST_INFO, settings },
       worker({ type: 'modelKept', runId: 1, key: 'run-a', epochs: 2 }),
       worker({ type: 'runEnded', runId: 1, status: 'done', message: null }),
     ]);
     expect(state.heldModel).toEqual({ key: 'run-a', epochs: 2 });
     // Messages about model tasks belong to the history, not the trainer.
     expect(reduce([worker({ type: 'modelSaved', key: 'run-a', epochs: 2 })], state)).toBe(state);
-    state = reduce([{ type: 'trainRequested', runId: 2, settings }], state);
+    state = reduce(
+      [{ type: 'trainRequested', runId: 2, dataSet: FASHION_MNIST_INFO, settings }],
+      state,
+    );
     expect(state.heldModel).toBeNull();
     // A stale run's model is not taken.
     state = reduce([worker({ type: 'modelKept', runId: 1, key: 'run-a', epochs: 2 })], state);
@@ -229,11 +237,20 @@ describe('the kept model', () => {
       elapsedMs: 2000,
     };
     const fromModel = reduce([
-      { type: 'trainRequested', runId: 1, settings, resumed, from: 'savedModel' },
+      {
+        type: 'trainRequested',
+        runId: 1,
+        dataSet: FASHION_MNIST_INFO,
+        settings,
+        resumed,
+        from: 'savedModel',
+      },
     ]);
     expect(fromModel.run?.checkpointEpoch).toBeNull();
     expect(fromModel.run?.epochMetrics).toHaveLength(2);
-    const fromCheckpoint = reduce([{ type: 'trainRequested', runId: 1, settings, resumed }]);
+    const fromCheckpoint = reduce([
+      { type: 'trainRequested', runId: 1, dataSet: FASHION_MNIST_INFO, settings, resumed },
+    ]);
     expect(fromCheckpoint.run?.checkpointEpoch).toBe(2);
   });
 
@@ -253,5 +270,106 @@ describe('the kept model', () => {
       { x: 0.5, y: 1 },
     ]);
     expect(state.run?.tensors?.maxBytes).toBe(1e6);
+  });
+});
+
+describe('the data choice', () => {
+  const summary = {
+    id: 'upload-0badf00d',
+    files: {
+      trainImages: 'train-images-idx3-ubyte.gz',
+      trainLabels: 'train-labels-idx1-ubyte.gz',
+      testImages: 't10k-images-idx3-ubyte.gz',
+      testLabels: 't10k-labels-idx1-ubyte.gz',
+    },
+    trainCount: 60_000,
+    testCount: 10_000,
+    imageSize: 28,
+  };
+  const digits = Array.from({ length: 10 }, (_, i) => String(i));
+
+  it('is Fashion-MNIST until files are accepted', () => {
+    expect(currentDataId(INITIAL_TRAINER_STATE.data)).toBe('fashion-mnist');
+    expect(dataSetInfoOf(INITIAL_TRAINER_STATE.data)).toEqual({
+      ok: true,
+      info: FASHION_MNIST_INFO,
+    });
+  });
+
+  it('checks chosen files, then trains on them under default names', () => {
+    const checking = reduce([{ type: 'dataFilesChosen', fileNames: ['a', 'b', 'c', 'd'] }]);
+    expect(checking.data.checking).toEqual(['a', 'b', 'c', 'd']);
+    const state = reduce([worker({ type: 'dataChosen', summary })], checking);
+    expect(state.data.checking).toBeNull();
+    expect(state.data.uploaded).toEqual(summary);
+    expect(currentDataId(state.data)).toBe('upload-0badf00d');
+    expect(dataSetInfoOf(state.data)).toEqual({
+      ok: true,
+      info: { id: 'upload-0badf00d', name: 'Your data', classNames: digits },
+    });
+  });
+
+  it('takes the person’s names, refuses bad ones, and keeps them for the same files', () => {
+    const names = [...digits];
+    names[0] = 'zero';
+    let state = reduce([
+      worker({ type: 'dataChosen', summary }),
+      { type: 'dataNamesEdited', name: ' MNIST ', classNames: names },
+    ]);
+    expect(dataSetInfoOf(state.data)).toMatchObject({
+      ok: true,
+      info: { name: 'MNIST', classNames: ['zero', ...digits.slice(1)] },
+    });
+    state = reduce([worker({ type: 'dataChosen', summary })], state);
+    expect(state.data.name).toBe(' MNIST ');
+    state = reduce(
+      [{ type: 'dataNamesEdited', classNames: ['a', 'a', ...digits.slice(2)] }],
+      state,
+    );
+    expect(dataSetInfoOf(state.data)).toEqual({
+      ok: false,
+      message: 'Classes 0 and 1 are both called "a"; each class needs its own name.',
+    });
+    // Other files start again from the default names.
+    state = reduce(
+      [worker({ type: 'dataChosen', summary: { ...summary, id: 'upload-1' } })],
+      state,
+    );
+    expect(state.data.name).toBe('Your data');
+    expect(state.data.classNames).toEqual(digits);
+  });
+
+  it('keeps the data it had when files are refused, and shows why', () => {
+    const state = reduce([
+      worker({ type: 'dataChosen', summary }),
+      { type: 'dataFilesChosen', fileNames: ['x'] },
+      worker({ type: 'dataRejected', message: 'Choose four IDX files.' }),
+    ]);
+    expect(state.data.uploaded).toEqual(summary);
+    expect(state.data.problem).toBe('Choose four IDX files.');
+    expect(state.data.checking).toBeNull();
+    const back = reduce([worker({ type: 'dataChosen', summary: null })], state);
+    expect(back.data.uploaded).toBeNull();
+    expect(back.data.problem).toBeNull();
+  });
+
+  it('keeps accepted files across a worker crash but not files still being checked', () => {
+    const accepted = reduce([
+      worker({ type: 'dataChosen', summary }),
+      worker({ type: 'workerCrashed', message: 'boom' }),
+    ]);
+    expect(accepted.data.uploaded).toEqual(summary);
+    const checking = reduce([
+      { type: 'dataFilesChosen', fileNames: ['a'] },
+      worker({ type: 'workerCrashed', message: 'boom' }),
+    ]);
+    expect(checking.data.checking).toBeNull();
+    expect(checking.data.problem).toMatch(/choose them again/);
+  });
+
+  it('gives the run the data set it trains on', () => {
+    const info = { id: 'upload-0badf00d', name: 'MNIST', classNames: digits };
+    const state = reduce([{ type: 'trainRequested', runId: 1, dataSet: info, settings }]);
+    expect(state.run?.dataSet).toBe(info);
   });
 });

@@ -1,6 +1,16 @@
 import type { Settings } from '../config/settings.ts';
 import type { LoadProgress } from '../data/fashionMnist.ts';
 import type { LearningRateChange } from '../history/runRecord.ts';
+import {
+  DEFAULT_UPLOADED_CLASS_NAMES,
+  DEFAULT_UPLOADED_DATA_SET_NAME,
+  FASHION_MNIST_DATA_ID,
+  FASHION_MNIST_INFO,
+  validateClassNames,
+  validateDataSetName,
+  type DataSetInfo,
+  type UploadedDataSummary,
+} from '../data/uploadedData.ts';
 import type { KernelChoice } from '../kernels/register.ts';
 import {
   unpackPoints,
@@ -42,6 +52,8 @@ export const MAX_BATCH_LOSS_POINTS = 2000;
 export interface RunView {
   runId: number;
   settings: Settings;
+  /** What the run trains on, with the class names its confusion matrix and predictions use. */
+  dataSet: DataSetInfo;
   batchesPerEpoch: number | null;
   trainExamples: number | null;
   testExamples: number | null;
@@ -76,8 +88,22 @@ export interface RunView {
   endMessage: string | null;
 }
 
+/** The data the next run trains on, and the person's names for an uploaded set. */
+export interface DataChoiceState {
+  /** Files of the person's own that the worker has checked and holds; null: Fashion-MNIST. */
+  uploaded: UploadedDataSummary | null;
+  /** The names of files being read or checked, or null. */
+  checking: string[] | null;
+  /** Why the last files chosen were refused, or null. */
+  problem: string | null;
+  /** The names as typed (validated by dataSetInfoOf). */
+  name: string;
+  classNames: string[];
+}
+
 export interface TrainerState {
   runState: RunState;
+  data: DataChoiceState;
   backend: BackendReport | null;
   dataProgress: LoadProgress | null;
   /** Where the data came from, once loaded. */
@@ -110,11 +136,49 @@ export type TrainerAction =
       resumed?: ResumedHistory;
       /** Where a resumed run continues from (a saved model is not a checkpoint of this run). */
       from?: ResumeSource;
+      dataSet: DataSetInfo;
     }
+  /** Files were picked and are being read and sent to the worker. */
+  | { type: 'dataFilesChosen'; fileNames: string[] }
+  /** The page refused the files before the worker saw them (too big, unreadable). */
+  | { type: 'dataFilesRefused'; message: string }
+  | { type: 'dataNamesEdited'; name?: string; classNames?: string[] }
   | { type: 'worker'; message: FromWorker };
+
+export const INITIAL_DATA_CHOICE: DataChoiceState = {
+  uploaded: null,
+  checking: null,
+  problem: null,
+  name: DEFAULT_UPLOADED_DATA_SET_NAME,
+  classNames: [...DEFAULT_UPLOADED_CLASS_NAMES],
+};
+
+/** The id of the data set the worker holds now (DataSetInfo.id). */
+export function currentDataId(data: DataChoiceState): string {
+  return data.uploaded?.id ?? FASHION_MNIST_DATA_ID;
+}
+
+/**
+ * What a run started now trains on: Fashion-MNIST, or the uploaded set under the person's names.
+ * Names that do not validate block training with the validator's message.
+ */
+export function dataSetInfoOf(
+  data: DataChoiceState,
+): { ok: true; info: DataSetInfo } | { ok: false; message: string } {
+  if (data.uploaded === null) return { ok: true, info: FASHION_MNIST_INFO };
+  const name = validateDataSetName(data.name);
+  if (!name.ok) return name;
+  const classNames = validateClassNames(data.classNames);
+  if (!classNames.ok) return classNames;
+  return {
+    ok: true,
+    info: { id: data.uploaded.id, name: name.name, classNames: classNames.names },
+  };
+}
 
 export const INITIAL_TRAINER_STATE: TrainerState = {
   runState: 'idle',
+  data: INITIAL_DATA_CHOICE,
   backend: null,
   dataProgress: null,
   dataSource: null,
@@ -145,6 +209,15 @@ function replaceWorker(state: TrainerState, reason: string): TrainerState {
     heldModel: null,
     workerError: active ? null : reason,
     runState: active ? 'failed' : state.runState,
+    // Accepted files go to the new worker again; files still being checked are lost with it.
+    data:
+      state.data.checking === null
+        ? state.data
+        : {
+            ...state.data,
+            checking: null,
+            problem: 'The worker was replaced while it checked your files; choose them again.',
+          },
     run:
       active && state.run !== null
         ? {
@@ -157,6 +230,23 @@ function replaceWorker(state: TrainerState, reason: string): TrainerState {
 }
 
 export function trainerReducer(state: TrainerState, action: TrainerAction): TrainerState {
+  switch (action.type) {
+    case 'dataFilesChosen':
+      return { ...state, data: { ...state.data, checking: action.fileNames, problem: null } };
+    case 'dataFilesRefused':
+      return { ...state, data: { ...state.data, checking: null, problem: action.message } };
+    case 'dataNamesEdited':
+      return {
+        ...state,
+        data: {
+          ...state.data,
+          name: action.name ?? state.data.name,
+          classNames: action.classNames ?? state.data.classNames,
+        },
+      };
+    default:
+      break;
+  }
   if (action.type === 'trainRequested') {
     const resumed = action.resumed;
     return {
@@ -168,6 +258,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       run: {
         runId: action.runId,
         settings: action.settings,
+        dataSet: action.dataSet,
         batchesPerEpoch: null,
         trainExamples: null,
         testExamples: null,
@@ -309,6 +400,20 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       return isCurrent ? { ...state, runState: 'paused' } : state;
     case 'resumed':
       return isCurrent ? { ...state, runState: 'training' } : state;
+    case 'dataChosen': {
+      const summary = message.summary;
+      // New files start with the default names; the same files again keep the person's.
+      const sameFiles = summary !== null && summary.id === state.data.uploaded?.id;
+      const names = sameFiles
+        ? {}
+        : { name: INITIAL_DATA_CHOICE.name, classNames: INITIAL_DATA_CHOICE.classNames };
+      return {
+        ...state,
+        data: { ...state.data, ...names, uploaded: summary, checking: null, problem: null },
+      };
+    }
+    case 'dataRejected':
+      return { ...state, data: { ...state.data, checking: null, problem: message.message } };
     case 'runEnded':
       if (!isCurrent) return state;
       return {

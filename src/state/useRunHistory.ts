@@ -7,7 +7,8 @@ import {
   parseRunsJson,
 } from '../history/exportImport.ts';
 import { modelFiles } from '../history/modelExport.ts';
-import { RUN_RECORD_VERSION, type RunRecord } from '../history/runRecord.ts';
+import { dataSetOf, RUN_RECORD_VERSION, type RunRecord } from '../history/runRecord.ts';
+import type { DataSetInfo } from '../data/uploadedData.ts';
 import { deleteCheckpoint, listCheckpoints, recordIdOf } from '../storage/checkpointStore.ts';
 import { openRunStore, storageErrorMessage, type RunStore } from '../storage/runStore.ts';
 import { downloadBinary, downloadText } from '../ui/download.ts';
@@ -21,7 +22,7 @@ import {
   type HistoryState,
   type RunMeta,
 } from './historyState.ts';
-import { isActive } from './trainerState.ts';
+import { currentDataId, isActive } from './trainerState.ts';
 import type { Trainer } from './useTrainer.ts';
 
 /** A running run is saved at least this often, so a closed page loses little. */
@@ -89,7 +90,7 @@ function newRunId(): string {
   return `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-function newRecord(settings: Settings, meta: RunMeta): RunRecord {
+function newRecord(settings: Settings, meta: RunMeta, dataSet: DataSetInfo): RunRecord {
   return {
     version: RUN_RECORD_VERSION,
     id: meta.id,
@@ -109,6 +110,7 @@ function newRecord(settings: Settings, meta: RunMeta): RunRecord {
     learningRateChanges: [],
     peakTensorBytes: null,
     exercise: meta.exercise,
+    dataSet,
   };
 }
 
@@ -200,6 +202,13 @@ export function useRunHistory(trainer: Trainer): RunHistory {
     };
   }, [save]);
 
+  // The data the worker holds now: a run resumes or evaluates only on the data it trained on.
+  const dataId = currentDataId(trainer.state.data);
+  const dataIdRef = useRef(dataId);
+  useEffect(() => {
+    dataIdRef.current = dataId;
+  }, [dataId]);
+
   // The trainer's current run, mapped to its history record.
   const liveRef = useRef<{ runId: number; meta: RunMeta } | null>(null);
   const lastSaveRef = useRef({ at: 0, status: '', epochs: 0, changes: 0 });
@@ -208,9 +217,9 @@ export function useRunHistory(trainer: Trainer): RunHistory {
   const start = useCallback(
     (settings: Settings, exercise: RunMeta['exercise']) => {
       const meta: RunMeta = { id: newRunId(), startedAt: Date.now(), exercise };
-      const runId = train(settings, meta.id);
+      const { runId, dataSet } = train(settings, meta.id);
       liveRef.current = { runId, meta };
-      const record = newRecord(settings, meta);
+      const record = newRecord(settings, meta, dataSet);
       dispatch({ type: 'runStarted', record });
       lastSaveRef.current = { at: Date.now(), status: 'running', epochs: 0, changes: 0 };
       save(record);
@@ -233,8 +242,11 @@ export function useRunHistory(trainer: Trainer): RunHistory {
       const settings = { ...record.settings, epochs: epochs ?? record.settings.epochs };
       // Nothing left to train.
       if (settings.epochs <= epochsDone) return;
+      // The worker must hold the data the run trained on (uploaded files are not kept across
+      // reloads); the Runs list says so and offers no Resume then.
+      if (dataSetOf(record).id !== dataIdRef.current) return;
       const resumed = historyUpTo(record, epochsDone);
-      const runId = train(settings, id, resumed, from);
+      const { runId } = train(settings, id, resumed, from, dataSetOf(record));
       liveRef.current = {
         runId,
         meta: { id, startedAt: record.startedAt, exercise: record.exercise },
@@ -351,8 +363,10 @@ export function useRunHistory(trainer: Trainer): RunHistory {
     (id: string) => {
       const record = recordsRef.current.find((candidate) => candidate.id === id);
       if (record === undefined) return;
+      const dataId = dataSetOf(record).id;
+      if (dataId !== dataIdRef.current) return;
       dispatch({ type: 'modelTaskStarted', id, task: 'evaluate' });
-      evaluateSavedModel(id, record.settings);
+      evaluateSavedModel(id, record.settings, dataId);
     },
     [evaluateSavedModel],
   );

@@ -1,10 +1,19 @@
 import { useCallback, useEffect, useReducer, useRef } from 'react';
 import type { BackendName, Settings } from '../config/settings.ts';
-import { TrainerClient } from '../worker/client.ts';
-import type { FromWorker, ResumeSource } from '../worker/protocol.ts';
 import {
+  DEFAULT_UPLOADED_CLASS_NAMES,
+  DEFAULT_UPLOADED_DATA_SET_NAME,
+  FASHION_MNIST_DATA_ID,
+  MAX_UPLOAD_FILE_BYTES,
+  type DataSetInfo,
+} from '../data/uploadedData.ts';
+import { TrainerClient } from '../worker/client.ts';
+import type { DataChoice, FromWorker, ResumeSource } from '../worker/protocol.ts';
+import {
+  dataSetInfoOf,
   INITIAL_TRAINER_STATE,
   trainerReducer,
+  type DataChoiceState,
   type ResumedHistory,
   type TrainerState,
 } from './trainerState.ts';
@@ -14,18 +23,26 @@ export interface Trainer {
   /**
    * Starts a run, checkpointed under `checkpointKey` (the history record's id), or resumes that
    * run when `resumed` is given: from its checkpoint, or from its saved model (`from`).
-   * Returns the trainer's run id.
+   * Returns the trainer's run id and the data set it trains on.
    */
   train: (
     settings: Settings,
     checkpointKey: string,
     resumed?: ResumedHistory,
     from?: ResumeSource,
-  ) => number;
+    /** A resumed run keeps the names it was recorded with; else the current choice's. */
+    dataSet?: DataSetInfo,
+  ) => { runId: number; dataSet: DataSetInfo };
+  /** Reads the person's IDX files and has the worker check them; the result lands in state.data. */
+  chooseDataFiles: (files: readonly File[]) => void;
+  /** Back to Fashion-MNIST for the next run. */
+  chooseFashionMnist: () => void;
+  /** The uploaded set's name and class names as typed. */
+  editDataNames: (edit: { name?: string; classNames?: string[] }) => void;
   /** Stores the model the worker holds for `key` (state.heldModel). */
   saveModel: (key: string) => void;
   /** Validates the model saved for `key`, rebuilt from the run's settings. */
-  evaluateSavedModel: (key: string, settings: Settings) => void;
+  evaluateSavedModel: (key: string, settings: Settings, dataId: string) => void;
   /** Asks for `key`'s model in the Layers format (a modelExported message). */
   exportModel: (key: string, settings: Settings) => void;
   /** Every message from the worker, after the state has taken it; returns an unsubscribe. */
@@ -44,6 +61,14 @@ export interface Trainer {
 export function useTrainer(backend: BackendName): Trainer {
   const [state, dispatch] = useReducer(trainerReducer, INITIAL_TRAINER_STATE);
   const clientRef = useRef<TrainerClient | null>(null);
+  const dataRef = useRef<DataChoiceState>(state.data);
+  useEffect(() => {
+    dataRef.current = state.data;
+  }, [state.data]);
+  // The files last sent to the worker, and those it accepted: kept (as copies) so that a
+  // replacement worker gets them again after a crash.
+  const sentFilesRef = useRef<DataChoice | null>(null);
+  const acceptedFilesRef = useRef<DataChoice | null>(null);
   const nextRunId = useRef(1);
   const listeners = useRef(new Set<(message: FromWorker) => void>());
 
@@ -57,6 +82,9 @@ export function useTrainer(backend: BackendName): Trainer {
     // simply train again.
     const start = () => {
       const client = new TrainerClient((message) => {
+        if (message.type === 'dataChosen') {
+          acceptedFilesRef.current = message.summary === null ? null : sentFilesRef.current;
+        }
         dispatch({ type: 'worker', message });
         for (const listener of listeners.current) listener(message);
         const needsNewWorker = message.type === 'workerCrashed' || message.type === 'deviceLost';
@@ -67,6 +95,10 @@ export function useTrainer(backend: BackendName): Trainer {
       });
       clientRef.current = client;
       client.send({ type: 'initBackend', backend: backendRef.current });
+      if (acceptedFilesRef.current !== null) {
+        sentFilesRef.current = acceptedFilesRef.current;
+        client.send({ type: 'useData', choice: acceptedFilesRef.current });
+      }
     };
     start();
     return () => {
@@ -86,14 +118,60 @@ export function useTrainer(backend: BackendName): Trainer {
       checkpointKey: string,
       resumed?: ResumedHistory,
       from: ResumeSource = 'checkpoint',
+      recordedDataSet?: DataSetInfo,
     ) => {
       const runId = nextRunId.current++;
       currentRunId.current = runId;
       const resumeFrom = resumed === undefined ? null : from;
-      dispatch({ type: 'trainRequested', runId, settings, resumed, from });
-      clientRef.current?.send({ type: 'train', runId, settings, checkpointKey, resumeFrom });
-      return runId;
+      const dataSet = recordedDataSet ?? currentDataSet(dataRef.current);
+      dispatch({ type: 'trainRequested', runId, settings, resumed, from, dataSet });
+      clientRef.current?.send({
+        type: 'train',
+        runId,
+        settings,
+        checkpointKey,
+        resumeFrom,
+        dataId: dataSet.id,
+      });
+      return { runId, dataSet };
     },
+    [],
+  );
+  const chooseDataFiles = useCallback((files: readonly File[]) => {
+    const fileNames = files.map((file) => file.name);
+    // Checked before reading, so a huge file never fills the page's memory.
+    const tooBig = files.find((file) => file.size > MAX_UPLOAD_FILE_BYTES);
+    if (tooBig !== undefined) {
+      const mb = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MB`;
+      dispatch({
+        type: 'dataFilesRefused',
+        message: `${tooBig.name}: is ${mb(tooBig.size)}; at most ${mb(MAX_UPLOAD_FILE_BYTES)} per file.`,
+      });
+      return;
+    }
+    dispatch({ type: 'dataFilesChosen', fileNames });
+    Promise.all(files.map(async (file) => ({ name: file.name, bytes: await file.arrayBuffer() })))
+      .then((read) => {
+        const choice: DataChoice = { kind: 'uploaded', files: read };
+        sentFilesRef.current = choice;
+        // Copied, not transferred: the page keeps the bytes for a replacement worker.
+        clientRef.current?.send({ type: 'useData', choice });
+      })
+      .catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        dispatch({
+          type: 'dataFilesRefused',
+          message: `The browser could not read the files (${reason}); choose them again.`,
+        });
+      });
+  }, []);
+  const chooseFashionMnist = useCallback(() => {
+    sentFilesRef.current = { kind: 'fashion-mnist' };
+    clientRef.current?.send({ type: 'useData', choice: { kind: 'fashion-mnist' } });
+  }, []);
+  const editDataNames = useCallback(
+    (edit: { name?: string; classNames?: string[] }) =>
+      dispatch({ type: 'dataNamesEdited', ...edit }),
     [],
   );
   const saveModel = useCallback(
@@ -101,8 +179,8 @@ export function useTrainer(backend: BackendName): Trainer {
     [],
   );
   const evaluateSavedModel = useCallback(
-    (key: string, settings: Settings) =>
-      clientRef.current?.send({ type: 'evaluateSavedModel', key, settings }),
+    (key: string, settings: Settings, dataId: string) =>
+      clientRef.current?.send({ type: 'evaluateSavedModel', key, settings, dataId }),
     [],
   );
   const exportModel = useCallback(
@@ -127,6 +205,9 @@ export function useTrainer(backend: BackendName): Trainer {
   return {
     state,
     train,
+    chooseDataFiles,
+    chooseFashionMnist,
+    editDataNames,
     setLearningRate,
     pause,
     resume,
@@ -135,5 +216,19 @@ export function useTrainer(backend: BackendName): Trainer {
     evaluateSavedModel,
     exportModel,
     subscribe,
+  };
+}
+
+/**
+ * The current choice under its names. A queued run may start while the person is still typing
+ * a name that does not validate: it then trains under the default names rather than not at all.
+ */
+function currentDataSet(data: DataChoiceState): DataSetInfo {
+  const checked = dataSetInfoOf(data);
+  if (checked.ok) return checked.info;
+  return {
+    id: data.uploaded?.id ?? FASHION_MNIST_DATA_ID,
+    name: DEFAULT_UPLOADED_DATA_SET_NAME,
+    classNames: [...DEFAULT_UPLOADED_CLASS_NAMES],
   };
 }

@@ -11,7 +11,8 @@ import {
 import { gpuFitProblem } from '../model/memory.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { computeLayerTable } from '../model/layerTable.ts';
-import { isActive } from '../state/trainerState.ts';
+import { currentDataId, dataSetInfoOf, isActive } from '../state/trainerState.ts';
+import { FASHION_MNIST_INFO } from '../data/uploadedData.ts';
 import { useSettingsDraft } from '../state/useSettingsDraft.ts';
 import { useTrainer } from '../state/useTrainer.ts';
 import { AccuracyChart, LossChart } from './Charts.tsx';
@@ -51,6 +52,10 @@ export function App() {
   const backendChoice = validation.ok ? validation.settings.backend : DEFAULT_SETTINGS.backend;
   const trainer = useTrainer(backendChoice);
   const { state, pause, resume, stop, setLearningRate } = trainer;
+  const { chooseDataFiles, chooseFashionMnist, editDataNames } = trainer;
+  // The data must be settled (files checked, names valid) before a run can start.
+  const dataInfo = dataSetInfoOf(state.data);
+  const dataReady = dataInfo.ok && state.data.checking === null;
   const history = useRunHistory(trainer);
   const active = isActive(state.runState);
   const { records, selectedIds, liveRecordId, queue } = history.state;
@@ -100,7 +105,7 @@ export function App() {
   return (
     <div className="app">
       <header>
-        <h1>AlexNet on Fashion-MNIST</h1>
+        <h1>AlexNet on {dataInfo.ok ? dataInfo.info.name : 'your data'}</h1>
         <p className="subtitle">
           The network of <cite>Dive into Deep Learning</cite> §8.1, trained in your browser on your
           GPU with TensorFlow.js and WebGPU.
@@ -121,7 +126,7 @@ export function App() {
             <button
               type="button"
               className="primary"
-              disabled={!validation.ok || fitProblem !== null || active}
+              disabled={!validation.ok || fitProblem !== null || active || !dataReady}
               onClick={() => validation.ok && history.startRun(validation.settings)}
             >
               Train
@@ -157,14 +162,23 @@ export function App() {
             </p>
           )}
           <ExercisesPanel
-            base={validation.ok && fitProblem === null ? validation.settings : null}
+            base={validation.ok && fitProblem === null && dataReady ? validation.settings : null}
             queue={queue}
             onQueue={history.queueExercise}
             onRemove={history.removeQueued}
             onCancel={history.cancelQueue}
           />
           <BackendNotes backend={state.backend} workerError={state.workerError} />
-          <DataPanel progress={state.dataProgress} source={state.dataSource} run={run} />
+          <DataPanel
+            progress={state.dataProgress}
+            source={state.dataSource}
+            run={run}
+            data={state.data}
+            busy={active}
+            onChooseFiles={chooseDataFiles}
+            onUseFashionMnist={chooseFashionMnist}
+            onEditNames={editDataNames}
+          />
           {run?.checkpointProblem && (
             <p className="warning" role="alert">
               {run.checkpointProblem}
@@ -203,6 +217,7 @@ export function App() {
             activeRecordId={active ? liveRecordId : null}
             trainerBusy={active || queue.length > 0}
             heldModel={state.heldModel}
+            currentDataId={currentDataId(state.data)}
           />
           <EpochTable
             metrics={run?.epochMetrics ?? NO_POINTS}
@@ -212,7 +227,11 @@ export function App() {
                 : settingsDifferences(run.settings).join(', ') || BOOK_SETTINGS_LABEL
             }
           />
-          <PredictionsGrid samples={run?.samples ?? null} predictions={run?.predictions ?? null} />
+          <PredictionsGrid
+            samples={run?.samples ?? null}
+            predictions={run?.predictions ?? null}
+            classNames={run?.dataSet.classNames ?? FASHION_MNIST_INFO.classNames}
+          />
           <FiltersGrid
             filters={run?.filters ?? null}
             epoch={run?.epochMetrics.at(-1)?.epoch ?? null}
@@ -220,6 +239,7 @@ export function App() {
           <ConfusionMatrix
             confusion={run?.confusion ?? null}
             epoch={run?.epochMetrics.at(-1)?.epoch ?? null}
+            classNames={run?.dataSet.classNames ?? FASHION_MNIST_INFO.classNames}
           />
           <LayerTable
             result={layerTable}

@@ -1,5 +1,4 @@
 import { memo } from 'react';
-import { CLASS_NAMES } from '../data/fashionMnist.ts';
 import { perClassAccuracy } from '../model/metrics.ts';
 import { formatInteger, formatPercent } from './format.ts';
 
@@ -10,11 +9,14 @@ import { formatInteger, formatPercent } from './format.ts';
 export const ConfusionMatrix = memo(function ConfusionMatrix({
   confusion,
   epoch,
+  classNames,
 }: {
   confusion: Int32Array | null;
   epoch: number | null;
+  /** Index = class id: the run's data set's names. */
+  classNames: readonly string[];
 }) {
-  const numClasses = CLASS_NAMES.length;
+  const numClasses = classNames.length;
   return (
     <section className="panel" aria-labelledby="confusion-heading">
       <h2 id="confusion-heading">
@@ -28,7 +30,7 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({
             <thead>
               <tr>
                 <th scope="col">True \ predicted</th>
-                {CLASS_NAMES.map((name) => (
+                {classNames.map((name) => (
                   <th scope="col" key={name} className="num">
                     {name}
                   </th>
@@ -46,8 +48,8 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({
                 );
                 const rowTotal = row.reduce((a, b) => a + b, 0);
                 return (
-                  <tr key={CLASS_NAMES[trueClass]}>
-                    <th scope="row">{CLASS_NAMES[trueClass]}</th>
+                  <tr key={classNames[trueClass]}>
+                    <th scope="row">{classNames[trueClass]}</th>
                     {Array.from(row, (count, predicted) => {
                       const share = rowTotal === 0 ? 0 : count / rowTotal;
                       const hue = predicted === trueClass ? '31, 119, 180' : '214, 39, 40';

@@ -1,5 +1,4 @@
 import { memo, useEffect, useRef, useState } from 'react';
-import { CLASS_NAMES } from '../data/fashionMnist.ts';
 import type { PredictionSamples, SamplePredictions } from '../worker/protocol.ts';
 import { formatPercent } from './format.ts';
 
@@ -25,9 +24,12 @@ function SampleImage({ pixels, size }: { pixels: Uint8Array; size: number }) {
 export const PredictionsGrid = memo(function PredictionsGrid({
   samples,
   predictions,
+  classNames,
 }: {
   samples: PredictionSamples | null;
   predictions: SamplePredictions | null;
+  /** Index = class id: the run's data set's names. */
+  classNames: readonly string[];
 }) {
   const [mistakesOnly, setMistakesOnly] = useState(false);
   if (samples === null || predictions === null) {
@@ -65,8 +67,8 @@ export const PredictionsGrid = memo(function PredictionsGrid({
         {shown.map(({ index, label, predicted, confidence }) => {
           const wrong = predicted !== label;
           const text =
-            `Predicted ${CLASS_NAMES[predicted]} (${formatPercent(confidence)}), ` +
-            `true ${CLASS_NAMES[label]}${wrong ? ': mistake' : ''}`;
+            `Predicted ${classNames[predicted]} (${formatPercent(confidence)}), ` +
+            `true ${classNames[label]}${wrong ? ': mistake' : ''}`;
           return (
             <li
               key={index}
@@ -82,9 +84,9 @@ export const PredictionsGrid = memo(function PredictionsGrid({
                 size={samples.imageSize}
               />
               <span className="predicted">
-                {CLASS_NAMES[predicted]} {formatPercent(confidence)}
+                {classNames[predicted]} {formatPercent(confidence)}
               </span>
-              {wrong && <span className="truth">true: {CLASS_NAMES[label]}</span>}
+              {wrong && <span className="truth">true: {classNames[label]}</span>}
             </li>
           );
         })}

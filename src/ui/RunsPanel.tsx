@@ -1,7 +1,7 @@
 import { memo, useState } from 'react';
-import { settingsDifferences } from '../history/compare.ts';
+import { distinguishingSettings } from '../history/compare.ts';
 import { exportRunsJson, runsMetricsCsv } from '../history/exportImport.ts';
-import type { RunRecord } from '../history/runRecord.ts';
+import { dataSetOf, type RunRecord } from '../history/runRecord.ts';
 import { resumePoint, type ModelRowState } from '../state/historyState.ts';
 import type { RunHistory } from '../state/useRunHistory.ts';
 import { downloadText, fileTimestamp } from './download.ts';
@@ -28,9 +28,14 @@ const timeFormat = new Intl.DateTimeFormat(undefined, {
   minute: '2-digit',
 });
 
-/** How a run is listed: its name, else the settings that differ from the book's. */
+/** What sets a run apart from the book's: its data set when not Fashion-MNIST, and settings. */
+function differencesOf(record: RunRecord): string[] {
+  return distinguishingSettings([record])[0];
+}
+
+/** How a run is listed: its name, else what differs from the book's. */
 function listLabel(record: RunRecord): string {
-  return record.name.trim() || settingsDifferences(record.settings).join(', ') || 'book settings';
+  return record.name.trim() || differencesOf(record).join(', ') || 'book settings';
 }
 
 const MODEL_TASK_TEXT: Readonly<Record<NonNullable<ModelRowState['busy']>, string>> = {
@@ -54,6 +59,7 @@ function RunItem({
   heldModelEpoch,
   model,
   busy,
+  dataLoaded,
   history,
 }: {
   record: RunRecord;
@@ -69,19 +75,22 @@ function RunItem({
   model: ModelRowState | null;
   /** True while a run trains or runs are queued: nothing can be resumed or evaluated then. */
   busy: boolean;
+  /** Whether the data the run trained on is the data chosen now (its files are loaded). */
+  dataLoaded: boolean;
   history: RunHistory;
 }) {
   const [renaming, setRenaming] = useState(false);
   const [moreEpochs, setMoreEpochs] = useState(String(record.settings.epochs));
   const [draftName, setDraftName] = useState(record.name);
-  const differences = settingsDifferences(record.settings);
+  const differences = differencesOf(record);
   const label = listLabel(record);
   const checkboxId = `run-select-${record.id}`;
   const finishRename = () => {
     history.rename(record.id, draftName.trim().slice(0, 200));
     setRenaming(false);
   };
-  const point = busy ? null : resumePoint(record, checkpointEpoch, savedModelEpoch);
+  // Resuming or evaluating needs the data the run trained on.
+  const point = busy || !dataLoaded ? null : resumePoint(record, checkpointEpoch, savedModelEpoch);
   // A finished run goes on from its saved model for more epochs; others resume to their end.
   const finished = record.status === 'done' || record.status === 'diverged';
   const resumeTo = point === null || finished ? null : point.epochsDone + 1;
@@ -139,6 +148,12 @@ function RunItem({
             {record.learningRateChanges
               .map((change) => `lr → ${change.learningRate} at epoch ${change.x.toFixed(2)}`)
               .join('; ')}
+          </div>
+        )}
+        {!dataLoaded && (checkpointEpoch !== null || savedModelEpoch !== null) && (
+          <div className="muted run-data-missing">
+            Trained on {dataSetOf(record).name}: choose those files under Data to resume or evaluate
+            it.
           </div>
         )}
         {record.statusMessage !== null && record.status !== 'done' && (
@@ -221,7 +236,7 @@ function RunItem({
         {savedModelEpoch !== null && (
           <button
             type="button"
-            disabled={modelBusy}
+            disabled={modelBusy || !dataLoaded}
             onClick={() => history.evaluateModel(record.id)}
             aria-label={`Evaluate saved model of ${label}`}
             title="Validation loss and accuracy of the saved model on the run’s validation images"
@@ -283,8 +298,11 @@ export const RunsPanel = memo(function RunsPanel({
   activeRecordId,
   trainerBusy,
   heldModel,
+  currentDataId,
 }: {
   history: RunHistory;
+  /** The data set chosen now (DataSetInfo.id): runs on other data cannot resume or evaluate. */
+  currentDataId: string;
   /** The run whose trained model the worker holds, and its epochs. */
   heldModel: { key: string; epochs: number } | null;
   /** True while a run trains: no other run can be resumed then. */
@@ -384,6 +402,7 @@ export const RunsPanel = memo(function RunsPanel({
               heldModelEpoch={heldModel?.key === record.id ? heldModel.epochs : null}
               model={models[record.id] ?? null}
               busy={trainerBusy}
+              dataLoaded={dataSetOf(record).id === currentDataId}
               history={history}
             />
           ))}

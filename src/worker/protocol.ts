@@ -3,6 +3,7 @@ import type { BackendName, Settings } from '../config/settings.ts';
 import type { DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
 import type { KernelChoice } from '../kernels/register.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
+import type { UploadedDataSummary } from '../data/uploadedData.ts';
 
 /**
  * The only messages that cross the worker boundary, in both directions. Both threads import
@@ -23,7 +24,14 @@ export type ToWorker =
        * model saved for that run (savedModelKey(checkpointKey)), e.g. to train a finished run on.
        */
       resumeFrom: ResumeSource | null;
+      /**
+       * The data set the run is for (DataSetInfo.id): the worker refuses to train on other data,
+       * e.g. to resume a run whose uploaded files were not chosen again after a reload.
+       */
+      dataId: string;
     }
+  /** Train on the person's own IDX files from now on (checked in the worker), or on Fashion-MNIST. */
+  | { type: 'useData'; choice: DataChoice }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
@@ -34,11 +42,16 @@ export type ToWorker =
   /** Stores the model the worker holds for run `key` (the last run, if it ended done). */
   | { type: 'saveModel'; key: string }
   /** Rebuilds the network from `settings`, loads the saved model's weights and validates it. */
-  | { type: 'evaluateSavedModel'; key: string; settings: Settings }
+  | { type: 'evaluateSavedModel'; key: string; settings: Settings; dataId: string }
   /** The model in TF.js's Layers format: the one held for `key`, else the saved one. */
   | { type: 'exportModel'; key: string; settings: Settings };
 
 export type ResumeSource = 'checkpoint' | 'savedModel';
+
+/** Fashion-MNIST, or four IDX files as the person chose them (copied, not transferred: the page
+ * keeps them to give a replacement worker after a crash). */
+export type DataChoice =
+  { kind: 'fashion-mnist' } | { kind: 'uploaded'; files: { name: string; bytes: ArrayBuffer }[] };
 
 /** What the worker does with a finished run's model. */
 export type ModelTask = 'save' | 'evaluate' | 'export';
@@ -120,7 +133,7 @@ export type FromWorker =
       type: 'dataReady';
       runId: number;
       sourceDescription: string;
-      source: DataSourceKind;
+      source: DataSourceKind | 'upload';
       trainExamples: number;
       testExamples: number;
     }
@@ -175,6 +188,10 @@ export type FromWorker =
   | { type: 'resumed'; runId: number }
   | { type: 'runEnded'; runId: number; status: RunEndStatus; message: string | null }
   | { type: 'workerError'; message: string }
+  /** The worker now trains on these uploaded files (null: on Fashion-MNIST). */
+  | { type: 'dataChosen'; summary: UploadedDataSummary | null }
+  /** The chosen files are unusable; the worker keeps the data it had. */
+  | { type: 'dataRejected'; message: string }
   /** The run ended done and the worker keeps its model (until the next run) to save or export. */
   | { type: 'modelKept'; runId: number; key: string; epochs: number }
   | { type: 'modelSaved'; key: string; epochs: number }

@@ -6,10 +6,17 @@ import {
   type Settings,
 } from '../config/settings.ts';
 import { gpuFitProblem } from '../model/memory.ts';
-import { APP_DATA_PATH, loadFashionMnist, type Dataset } from '../data/fashionMnist.ts';
+import {
+  APP_DATA_PATH,
+  loadFashionMnist,
+  type Dataset,
+  type DataSourceKind,
+  type Split,
+} from '../data/fashionMnist.ts';
+import { FASHION_MNIST_DATA_ID, parseUploadedData } from '../data/uploadedData.ts';
 import { applyKernels, initBackend } from './backend.ts';
 import type * as tf from '@tensorflow/tfjs';
-import type { BackendReport, FromWorker, ModelTask, ToWorker } from './protocol.ts';
+import type { BackendReport, DataChoice, FromWorker, ModelTask, ToWorker } from './protocol.ts';
 import { RunControl } from './runControl.ts';
 import {
   exportModel,
@@ -57,6 +64,17 @@ function errorText(error: unknown): string {
 let backend: Promise<BackendReport> | null = null;
 let backendName: BackendName | null = null;
 let dataset: Promise<Dataset> | null = null;
+
+/** The data a run trains on: Fashion-MNIST or the person's files, with DataSetInfo's id. */
+interface HeldData {
+  id: string;
+  train: Split;
+  test: Split;
+  source: DataSourceKind | 'upload';
+  sourceDescription: string;
+}
+/** The person's own files once checked; null while the choice is Fashion-MNIST. */
+let uploadedData: Promise<HeldData | null> = Promise.resolve(null);
 let activeRun: RunControl | null = null;
 let activeRunId: number | null = null;
 
@@ -91,6 +109,53 @@ function ensureBackend(requested: BackendName): Promise<BackendReport> {
     });
   }
   return backend;
+}
+
+/**
+ * Checks the person's files (or goes back to Fashion-MNIST) and answers dataChosen or
+ * dataRejected. A run requested meanwhile waits for the check; rejected files leave the previous
+ * choice in place.
+ */
+function chooseData(choice: DataChoice): void {
+  if (choice.kind === 'fashion-mnist') {
+    uploadedData = Promise.resolve(null);
+    post({ type: 'dataChosen', summary: null });
+    return;
+  }
+  const previous = uploadedData;
+  const files = choice.files.map((file) => ({
+    name: file.name,
+    bytes: new Uint8Array(file.bytes),
+  }));
+  uploadedData = parseUploadedData(files).then(
+    ({ summary, train, test }): HeldData => {
+      post({ type: 'dataChosen', summary });
+      const names = Object.values(summary.files).join(', ');
+      return { id: summary.id, train, test, source: 'upload', sourceDescription: `from ${names}` };
+    },
+    (error: unknown) => {
+      post({ type: 'dataRejected', message: errorText(error) });
+      return previous;
+    },
+  );
+}
+
+/** The chosen data set, loading Fashion-MNIST on first use. */
+async function ensureData(runId: number): Promise<HeldData> {
+  const uploaded = await uploadedData;
+  if (uploaded !== null) return uploaded;
+  const fashion = await ensureDataset(runId);
+  return { ...fashion, id: FASHION_MNIST_DATA_ID };
+}
+
+/** The run's data set must be the one held: results on other data would be meaningless. */
+function dataMismatch(held: HeldData, wantedId: string): string | null {
+  if (held.id === wantedId) return null;
+  return wantedId === FASHION_MNIST_DATA_ID
+    ? 'This run trains on Fashion-MNIST, but your own files are chosen under Data; go back to ' +
+        'Fashion-MNIST first.'
+    : 'This run trained on files of your own that are not loaded now; choose the same four ' +
+        'files under Data first.';
 }
 
 function ensureDataset(runId: number): Promise<Dataset> {
@@ -140,7 +205,12 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
         return;
       }
     }
-    const data = await ensureDataset(runId);
+    const data = await ensureData(runId);
+    const mismatch = dataMismatch(data, request.dataId);
+    if (mismatch !== null) {
+      post({ type: 'runEnded', runId, status: 'failed', message: mismatch });
+      return;
+    }
     post({
       type: 'dataReady',
       runId,
@@ -261,7 +331,9 @@ async function modelTask(key: string, task: ModelTask, request: ToWorker): Promi
     }
     case 'evaluateSavedModel': {
       const settings = await prepareFor(request.settings);
-      const data = await ensureDataset(0);
+      const data = await ensureData(0);
+      const mismatch = dataMismatch(data, request.dataId);
+      if (mismatch !== null) throw new Error(mismatch);
       const { model, epochs } = await loadSavedModel(key, settings);
       try {
         const result = await validateModel(model, settings, data.test, new RunControl());
@@ -318,6 +390,9 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case 'train':
       void train(message);
+      break;
+    case 'useData':
+      chooseData(message.choice);
       break;
     case 'ping':
       post({ type: 'pong', sentAt: message.sentAt });

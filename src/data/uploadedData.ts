@@ -1,0 +1,337 @@
+/**
+ * A person's own image set in place of Fashion-MNIST: four IDX files (gzip or raw) such as MNIST's,
+ * for any 10-class set of one-channel square images. Which file is which is worked out from the
+ * files themselves (IDX magic numbers, counts) with the names as a hint, and every check that
+ * Fashion-MNIST gets applies here too, with a message that names the file.
+ *
+ * Pure code: no DOM, no tfjs. It runs in the Web Worker (so gunzip and parsing stay off the page's
+ * main thread) and in Node tests.
+ */
+
+import { CLASS_NAMES, type Split } from './fashionMnist.ts';
+import {
+  DataFileError,
+  gunzipIfNeeded,
+  IDX_IMAGES_MAGIC,
+  IDX_LABELS_MAGIC,
+  isGzip,
+  parseIdxImages,
+  parseIdxLabels,
+} from './idx.ts';
+
+/** The network has ten outputs, so a data set has ten classes, ids 0–9. */
+export const UPLOAD_CLASS_COUNT = CLASS_NAMES.length;
+/** A file bigger than this is refused before it is read (MNIST's largest raw file is 47 MB). */
+export const MAX_UPLOAD_FILE_BYTES = 256 * 1024 * 1024;
+/** Decompressed, a file may not grow past this (a "gzip bomb" would exhaust the worker). */
+export const MAX_DECOMPRESSED_FILE_BYTES = 512 * 1024 * 1024;
+export const MAX_CLASS_NAME_CHARS = 30;
+export const MAX_DATA_SET_NAME_CHARS = 40;
+/** What a freshly uploaded set calls its classes until the person names them (MNIST's digits). */
+export const DEFAULT_UPLOADED_CLASS_NAMES: readonly string[] = Array.from(
+  { length: UPLOAD_CLASS_COUNT },
+  (_, i) => String(i),
+);
+export const DEFAULT_UPLOADED_DATA_SET_NAME = 'Your data';
+
+/** The id of the built-in data set; uploaded sets get `upload-<fingerprint>`. */
+export const FASHION_MNIST_DATA_ID = 'fashion-mnist';
+
+/** What a run trained on, as the run's record keeps it. Plain data. */
+export interface DataSetInfo {
+  /** FASHION_MNIST_DATA_ID, or `upload-…` from the files' contents. */
+  id: string;
+  name: string;
+  /** Ten names, index = class id. */
+  classNames: string[];
+}
+
+export const FASHION_MNIST_INFO: DataSetInfo = {
+  id: FASHION_MNIST_DATA_ID,
+  name: 'Fashion-MNIST',
+  classNames: [...CLASS_NAMES],
+};
+
+export interface UploadedFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export const UPLOAD_ROLES = ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const;
+export type UploadRole = (typeof UPLOAD_ROLES)[number];
+
+/** What the person chose, in a form the page can show. */
+export interface UploadedDataSummary {
+  id: string;
+  /** The file name given to each role. */
+  files: Record<UploadRole, string>;
+  trainCount: number;
+  testCount: number;
+  /** Side of the square images, in pixels. */
+  imageSize: number;
+}
+
+export interface UploadedDataSet {
+  summary: UploadedDataSummary;
+  train: Split;
+  test: Split;
+}
+
+/** The files could not be used. The message says what is wrong and what is expected. */
+export class UploadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UploadError';
+  }
+}
+
+const EXPECTED_FILES =
+  'Choose four IDX files (gzip or raw), as MNIST ships them: training images, training ' +
+  'labels, test images and test labels.';
+
+interface Classified {
+  name: string;
+  kind: 'images' | 'labels';
+  raw: Uint8Array;
+  /** From the IDX header. */
+  count: number;
+}
+
+/**
+ * Decompresses, identifies, parses and cross-checks four IDX files: two image files (magic 2051,
+ * count × rows × cols unsigned bytes, rows = cols) and two label files (magic 2049, class ids
+ * 0–9). Training and test are told apart by the names ("train" / "t10k" or "test"), else by size
+ * (the larger set trains). Throws UploadError, or DataFileError naming the file.
+ */
+export async function parseUploadedData(files: readonly UploadedFile[]): Promise<UploadedDataSet> {
+  if (files.length !== UPLOAD_ROLES.length) {
+    throw new UploadError(`${EXPECTED_FILES} You chose ${plural(files.length, 'file')}.`);
+  }
+  const names = files.map((file) => file.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate !== undefined) {
+    throw new UploadError(`${duplicate} was chosen twice. ${EXPECTED_FILES}`);
+  }
+  const classified: Classified[] = [];
+  for (const file of files) classified.push(await classify(file));
+
+  const images = classified.filter((file) => file.kind === 'images');
+  const labels = classified.filter((file) => file.kind === 'labels');
+  if (images.length !== 2 || labels.length !== 2) {
+    throw new UploadError(
+      `Two image files and two label files are needed; found ${describeKind(images, 'image')} ` +
+        `and ${describeKind(labels, 'label')}. ${EXPECTED_FILES}`,
+    );
+  }
+  const [trainImages, testImages] = trainFirst(images);
+  const [trainLabels, testLabels] = pairLabels(labels, trainImages, testImages);
+
+  const train = buildSplit(trainImages, trainLabels);
+  const test = buildSplit(testImages, testLabels);
+  if (train.imageSize !== test.imageSize) {
+    throw new UploadError(
+      `The training images are ${train.imageSize}×${train.imageSize} pixels but the test images ` +
+        `are ${test.imageSize}×${test.imageSize}; both sets need the same size.`,
+    );
+  }
+  const summary: UploadedDataSummary = {
+    id: `upload-${fingerprint(train, test)}`,
+    files: {
+      trainImages: trainImages.name,
+      trainLabels: trainLabels.name,
+      testImages: testImages.name,
+      testLabels: testLabels.name,
+    },
+    trainCount: train.count,
+    testCount: test.count,
+    imageSize: train.imageSize,
+  };
+  return { summary, train, test };
+}
+
+async function classify(file: UploadedFile): Promise<Classified> {
+  if (file.bytes.length > MAX_UPLOAD_FILE_BYTES) {
+    throw new DataFileError(file.name, tooBig(file.bytes.length));
+  }
+  const raw = await gunzipIfNeeded(file.bytes, file.name, MAX_DECOMPRESSED_FILE_BYTES);
+  if (raw.length < 4) {
+    throw new DataFileError(
+      file.name,
+      `has only ${raw.length} bytes; an IDX file starts with a 4-byte magic number`,
+    );
+  }
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const magic = view.getInt32(0, false);
+  if (magic === IDX_IMAGES_MAGIC || magic === IDX_LABELS_MAGIC) {
+    const kind = magic === IDX_IMAGES_MAGIC ? 'images' : 'labels';
+    const count = raw.length >= 8 ? view.getInt32(4, false) : 0;
+    return { name: file.name, kind, raw, count };
+  }
+  // 0x00 0x00 0x08 0x04: unsigned bytes in 4 dimensions, e.g. count × rows × cols × channels.
+  if (magic === 0x0804) {
+    throw new DataFileError(
+      file.name,
+      'holds 4-dimensional images (colour channels?); only one-channel images are supported, ' +
+        'stored as count × rows × cols (IDX magic 2051)',
+    );
+  }
+  const start = Array.from(raw.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  throw new DataFileError(
+    file.name,
+    `is not an IDX image or label file: it starts with ${start}${isGzip(file.bytes) ? ' once decompressed' : ''}; ` +
+      'expected 00 00 08 03 (images, magic 2051) or 00 00 08 01 (labels, magic 2049)',
+  );
+}
+
+/** The two image files as [train, test]: by name when the names say, else the larger trains. */
+function trainFirst(images: Classified[]): [Classified, Classified] {
+  const [a, b] = images;
+  const roleA = roleFromName(a.name);
+  const roleB = roleFromName(b.name);
+  if (roleA !== null && roleB !== null && roleA !== roleB) {
+    return roleA === 'train' ? [a, b] : [b, a];
+  }
+  return a.count >= b.count ? [a, b] : [b, a];
+}
+
+/** Label files pair with image files by name when the names say, else by count. */
+function pairLabels(
+  labels: Classified[],
+  trainImages: Classified,
+  testImages: Classified,
+): [Classified, Classified] {
+  const [a, b] = labels;
+  const roleA = roleFromName(a.name);
+  const roleB = roleFromName(b.name);
+  if (roleA !== null && roleB !== null && roleA !== roleB) {
+    return roleA === 'train' ? [a, b] : [b, a];
+  }
+  if (a.count === trainImages.count && b.count === testImages.count) return [a, b];
+  if (b.count === trainImages.count && a.count === testImages.count) return [b, a];
+  throw new UploadError(
+    `The label files do not match the image files: ${trainImages.name} has ` +
+      `${plural(trainImages.count, 'image')} and ${testImages.name} has ` +
+      `${plural(testImages.count, 'image')}, but ${a.name} has ${plural(a.count, 'label')} and ` +
+      `${b.name} has ${plural(b.count, 'label')}. Each image file needs a label file with one ` +
+      'label per image.',
+  );
+}
+
+/** "train" in a name means training; "t10k" (MNIST's test files) or "test" means test. */
+function roleFromName(name: string): 'train' | 'test' | null {
+  const lower = name.toLowerCase();
+  const train = lower.includes('train');
+  const test = lower.includes('t10k') || lower.includes('test');
+  if (train === test) return null;
+  return train ? 'train' : 'test';
+}
+
+function buildSplit(images: Classified, labels: Classified): Split {
+  const parsedImages = parseIdxImages(images.raw, images.name);
+  if (parsedImages.rows !== parsedImages.cols) {
+    throw new DataFileError(
+      images.name,
+      `images are ${parsedImages.rows}×${parsedImages.cols} pixels; expected square images ` +
+        '(rows = cols), which the network resizes to its image size',
+    );
+  }
+  const parsedLabels = parseIdxLabels(labels.raw, labels.name, UPLOAD_CLASS_COUNT);
+  if (parsedLabels.count !== parsedImages.count) {
+    throw new DataFileError(
+      labels.name,
+      `has ${plural(parsedLabels.count, 'label')} but ${images.name} has ` +
+        `${plural(parsedImages.count, 'image')}; expected one label per image`,
+    );
+  }
+  return {
+    count: parsedImages.count,
+    imageSize: parsedImages.rows,
+    pixels: parsedImages.pixels,
+    labels: parsedLabels.labels,
+  };
+}
+
+/**
+ * 32-bit FNV-1a over the sizes, every label and a stride of pixels, in hex: the same files give
+ * the same id, so a run's record can tell whether the data in the worker is the data it trained
+ * on (to resume or evaluate it). Sampling pixels keeps this to a few milliseconds for MNIST.
+ */
+function fingerprint(train: Split, test: Split): string {
+  const PIXEL_STRIDE = 7;
+  let hash = 0x811c9dc5;
+  const mix = (value: number) => {
+    hash ^= value & 0xff;
+    hash = Math.imul(hash, 0x01000193);
+  };
+  for (const split of [train, test]) {
+    for (const word of [split.count, split.imageSize]) {
+      for (let shift = 0; shift < 32; shift += 8) mix(word >>> shift);
+    }
+    for (let i = 0; i < split.labels.length; i++) mix(split.labels[i]);
+    for (let i = 0; i < split.pixels.length; i += PIXEL_STRIDE) mix(split.pixels[i]);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+export type NamesCheck = { ok: true; names: string[] } | { ok: false; message: string };
+
+/**
+ * The person's class names, trimmed: ten names, each 1–30 characters, no two the same
+ * (the confusion matrix and predictions label by them).
+ */
+export function validateClassNames(names: readonly string[]): NamesCheck {
+  if (names.length !== UPLOAD_CLASS_COUNT) {
+    return { ok: false, message: `Give ${UPLOAD_CLASS_COUNT} class names, one per class id.` };
+  }
+  const trimmed = names.map((name) => name.trim());
+  for (const [id, name] of trimmed.entries()) {
+    if (name === '') return { ok: false, message: `Class ${id} needs a name.` };
+    if (name.length > MAX_CLASS_NAME_CHARS) {
+      return {
+        ok: false,
+        message: `Class ${id}'s name is ${name.length} characters; at most ${MAX_CLASS_NAME_CHARS}.`,
+      };
+    }
+  }
+  const firstRepeat = trimmed.findIndex((name, i) => trimmed.indexOf(name) !== i);
+  if (firstRepeat >= 0) {
+    const first = trimmed.indexOf(trimmed[firstRepeat]);
+    return {
+      ok: false,
+      message: `Classes ${first} and ${firstRepeat} are both called "${trimmed[firstRepeat]}"; each class needs its own name.`,
+    };
+  }
+  return { ok: true, names: trimmed };
+}
+
+/** The data set's name, trimmed: 1–40 characters. */
+export function validateDataSetName(name: string):
+  | { ok: true; name: string }
+  | {
+      ok: false;
+      message: string;
+    } {
+  const trimmed = name.trim();
+  if (trimmed === '') return { ok: false, message: 'The data set needs a name.' };
+  if (trimmed.length > MAX_DATA_SET_NAME_CHARS) {
+    return {
+      ok: false,
+      message: `The data set's name is ${trimmed.length} characters; at most ${MAX_DATA_SET_NAME_CHARS}.`,
+    };
+  }
+  return { ok: true, name: trimmed };
+}
+
+function tooBig(bytes: number): string {
+  const mb = (value: number) => `${Math.round(value / (1024 * 1024))} MB`;
+  return `is ${mb(bytes)}; at most ${mb(MAX_UPLOAD_FILE_BYTES)} per file`;
+}
+
+function describeKind(files: Classified[], what: string): string {
+  if (files.length === 0) return `no ${what} file`;
+  return `${plural(files.length, `${what} file`)} (${files.map((f) => f.name).join(', ')})`;
+}
+
+function plural(n: number, one: string): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : `${one}s`}`;
+}
