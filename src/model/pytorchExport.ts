@@ -165,8 +165,28 @@ function lastBatchOfOne(settings: Settings): boolean {
 }
 
 /**
- * The PyTorch script for `settings` (which must be valid: validateSettings). `runName` goes
- * into a header comment only; `generatedAt` is stated there when given.
+ * Why these settings cannot be exported, or null when they can: the app's own validation, and
+ * one case PyTorch refuses although the app accepts it. With batch norm on, a batch of one image
+ * gives BatchNorm1d a single value per channel, and in training mode it raises "Expected more
+ * than 1 value per channel when training" (seen with torch 1.13). A last batch of one is
+ * dropped (drop_last), but batch size 1 leaves no batch to train on. BatchNorm2d is never
+ * affected: the last conv's output is at least 3×3 (the last 3×3, stride-2 pool needs it).
+ */
+export function pytorchExportProblem(settings: Settings): string | null {
+  const validation = validateSettings(settings);
+  if (!validation.ok) return Object.values(validation.errors).join(' ');
+  if (settings.batchNorm === 'on' && settings.batchSize === 1) {
+    return (
+      "PyTorch's BatchNorm1d cannot train on batches of one image: choose a batch size of 2 " +
+      'or more, or turn batch norm off, to export'
+    );
+  }
+  return null;
+}
+
+/**
+ * The PyTorch script for `settings`, which must be exportable (pytorchExportProblem is null).
+ * `runName` goes into a header comment only; `generatedAt` is stated there when given.
  */
 export function pytorchScript(
   settings: Settings,
@@ -176,6 +196,8 @@ export function pytorchScript(
   if (!validation.ok) {
     throw new RangeError(`invalid settings: ${Object.values(validation.errors).join(' ')}`);
   }
+  const problem = pytorchExportProblem(settings);
+  if (problem !== null) throw new RangeError(problem);
   const runName = commentSafe(options.runName ?? '', MAX_RUN_NAME_CHARS);
   const generatedAt = options.generatedAt;
   const runInfo = [
@@ -220,6 +242,7 @@ export function pytorchScript(
   const lines = [
     ...header,
     '',
+    'import os',
     'import time',
     '',
     'import torch',
@@ -235,7 +258,9 @@ export function pytorchScript(
       of(settings.trainExamples, FASHION_MNIST_TRAIN_EXAMPLES),
     `TEST_EXAMPLES = ${pyNumber(settings.testExamples)}` +
       of(settings.testExamples, FASHION_MNIST_TEST_EXAMPLES),
-    'NUM_WORKERS = 4',
+    '# Four loader processes, as in d2l, but no more than there are cores (more',
+    '# make torch warn that loading may slow down or freeze).',
+    'NUM_WORKERS = min(4, os.cpu_count() or 1)',
     '',
     '',
     'def alexnet():',
@@ -310,6 +335,9 @@ export function pytorchScript(
     '    train_iter, test_iter = load_data()',
     '    loss_fn = nn.CrossEntropyLoss()',
     '    optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)',
+    // Labelled as the app's layer table labels it, so the two counts can be compared at a glance.
+    '    parameters = sum(p.numel() for p in net.parameters())',
+    "    print(f'Total parameters: {parameters:,}')",
     "    print(f'Training on {device}: {len(train_iter.dataset)} training, '",
     "          f'{len(test_iter.dataset)} test images')",
     '    print(f\'{"Epoch":>5} {"Train loss":>10} {"Train acc":>9} {"Val loss":>9} \'',

@@ -20,5 +20,9 @@ describe('PytorchExportButton', () => {
     const tooSmall = render({ ...DEFAULT_SETTINGS, imageSize: 32 });
     expect(tooSmall).toContain('disabled=""');
     expect(tooSmall).toContain('too small');
+    // Valid in the app, but PyTorch's BatchNorm1d cannot train on a batch of one image.
+    const batchOfOne = render({ ...DEFAULT_SETTINGS, batchNorm: 'on', batchSize: 1 });
+    expect(batchOfOne).toContain('disabled=""');
+    expect(batchOfOne).toContain('BatchNorm1d cannot train on batches of one image');
   });
 });

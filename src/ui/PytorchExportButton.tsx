@@ -1,11 +1,16 @@
 import { useMemo } from 'react';
-import { validateSettings, type Settings } from '../config/settings.ts';
-import { PYTORCH_SCRIPT_FILE_NAME, pytorchScript } from '../model/pytorchExport.ts';
+import type { Settings } from '../config/settings.ts';
+import {
+  PYTORCH_SCRIPT_FILE_NAME,
+  pytorchExportProblem,
+  pytorchScript,
+} from '../model/pytorchExport.ts';
 import { downloadText } from './download.ts';
 
 /**
  * "Export as PyTorch": downloads a d2l-style script with this network variant and these
- * hyperparameters, to train at full scale on a GPU server. Disabled without valid settings.
+ * hyperparameters, to train at full scale on a GPU server. Disabled, with the reason as its
+ * title, without settings PyTorch could train (invalid ones, or batch norm on batches of one).
  */
 export function PytorchExportButton({
   settings,
@@ -17,8 +22,7 @@ export function PytorchExportButton({
 }) {
   const problem = useMemo(() => {
     if (settings === null) return 'No valid settings to export';
-    const result = validateSettings(settings);
-    return result.ok ? null : Object.values(result.errors).join(' ');
+    return pytorchExportProblem(settings);
   }, [settings]);
   return (
     <button
