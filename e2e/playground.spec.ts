@@ -265,7 +265,7 @@ test('a crashed worker is reported and replaced; training works again', async ({
   // The replacement worker reports its backend and trains.
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+  await expect(runState(page)).toHaveText('done', { timeout: 180_000 });
   await expect(await epochRows(page)).toHaveCount(1);
 });
 
