@@ -27,7 +27,8 @@ import {
  * adds a per-kernel tf.profile of one step after the timed ones; ops=1 times the single ops of
  * every layer of the size/width/batch configuration instead of steps (src/bench/ops.ts: each
  * conv op beside the stock matrix product of the same FLOPs, then the dense layers' products;
- * matmulOnly=1 skips the convolutions, convOnly=1 the dense layers, sameFlops=0 the
+ * matmulOnly=1 skips the convolutions, convOnly=1 the dense layers, layers=conv1,conv2 keeps
+ * only those convolutions, sameFlops=0 the
  * yardstick products); opt=NAME=value tunes our
  * kernels.
  */
@@ -198,11 +199,14 @@ export async function runBench(
     const layers = alexNetLayers({ width: custom.width, dropout: 0.5, numClasses: 10 });
     const table = computeLayerTable(layers, custom.imageSize);
     if (!table.ok) throw new Error(`image size ${custom.imageSize} too small`);
+    // layers=conv1,conv3 times only those conv layers.
+    const only = params.get('layers')?.split(',');
+    const convShapes = convOpShapes(layers, table.table, custom.imageSize, custom.batchSize);
     report.ops = [
       ...(params.get('matmulOnly') === '1'
         ? []
         : await timeConvOps(
-            convOpShapes(layers, table.table, custom.imageSize, custom.batchSize),
+            convShapes.filter((shape) => only === undefined || only.includes(shape.name)),
             choices,
             repeats,
             log,
