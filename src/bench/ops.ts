@@ -1,11 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
+import type { LayerSpec } from '../model/architecture.ts';
+import type { LayerTable } from '../model/layerTable.ts';
 
 /**
- * Single-op timings of the convolution kernels, stock vs ours (bench.html?ops=1): each op of
- * each layer shape runs `repeats` times after a warm-up, awaiting a readback every time; the
- * median is reported. Layer shapes default to the tiny configuration (65 px, width 0.1,
- * batch 32) as the model runs them (conv1 after its explicit zero padding).
+ * Single-op timings, stock vs ours (bench.html?ops=1): each op of each layer shape runs
+ * `repeats` times after a warm-up, awaiting a readback every time; the median is reported. The
+ * shapes are those of a configuration (image size, width, batch) as the model runs them (conv1
+ * after its explicit zero padding). Each conv op is set beside the stock matrix product of the
+ * same FLOPs, the product its im2col form would be (the issue's yardstick: a conv op should
+ * reach at least that product's GFLOP/s on the same adapter).
  */
 
 export interface OpShape {
@@ -22,15 +26,69 @@ export interface OpTiming {
   kernels: KernelChoice;
   ms: number;
   gflops: number;
+  /** Set on a stock matrix product timed as the yardstick of this conv op of `layer`. */
+  sameFlopsAs?: string;
 }
 
-export const TINY_LAYERS: OpShape[] = [
-  { name: 'conv1', x: [32, 67, 67, 1], filter: [11, 11, 1, 10], stride: 4, pad: 'valid' },
-  { name: 'conv2', x: [32, 7, 7, 10], filter: [5, 5, 10, 26], stride: 1, pad: 'same' },
-  { name: 'conv3', x: [32, 3, 3, 26], filter: [3, 3, 26, 38], stride: 1, pad: 'same' },
-  { name: 'conv4', x: [32, 3, 3, 38], filter: [3, 3, 38, 38], stride: 1, pad: 'same' },
-  { name: 'conv5', x: [32, 3, 3, 38], filter: [3, 3, 38, 26], stride: 1, pad: 'same' },
+/** A matrix product [m, k] · [k, n], with either operand stored transposed. */
+export type MatMulShape = [
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
 ];
+
+/**
+ * Every conv layer's op shape, NHWC, at this batch size: the input is the previous layer's
+ * output (the image for conv1), padded as alexnet.ts pads it ('same' where that equals
+ * PyTorch's symmetric padding, else explicit zeros and 'valid').
+ */
+export function convOpShapes(
+  layers: readonly LayerSpec[],
+  table: LayerTable,
+  imageSize: number,
+  batchSize: number,
+): OpShape[] {
+  const shapes: OpShape[] = [];
+  layers.forEach((layer, index) => {
+    if (layer.kind !== 'conv') return;
+    const [channels, size] = index === 0 ? [1, imageSize] : table.rows[index - 1].outputShape;
+    const sameIsBook = layer.stride === 1 && 2 * layer.padding === layer.kernelSize - 1;
+    const paddedSize = sameIsBook ? size : size + 2 * layer.padding;
+    shapes.push({
+      name: layer.name,
+      x: [batchSize, paddedSize, paddedSize, channels],
+      filter: [layer.kernelSize, layer.kernelSize, channels, layer.filters],
+      stride: layer.stride,
+      pad: sameIsBook ? 'same' : 'valid',
+    });
+  });
+  return shapes;
+}
+
+/**
+ * The dense layers' products as a training step runs them: forward x·W, and BatchMatMul_grad's
+ * dx = dy·Wᵀ (transposeB) and dW = xᵀ·dy (transposeA); rank 2, as tfjs-layers' Dense calls
+ * matMul.
+ */
+export function denseMatMuls(
+  layers: readonly LayerSpec[],
+  table: LayerTable,
+  batchSize: number,
+): MatMulShape[] {
+  const shapes: MatMulShape[] = [];
+  layers.forEach((layer, index) => {
+    if (layer.kind !== 'dense') return;
+    const inputs = table.rows[index - 1].outputShape.reduce((a, b) => a * b, 1);
+    shapes.push(
+      [batchSize, inputs, layer.units, false, false],
+      [batchSize, layer.units, inputs, false, true],
+      [inputs, batchSize, layer.units, true, false],
+    );
+  });
+  return shapes;
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -49,32 +107,8 @@ async function timeOp(run: () => tf.Tensor, repeats: number): Promise<number> {
   return median(times);
 }
 
-/** The dense layers' products of the tiny configuration: [m, k, n, transposeA, transposeB]. */
-export const TINY_MATMULS: [number, number, number, boolean, boolean][] = [
-  [32, 410, 410, false, false],
-  [410, 32, 410, true, false],
-  [32, 410, 410, false, true],
-];
-
-/**
- * The book's network at 96 px, batch 16 (fc1 256 → 4096, fc2 4096 → 4096, output 4096 → 10) as
- * a training step runs them: forward x·W, and BatchMatMul_grad's dx = dy·Wᵀ (transposeB) and
- * dW = xᵀ·dy (transposeA). bench.html?ops=1&matmuls=dense96.
- */
-export const DENSE96_MATMULS: [number, number, number, boolean, boolean][] = [
-  [16, 256, 4096, false, false],
-  [16, 4096, 256, false, true],
-  [256, 16, 4096, true, false],
-  [16, 4096, 4096, false, false],
-  [16, 4096, 4096, false, true],
-  [4096, 16, 4096, true, false],
-  [16, 4096, 10, false, false],
-  [16, 10, 4096, false, true],
-  [4096, 16, 10, true, false],
-];
-
 export async function timeMatMuls(
-  shapes: [number, number, number, boolean, boolean][],
+  shapes: readonly MatMulShape[],
   choices: KernelChoice[],
   repeats: number,
   log: (line: string) => void,
@@ -103,10 +137,11 @@ export async function timeMatMuls(
 }
 
 export async function timeConvOps(
-  layers: OpShape[],
+  layers: readonly OpShape[],
   choices: KernelChoice[],
   repeats: number,
   log: (line: string) => void,
+  withSameFlopsMatMul: boolean,
 ): Promise<OpTiming[]> {
   const timings: OpTiming[] = [];
   for (const layer of layers) {
@@ -117,18 +152,23 @@ export async function timeConvOps(
       1,
       layer.pad,
     );
-    const flops =
-      2 *
-      info.outShape.reduce((a, b) => a * b, 1) *
-      layer.filter[0] *
-      layer.filter[1] *
-      layer.filter[2];
+    // im2col: M output positions, K = kh·kw·cin taps, N = cout filters; every op is 2·M·K·N.
+    const positions = info.batchSize * info.outHeight * info.outWidth;
+    const taps = layer.filter[0] * layer.filter[1] * layer.filter[2];
+    const filters = layer.filter[3];
+    const flops = 2 * positions * taps * filters;
     const x = tf.randomUniform(layer.x, -1, 1);
     const w = tf.randomUniform(layer.filter, -1, 1);
     const dy = tf.randomUniform(info.outShape, -1, 1);
     const attrs = { strides: layer.stride, pad: layer.pad, dataFormat: 'NHWC' };
-    const ops: [string, () => tf.Tensor][] = [
-      ['Conv2D', () => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, layer.stride, layer.pad)],
+    // Each op with its im2col product [m, k, n]: forward col(x)·W, filter gradient
+    // col(x)ᵀ·dy, input gradient dy·Wᵀ (then col2im).
+    const ops: [string, () => tf.Tensor, [number, number, number]][] = [
+      [
+        'Conv2D',
+        () => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, layer.stride, layer.pad),
+        [positions, taps, filters],
+      ],
       [
         'Conv2DBackpropFilter',
         () =>
@@ -140,6 +180,7 @@ export async function timeConvOps(
               filterShape: layer.filter,
             },
           ) as tf.Tensor,
+        [taps, positions, filters],
       ],
       [
         'Conv2DBackpropInput',
@@ -152,15 +193,41 @@ export async function timeConvOps(
               inputShape: layer.x,
             },
           ) as tf.Tensor,
+        [positions, filters, taps],
       ],
     ];
-    for (const [op, run] of ops) {
+    for (const [op, run, [m, k, n]] of ops) {
       for (const choice of choices) {
         setConvKernels(choice);
         const ms = await timeOp(run, repeats);
         const gflops = flops / (ms / 1000) / 1e9;
         timings.push({ layer: layer.name, op, kernels: choice, ms, gflops });
         log(`  ${layer.name} ${op} [${choice}]: ${ms.toFixed(1)} ms, ${gflops.toFixed(3)} GFLOP/s`);
+      }
+      if (withSameFlopsMatMul) {
+        // The yardstick is TF.js's own product, whatever kernels the conv ops ran.
+        setConvKernels('stock');
+        const a = tf.randomUniform([m, k], -1, 1);
+        const b = tf.randomUniform([k, n], -1, 1);
+        const ms = await timeOp(
+          () => tf.engine().runKernel('BatchMatMul', { a, b }, {}) as tf.Tensor,
+          repeats,
+        );
+        a.dispose();
+        b.dispose();
+        const gflops = flops / (ms / 1000) / 1e9;
+        const shape = `${m}x${k}x${n}`;
+        timings.push({
+          layer: layer.name,
+          op: shape,
+          kernels: 'stock',
+          ms,
+          gflops,
+          sameFlopsAs: op,
+        });
+        log(
+          `  ${layer.name} ${op} ≡ matmul ${shape} [stock]: ${ms.toFixed(1)} ms, ${gflops.toFixed(3)} GFLOP/s`,
+        );
       }
     }
     x.dispose();

@@ -1,3 +1,5 @@
+import type { OpTiming } from './ops.ts';
+
 /** Benchmark configurations; shared by the page and documented in the README. */
 
 /** Which convolution kernels a run used (src/kernels/register.ts); 'both' times each. */
@@ -33,7 +35,9 @@ export interface BenchReport {
   kernels: BenchKernels;
   results: BenchResult[];
   /** Single-op timings (bench.html?ops=1), see ops.ts. */
-  ops?: { layer: string; op: string; kernels: 'stock' | 'optimized'; ms: number; gflops: number }[];
+  ops?: OpTiming[];
+  /** Set instead of results when the run failed. */
+  error?: string;
 }
 
 export const BENCH_PRESETS: Readonly<Record<string, BenchConfig[]>> = {

@@ -1,0 +1,234 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { alexNetLayers } from '../model/architecture.ts';
+import { buildAlexNet } from '../model/alexnet.ts';
+import { computeLayerTable } from '../model/layerTable.ts';
+import { prepareImages, trainStep } from '../model/training.ts';
+import { convKernelOptions } from '../kernels/conv.ts';
+import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
+import { convOpShapes, denseMatMuls, timeConvOps, timeMatMuls } from './ops.ts';
+import {
+  BENCH_PRESETS,
+  type BenchConfig,
+  type BenchKernels,
+  type BenchReport,
+  type BenchResult,
+} from './presets.ts';
+
+/**
+ * The training-step benchmark, shared by the page (main.ts, in Chromium) and the Node runner
+ * (node.ts, on Dawn). It times forward + backward + SGD update with the batch already on the
+ * device, awaiting the device work of every step (a readback of the loss), and reports the
+ * median and spread.
+ *
+ * Query: ?preset=quick|standard, or ?size=65&width=0.1&batch=32&steps=3; flag=NAME=value sets a
+ * TF.js flag (e.g. flag=WEBGPU_MATMUL_PROGRAM_TYPE=3); kernels=stock|optimized|both picks the
+ * convolution kernels (src/kernels; 'both' times every configuration with each); profile=1
+ * adds a per-kernel tf.profile of one step after the timed ones; ops=1 times the single ops of
+ * every layer of the size/width/batch configuration instead of steps (src/bench/ops.ts: each
+ * conv op beside the stock matrix product of the same FLOPs, then the dense layers' products;
+ * matmulOnly=1 skips the convolutions, convOnly=1 the dense layers, layers=conv1,conv2 keeps
+ * only those convolutions, sameFlops=0 the
+ * yardstick products); opt=NAME=value tunes our
+ * kernels.
+ */
+
+export type BenchLog = (line: string) => void;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+type KernelProfile = NonNullable<BenchResult['profile']>;
+
+async function profileStep(step: () => tf.Tensor[], log: BenchLog): Promise<KernelProfile> {
+  const info = await tf.profile(() => step());
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += ms;
+    entry.calls += 1;
+    byKernel.set(k.name, entry);
+  }
+  for (const k of [...info.kernels]
+    .filter((k) => typeof k.kernelTimeMs === 'number')
+    .sort((a, b) => (b.kernelTimeMs as number) - (a.kernelTimeMs as number))
+    .slice(0, 10)) {
+    log(
+      `    ${k.name} ${JSON.stringify(k.inputShapes)}: ${(k.kernelTimeMs as number).toFixed(1)} ms`,
+    );
+  }
+  const profile = [...byKernel]
+    .map(([name, { ms, calls }]) => ({ name, ms, calls }))
+    .sort((a, b) => b.ms - a.ms);
+  for (const k of profile.slice(0, 12)) {
+    log(`    total ${k.name} ×${k.calls}: ${k.ms.toFixed(1)} ms`);
+  }
+  return profile;
+}
+
+async function timeConfig(
+  config: BenchConfig,
+  kernels: KernelChoice,
+  withProfile: boolean,
+  log: BenchLog,
+): Promise<BenchResult> {
+  setConvKernels(kernels);
+  const layers = alexNetLayers({ width: config.width, dropout: 0.5, numClasses: 10 });
+  const table = computeLayerTable(layers, config.imageSize);
+  if (!table.ok) throw new Error(`${config.name}: image size too small`);
+  const model = buildAlexNet(layers, config.imageSize, 1);
+  const optimizer = tf.train.sgd(0.01);
+  const pixels = new Uint8Array(config.batchSize * 28 * 28).map((_, i) => (i * 37) % 256);
+  const images = prepareImages(pixels, config.batchSize, 28, config.imageSize);
+  const labels = tf.tensor1d(
+    Array.from({ length: config.batchSize }, (_, i) => i % 10),
+    'int32',
+  );
+  const stepMs: number[] = [];
+  let profile: KernelProfile | undefined;
+  try {
+    for (let step = 0; step < config.warmupSteps + config.timedSteps; step++) {
+      const startedAt = performance.now();
+      const { loss, correct } = trainStep(model, optimizer, images, labels, 10);
+      await loss.data();
+      const elapsed = performance.now() - startedAt;
+      loss.dispose();
+      correct.dispose();
+      if (step >= config.warmupSteps) stepMs.push(elapsed);
+      log(
+        `  ${config.name} [${kernels}] step ${step + 1}: ${elapsed.toFixed(0)} ms${step < config.warmupSteps ? ' (warm-up)' : ''}`,
+      );
+    }
+    if (withProfile) {
+      log(`  ${config.name} [${kernels}] profile of one step:`);
+      profile = await profileStep(() => {
+        const { loss, correct } = trainStep(model, optimizer, images, labels, 10);
+        return [loss, correct];
+      }, log);
+    }
+  } finally {
+    images.dispose();
+    labels.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+  const msPerStep = median(stepMs);
+  // A training step is about three forward passes of multiply-adds (forward, input gradient,
+  // weight gradient); a multiply-add is two FLOPs.
+  const usefulFlopsPerStep = 3 * 2 * table.table.totalMultiplyAddsPerImage * config.batchSize;
+  return {
+    ...config,
+    stepMs,
+    msPerStep,
+    minMs: Math.min(...stepMs),
+    maxMs: Math.max(...stepMs),
+    imagesPerSecond: config.batchSize / (msPerStep / 1000),
+    usefulGflopsPerSecond: usefulFlopsPerStep / (msPerStep / 1000) / 1e9,
+    kernels,
+    ...(profile ? { profile } : {}),
+  };
+}
+
+async function adapterDescription(): Promise<string> {
+  const adapter = await navigator.gpu?.requestAdapter();
+  if (!adapter) return 'no WebGPU adapter';
+  const info = adapter.info;
+  return [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
+}
+
+/**
+ * Runs the benchmark the query asks for on the WebGPU backend (or `backend=`), logging progress
+ * line by line. `userAgent` names the runtime in the report (the browser's, or Node's and Dawn's).
+ */
+export async function runBench(
+  params: URLSearchParams,
+  userAgent: string,
+  log: BenchLog,
+): Promise<BenchReport> {
+  for (const flag of params.getAll('flag')) {
+    const [name = '', value = ''] = flag.split('=');
+    tf.env().set(name, value === 'true' ? true : value === 'false' ? false : Number(value));
+  }
+  // opt=NAME=value tunes our kernels (src/kernels/conv.ts convKernelOptions).
+  for (const opt of params.getAll('opt')) {
+    const [name = '', value = ''] = opt.split('=');
+    if (name === 'filterGradTargetThreads' || name === 'tileRows' || name === 'matMulTileRows') {
+      convKernelOptions[name] = Number(value);
+    } else if (name === 'tileCols') {
+      convKernelOptions.tileCols = value === 'auto' ? 'auto' : Number(value);
+    } else {
+      throw new Error(`unknown kernel option ${name}`);
+    }
+  }
+  const backend = params.get('backend') ?? 'webgpu';
+  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not start`);
+  await tf.ready();
+  const preset = params.get('preset');
+  const custom: BenchConfig = {
+    name: 'custom',
+    imageSize: Number(params.get('size') ?? 65),
+    width: Number(params.get('width') ?? 0.1),
+    batchSize: Number(params.get('batch') ?? 32),
+    warmupSteps: Number(params.get('warmup') ?? 1),
+    timedSteps: Number(params.get('steps') ?? 3),
+  };
+  const configs: BenchConfig[] = preset !== null ? (BENCH_PRESETS[preset] ?? []) : [custom];
+  if (configs.length === 0) throw new Error(`unknown preset ${preset}`);
+  const kernelsParam = params.get('kernels') ?? 'stock';
+  if (kernelsParam !== 'stock' && kernelsParam !== 'optimized' && kernelsParam !== 'both') {
+    throw new Error(`kernels must be stock, optimized or both, not ${kernelsParam}`);
+  }
+  const kernels: BenchKernels = kernelsParam;
+  const report: BenchReport = {
+    backend: tf.getBackend(),
+    adapter: await adapterDescription(),
+    userAgent,
+    kernels,
+    results: [],
+  };
+  log(`backend ${report.backend}, adapter ${report.adapter}, kernels ${kernels}`);
+  const choices: KernelChoice[] = kernels === 'both' ? ['stock', 'optimized'] : [kernels];
+  const withProfile = params.get('profile') === '1';
+  if (params.get('ops') === '1') {
+    // The single ops of the size/width/batch configuration (the tiny one by default).
+    const repeats = Number(params.get('repeats') ?? 5);
+    const layers = alexNetLayers({ width: custom.width, dropout: 0.5, numClasses: 10 });
+    const table = computeLayerTable(layers, custom.imageSize);
+    if (!table.ok) throw new Error(`image size ${custom.imageSize} too small`);
+    // layers=conv1,conv3 times only those conv layers.
+    const only = params.get('layers')?.split(',');
+    const convShapes = convOpShapes(layers, table.table, custom.imageSize, custom.batchSize);
+    report.ops = [
+      ...(params.get('matmulOnly') === '1'
+        ? []
+        : await timeConvOps(
+            convShapes.filter((shape) => only === undefined || only.includes(shape.name)),
+            choices,
+            repeats,
+            log,
+            params.get('sameFlops') !== '0',
+          )),
+      ...(params.get('convOnly') === '1'
+        ? []
+        : await timeMatMuls(
+            denseMatMuls(layers, table.table, custom.batchSize),
+            choices,
+            repeats,
+            log,
+          )),
+    ];
+    log('done');
+    return report;
+  }
+  for (const config of configs) {
+    for (const choice of choices) {
+      report.results.push(await timeConfig(config, choice, withProfile, log));
+    }
+  }
+  log('done');
+  return report;
+}
