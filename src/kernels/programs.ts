@@ -119,6 +119,37 @@ function accValue(r: number, j: number): string {
   return `acc${r}_${Math.floor(j / 4)}[${j % 4}]`;
 }
 
+/** Output (r, j) of the tile with the fused bias (bias[n0 + j]) and activation applied. */
+function epilogue(r: number, j: number, hasBias: boolean, activation: FusedActivation): string {
+  let v = accValue(r, j);
+  if (hasBias) v = `${v} + bias[n0 + ${j}]`;
+  return activation === 'relu' ? `max(${v}, 0.0)` : v;
+}
+
+/**
+ * Stores row r of an invocation's tm×tn tile: the tn guarded writes
+ * `result[base + (m0 + r) * n + n0 + j] = value(j)` of an m×n output, skipping rows and columns
+ * past its end. base is a WGSL expression (a batch or split offset), '' for none.
+ */
+function writeTileRow(
+  r: number,
+  tn: number,
+  m: number,
+  n: number,
+  base: string,
+  value: (j: number) => string,
+): string {
+  const lines: string[] = [];
+  const offset = base === '' ? '' : `${base} + `;
+  for (let j = 0; j < tn; j++) {
+    lines.push(`
+        if (m0 + ${r} < ${i(m)} && n0 + ${j} < ${i(n)}) {
+          result[${offset}(m0 + ${r}) * ${i(n)} + n0 + ${j}] = ${value(j)};
+        }`);
+  }
+  return lines.join('');
+}
+
 /** True when no input coordinate can fall outside the image (no padding is read). */
 function noPaddingRead(g: ConvGeometry): boolean {
   return (
@@ -190,12 +221,7 @@ export class FilterGradProgram extends FlatProgram {
             let ok${r} = ${inRange ? 'true' : `hOk${r} && iw${r} >= 0 && iw${r} < ${i(g.inWidth)}`};
             let xv${r} = select(0.0, x[select(0, xRow${r} + iw${r} * ${i(g.inChannels)}, ok${r})], ok${r});
             ${accumulate(r, tn, `xv${r}`, (q) => `d${q}`)}`);
-      for (let j = 0; j < tn; j++) {
-        writes.push(`
-        if (m0 + ${r} < ${i(m)} && n0 + ${j} < ${i(n)}) {
-          result[outBase + (m0 + ${r}) * ${i(n)} + n0 + ${j}] = ${accValue(r, j)};
-        }`);
-      }
+      writes.push(writeTileRow(r, tn, m, n, 'outBase', (j) => accValue(r, j)));
     }
     return `
       fn main(index : i32) {
@@ -317,17 +343,9 @@ export class ConvForwardProgram extends FlatProgram {
       inner.push(`
               let xv${r} = select(0.0, x[xBase${r} + ci], ok${r});
               ${accumulate(r, tn, `xv${r}`, (q) => `wv${q}`)}`);
-      const epilogue = (j: number) => {
-        let v = accValue(r, j);
-        if (this.hasBias) v = `${v} + bias[n0 + ${j}]`;
-        return this.activation === 'relu' ? `max(${v}, 0.0)` : v;
-      };
-      for (let j = 0; j < tn; j++) {
-        writes.push(`
-        if (m0 + ${r} < ${i(m)} && n0 + ${j} < ${i(n)}) {
-          result[(m0 + ${r}) * ${i(n)} + n0 + ${j}] = ${epilogue(j)};
-        }`);
-      }
+      writes.push(
+        writeTileRow(r, tn, m, n, '', (j) => epilogue(r, j, this.hasBias, this.activation)),
+      );
     }
     return `
       fn main(index : i32) {
@@ -421,12 +439,7 @@ export class InputGradProgram extends FlatProgram {
       inner.push(`
                 let dv${r} = select(0.0, dy[dyBase${r} + c], ok${r});
                 ${accumulate(r, tn, `dv${r}`, (q) => `wv${q}`)}`);
-      for (let j = 0; j < tn; j++) {
-        writes.push(`
-        if (m0 + ${r} < ${i(m)} && n0 + ${j} < ${i(n)}) {
-          result[(m0 + ${r}) * ${i(n)} + n0 + ${j}] = ${accValue(r, j)};
-        }`);
-      }
+      writes.push(writeTileRow(r, tn, m, n, '', (j) => accValue(r, j)));
     }
     return `
       fn main(index : i32) {
@@ -518,11 +531,6 @@ export class MatMulProgram extends FlatProgram {
     const rowInit: string[] = [];
     const inner: string[] = [];
     const writes: string[] = [];
-    const epilogue = (r: number, j: number) => {
-      let v = accValue(r, j);
-      if (this.hasBias) v = `${v} + bias[n0 + ${j}]`;
-      return this.activation === 'relu' ? `max(${v}, 0.0)` : v;
-    };
     const loads: string[] = [];
     for (let q = 0; q < groupCount(tn); q++) {
       loads.push(`let bv${q} = ${loadGroup(tn, q, (col) => `b[${bIndex(col)}]`)};`);
@@ -532,12 +540,11 @@ export class MatMulProgram extends FlatProgram {
       inner.push(`
           let av${r} = a[${aIndex(`mm${r}`)}];
           ${accumulate(r, tn, `av${r}`, (q) => `bv${q}`)}`);
-      for (let j = 0; j < tn; j++) {
-        writes.push(`
-        if (m0 + ${r} < ${i(g.m)} && n0 + ${j} < ${i(g.n)}) {
-          result[cBase + (m0 + ${r}) * ${i(g.n)} + n0 + ${j}] = ${epilogue(r, j)};
-        }`);
-      }
+      writes.push(
+        writeTileRow(r, tn, g.m, g.n, 'cBase', (j) =>
+          epilogue(r, j, this.hasBias, this.activation),
+        ),
+      );
     }
     return `
       fn main(index : i32) {
