@@ -569,3 +569,73 @@ export class MatMulProgram extends FlatProgram {
     `;
   }
 }
+
+/** Most workgroups one dispatch dimension may have (WebGPU's default limit). */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/**
+ * The network's input from a batch of square grey images uploaded as bytes packed four to an
+ * int32 word (tfjs has no uint8 dtype; byte k of word w is pixel 4w + k, WebGPU buffers being
+ * little-endian): out[b, r, c, 0] = bilinear(pixels / 255) at imageSize×imageSize, in one pass.
+ * The interpolation is tf.image.resizeBilinear's with alignCorners false and halfPixelCenters
+ * true (the CPU backend's arithmetic: floor clamped at 0, ceil clamped at the last row/column).
+ * One output element per step of a grid-stride loop, so any size fits one dispatch.
+ */
+export class GreyImagesProgram extends FlatProgram {
+  private readonly batch: number;
+  private readonly sourceSize: number;
+  private readonly imageSize: number;
+
+  constructor(batch: number, sourceSize: number, imageSize: number) {
+    const total = batch * imageSize * imageSize;
+    super(
+      [batch, imageSize, imageSize, 1],
+      ['packed'],
+      Math.min(total, MAX_WORKGROUPS_PER_DIMENSION * WORKGROUP),
+      `ours_greyImages_${batch}_${sourceSize}_${imageSize}`,
+    );
+    this.batch = batch;
+    this.sourceSize = sourceSize;
+    this.imageSize = imageSize;
+  }
+
+  getUserCode(): string {
+    const { batch, sourceSize: src, imageSize: size } = this;
+    const total = batch * size * size;
+    return `
+      // Grey level of byte byteIndex of the batch, scaled to 0..1 like x.toFloat().div(255).
+      fn grey(byteIndex : i32) -> f32 {
+        let word = bitcast<u32>(packed[byteIndex / 4]);
+        return f32((word >> (8u * u32(byteIndex % 4))) & 255u) / 255.0;
+      }
+
+      fn main(index : i32) {
+        // Reading a uniform keeps the uniform binding in the auto layout TF.js binds.
+        if (uniforms.outShape[0] == 0) { return; }
+        let ratio = f32(${i(src)}) / f32(${i(size)});
+        for (var o = index; o < ${i(total)}; o += ${i(this.threads)}) {
+          let b = o / ${i(size * size)};
+          let r = (o / ${i(size)}) % ${i(size)};
+          let c = o % ${i(size)};
+          let fr = ratio * (f32(r) + 0.5) - 0.5;
+          let fc = ratio * (f32(c) + 0.5) - 0.5;
+          let r0 = max(0, i32(floor(fr)));
+          let c0 = max(0, i32(floor(fc)));
+          let r1 = min(${i(src - 1)}, i32(ceil(fr)));
+          let c1 = min(${i(src - 1)}, i32(ceil(fc)));
+          let rowFrac = fr - f32(r0);
+          let colFrac = fc - f32(c0);
+          let top0 = b * ${i(src * src)} + r0 * ${i(src)};
+          let bottom0 = b * ${i(src * src)} + r1 * ${i(src)};
+          let topLeft = grey(top0 + c0);
+          let topRight = grey(top0 + c1);
+          let bottomLeft = grey(bottom0 + c0);
+          let bottomRight = grey(bottom0 + c1);
+          let top = topLeft + (topRight - topLeft) * colFrac;
+          let bottom = bottomLeft + (bottomRight - bottomLeft) * colFrac;
+          result[o] = top + (bottom - top) * rowFrac;
+        }
+      }
+    `;
+  }
+}
