@@ -6,12 +6,14 @@
 //   npm run bench -- --preset=standard # the book's network at 96 px b16, 224 px b8; w0.25 224 px b32
 //   npm run bench -- --query="size=65&width=0.1&batch=32&steps=3"
 //   npm run bench -- --kernels=both --profile   # stock vs our conv kernels, per-kernel profile
+//   npm run bench -- --data            # loading the data: bytes → 70,000 parsed images, in a worker
+//   BENCH_PORT=4334 npm run bench      # another port (default 4174)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
 
-const PORT = 4174;
+const PORT = Number(process.env.BENCH_PORT ?? 4174);
 const BENCH_TIMEOUT_MS = 60 * 60_000;
 
 const args = Object.fromEntries(
@@ -21,7 +23,9 @@ const args = Object.fromEntries(
   }),
 );
 const query = [
-  args.query ?? `preset=${args.preset ?? 'quick'}`,
+  args.data === 'true'
+    ? `data=1${args.repeats ? `&repeats=${args.repeats}` : ''}`
+    : (args.query ?? `preset=${args.preset ?? 'quick'}`),
   ...(args.kernels ? [`kernels=${args.kernels}`] : []),
   ...(args.profile === 'true' ? ['profile=1'] : []),
 ].join('&');
@@ -57,6 +61,31 @@ async function waitForServer() {
   throw new Error('vite preview did not start');
 }
 
+/** The data-load benchmark's table (bench.html?data=1, src/bench/dataLoad.ts), and its JSON. */
+function printDataReport(report) {
+  if (report.error) throw new Error(report.error);
+  const ms = (value) => value.toFixed(0);
+  console.log(`\n${report.userAgent}\n`);
+  console.log(
+    '| data | images | bytes fetched | gzip | ms to parse (median) | min–max ms | runs | target |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(
+    `| Fashion-MNIST, 4 files, in a worker | ${report.images} | ${report.compressedBytes} | ` +
+      `${report.allGzip ? 'yes' : 'no'} | ${ms(report.medianMs)} | ` +
+      `${ms(report.minMs)}–${ms(report.maxMs)} | ${report.parseMs.length} | ` +
+      `${report.medianMs < 2000 ? 'under' : 'OVER'} 2000 ms |`,
+  );
+  const gunzip = Object.entries(report.gunzipMs).map(([key, value]) => `${key} ${ms(value)} ms`);
+  console.log(
+    `\ngunzip alone: ${gunzip.join(', ')}; fetch (not timed above): ${ms(report.fetchMs)} ms`,
+  );
+  mkdirSync('bench-results', { recursive: true });
+  const file = `bench-results/data-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify({ query, ...report }, null, 2));
+  console.log(`\nJSON: ${file}`);
+}
+
 await waitForServer();
 const browser = await chromium.launch({
   executablePath: CHROMIUM_PATH,
@@ -79,13 +108,19 @@ try {
     for (const line of lines.slice(shown)) console.log(line);
     shown = lines.length;
   }, 1000);
-  await page.waitForFunction(() => globalThis.benchReport !== undefined, null, {
-    timeout: BENCH_TIMEOUT_MS,
-    polling: 500,
-  });
+  await page.waitForFunction(
+    () => globalThis.benchReport !== undefined || globalThis.dataBenchReport !== undefined,
+    null,
+    { timeout: BENCH_TIMEOUT_MS, polling: 500 },
+  );
   clearInterval(timer);
   const finalText = await page.locator('#out').innerText();
   for (const line of finalText.split('\n').filter(Boolean).slice(shown)) console.log(line);
+  const dataReport = await page.evaluate(() => globalThis.dataBenchReport);
+  if (dataReport !== undefined) {
+    printDataReport(dataReport);
+    process.exit(0);
+  }
   const report = await page.evaluate(() => globalThis.benchReport);
   if (report.error) throw new Error(report.error);
 

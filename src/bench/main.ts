@@ -6,6 +6,7 @@ import { computeLayerTable } from '../model/layerTable.ts';
 import { prepareImages, trainStep } from '../model/training.ts';
 import { convKernelOptions } from '../kernels/conv.ts';
 import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
+import { runDataBench } from './dataLoad.ts';
 import { DENSE96_MATMULS, TINY_LAYERS, TINY_MATMULS, timeConvOps, timeMatMuls } from './ops.ts';
 import {
   BENCH_PRESETS,
@@ -26,6 +27,7 @@ import {
  * adds a per-kernel tf.profile of one step after the timed ones; ops=1 times single conv and
  * matmul ops instead of steps (src/bench/ops.ts;
  * matmuls=dense96 the book's dense layers at 96 px, matmulOnly=1 skips the convolutions); opt=NAME=value tunes our kernels.
+ * data=1 times loading the data set instead (dataLoad.ts; repeats=N, default 5).
  */
 
 declare global {
@@ -145,6 +147,11 @@ async function adapterDescription(): Promise<string> {
 
 async function main() {
   const params = new URLSearchParams(location.search);
+  // data=1: the data-load benchmark instead of training steps (dataLoad.ts).
+  if (params.get('data') === '1') {
+    await runDataBench(Number(params.get('repeats') ?? 5), log);
+    return;
+  }
   for (const flag of params.getAll('flag')) {
     const [name = '', value = ''] = flag.split('=');
     tf.env().set(name, value === 'true' ? true : value === 'false' ? false : Number(value));
