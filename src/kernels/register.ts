@@ -12,8 +12,9 @@ import {
 import { GREY_IMAGES_CONFIG, GREY_IMAGES_KERNEL } from './inputImages.ts';
 
 /**
- * Swaps our WGSL convolution (and batched matrix product) kernels (conv.ts) in and out of TF.js's kernel registry for the
- * 'webgpu' backend, with the input pipeline's kernel (inputImages.ts). 'stock' restores the kernels that @tensorflow/tfjs-backend-webgpu
+ * Swaps our WGSL convolution (and batched matrix product) kernels (conv.ts) in and out of
+ * TF.js's kernel registry for the 'webgpu' backend, with the input pipeline's kernel
+ * (inputImages.ts). 'stock' restores the kernels that @tensorflow/tfjs-backend-webgpu
  * registered; 'optimized' registers ours, which delegate to the stock ones for any case they
  * do not handle. Idempotent; safe to call before or after the backend is initialised.
  */
