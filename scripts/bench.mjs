@@ -12,6 +12,7 @@
 //   npm run bench -- --runner=node --swiftshader           # Node + Dawn on Chromium's SwiftShader
 //   npm run bench -- --runner=node --dawn="backend=vulkan" # Dawn options, space-separated
 //   --port=N: the preview server's port (Chromium runner)
+//   npm run bench -- --data            # loading the data: bytes → 70,000 parsed images, in a worker
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { chromium } from '@playwright/test';
@@ -27,9 +28,11 @@ const args = Object.fromEntries(
   }),
 );
 // --port lets a second checkout benchmark beside a running preview server.
-const PORT = Number(args.port ?? 4174);
+const PORT = Number(args.port ?? process.env.BENCH_PORT ?? 4174);
 const query = [
-  args.query ?? `preset=${args.preset ?? 'quick'}`,
+  args.data === 'true'
+    ? `data=1${args.repeats ? `&repeats=${args.repeats}` : ''}`
+    : (args.query ?? `preset=${args.preset ?? 'quick'}`),
   ...(args.kernels ? [`kernels=${args.kernels}`] : []),
   ...(args.profile === 'true' ? ['profile=1'] : []),
 ].join('&');
@@ -92,19 +95,48 @@ async function runInChromium() {
       for (const line of lines.slice(shown)) console.log(line);
       shown = lines.length;
     }, 1000);
-    await page.waitForFunction(() => globalThis.benchReport !== undefined, null, {
-      timeout: BENCH_TIMEOUT_MS,
-      polling: 500,
-    });
+    // --data leaves its report in dataBenchReport instead (src/bench/dataLoad.ts).
+    await page.waitForFunction(
+      () => globalThis.benchReport !== undefined || globalThis.dataBenchReport !== undefined,
+      null,
+      { timeout: BENCH_TIMEOUT_MS, polling: 500 },
+    );
     clearInterval(timer);
     const finalText = await page.locator('#out').innerText();
     for (const line of finalText.split('\n').filter(Boolean).slice(shown)) console.log(line);
+    const dataReport = await page.evaluate(() => globalThis.dataBenchReport);
+    if (dataReport !== undefined) return { dataReport };
     const report = await page.evaluate(() => globalThis.benchReport);
     return report;
   } finally {
     await browser.close();
     stopServer();
   }
+}
+
+/** The data-load benchmark's table (bench.html?data=1, src/bench/dataLoad.ts), and its JSON. */
+function printDataReport(report) {
+  if (report.error) throw new Error(report.error);
+  const ms = (value) => value.toFixed(0);
+  console.log(`\n${report.userAgent}\n`);
+  console.log(
+    '| data | images | bytes fetched | gzip | ms to parse (median) | min–max ms | runs | target |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(
+    `| Fashion-MNIST, 4 files, in a worker | ${report.images} | ${report.compressedBytes} | ` +
+      `${report.allGzip ? 'yes' : 'no'} | ${ms(report.medianMs)} | ` +
+      `${ms(report.minMs)}–${ms(report.maxMs)} | ${report.parseMs.length} | ` +
+      `${report.medianMs < 2000 ? 'under' : 'OVER'} 2000 ms |`,
+  );
+  const gunzip = Object.entries(report.gunzipMs).map(([key, value]) => `${key} ${ms(value)} ms`);
+  console.log(
+    `\ngunzip alone: ${gunzip.join(', ')}; fetch (not timed above): ${ms(report.fetchMs)} ms`,
+  );
+  mkdirSync('bench-results', { recursive: true });
+  const file = `bench-results/data-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify({ query, ...report }, null, 2));
+  console.log(`\nJSON: ${file}`);
 }
 
 function printTables(report) {
@@ -175,6 +207,10 @@ const report =
   runner === 'node'
     ? await runInNode(query, args.dawn ? args.dawn.split(/\s+/).filter(Boolean) : [])
     : await runInChromium();
+if (report.dataReport !== undefined) {
+  printDataReport(report.dataReport);
+  process.exit(0);
+}
 if (report.error) throw new Error(report.error);
 printTables(report);
 mkdirSync('bench-results', { recursive: true });

@@ -119,6 +119,37 @@ function accValue(r: number, j: number): string {
   return `acc${r}_${Math.floor(j / 4)}[${j % 4}]`;
 }
 
+/** Output (r, j) of the tile with the fused bias (bias[n0 + j]) and activation applied. */
+function epilogue(r: number, j: number, hasBias: boolean, activation: FusedActivation): string {
+  let v = accValue(r, j);
+  if (hasBias) v = `${v} + bias[n0 + ${j}]`;
+  return activation === 'relu' ? `max(${v}, 0.0)` : v;
+}
+
+/**
+ * Stores row r of an invocation's tm×tn tile: the tn guarded writes
+ * `result[base + (m0 + r) * n + n0 + j] = value(j)` of an m×n output, skipping rows and columns
+ * past its end. base is a WGSL expression (a batch or split offset), '' for none.
+ */
+function writeTileRow(
+  r: number,
+  tn: number,
+  m: number,
+  n: number,
+  base: string,
+  value: (j: number) => string,
+): string {
+  const lines: string[] = [];
+  const offset = base === '' ? '' : `${base} + `;
+  for (let j = 0; j < tn; j++) {
+    lines.push(`
+        if (m0 + ${r} < ${i(m)} && n0 + ${j} < ${i(n)}) {
+          result[${offset}(m0 + ${r}) * ${i(n)} + n0 + ${j}] = ${value(j)};
+        }`);
+  }
+  return lines.join('');
+}
+
 /** True when no input coordinate can fall outside the image (no padding is read). */
 function noPaddingRead(g: ConvGeometry): boolean {
   return (
@@ -190,12 +221,7 @@ export class FilterGradProgram extends FlatProgram {
             let ok${r} = ${inRange ? 'true' : `hOk${r} && iw${r} >= 0 && iw${r} < ${i(g.inWidth)}`};
             let xv${r} = select(0.0, x[select(0, xRow${r} + iw${r} * ${i(g.inChannels)}, ok${r})], ok${r});
             ${accumulate(r, tn, `xv${r}`, (q) => `d${q}`)}`);
-      for (let j = 0; j < tn; j++) {
-        writes.push(`
-        if (m0 + ${r} < ${i(m)} && n0 + ${j} < ${i(n)}) {
-          result[outBase + (m0 + ${r}) * ${i(n)} + n0 + ${j}] = ${accValue(r, j)};
-        }`);
-      }
+      writes.push(writeTileRow(r, tn, m, n, 'outBase', (j) => accValue(r, j)));
     }
     return `
       fn main(index : i32) {
@@ -317,17 +343,9 @@ export class ConvForwardProgram extends FlatProgram {
       inner.push(`
               let xv${r} = select(0.0, x[xBase${r} + ci], ok${r});
               ${accumulate(r, tn, `xv${r}`, (q) => `wv${q}`)}`);
-      const epilogue = (j: number) => {
-        let v = accValue(r, j);
-        if (this.hasBias) v = `${v} + bias[n0 + ${j}]`;
-        return this.activation === 'relu' ? `max(${v}, 0.0)` : v;
-      };
-      for (let j = 0; j < tn; j++) {
-        writes.push(`
-        if (m0 + ${r} < ${i(m)} && n0 + ${j} < ${i(n)}) {
-          result[(m0 + ${r}) * ${i(n)} + n0 + ${j}] = ${epilogue(j)};
-        }`);
-      }
+      writes.push(
+        writeTileRow(r, tn, m, n, '', (j) => epilogue(r, j, this.hasBias, this.activation)),
+      );
     }
     return `
       fn main(index : i32) {
@@ -421,12 +439,7 @@ export class InputGradProgram extends FlatProgram {
       inner.push(`
                 let dv${r} = select(0.0, dy[dyBase${r} + c], ok${r});
                 ${accumulate(r, tn, `dv${r}`, (q) => `wv${q}`)}`);
-      for (let j = 0; j < tn; j++) {
-        writes.push(`
-        if (m0 + ${r} < ${i(m)} && n0 + ${j} < ${i(n)}) {
-          result[(m0 + ${r}) * ${i(n)} + n0 + ${j}] = ${accValue(r, j)};
-        }`);
-      }
+      writes.push(writeTileRow(r, tn, m, n, '', (j) => accValue(r, j)));
     }
     return `
       fn main(index : i32) {
@@ -518,11 +531,6 @@ export class MatMulProgram extends FlatProgram {
     const rowInit: string[] = [];
     const inner: string[] = [];
     const writes: string[] = [];
-    const epilogue = (r: number, j: number) => {
-      let v = accValue(r, j);
-      if (this.hasBias) v = `${v} + bias[n0 + ${j}]`;
-      return this.activation === 'relu' ? `max(${v}, 0.0)` : v;
-    };
     const loads: string[] = [];
     for (let q = 0; q < groupCount(tn); q++) {
       loads.push(`let bv${q} = ${loadGroup(tn, q, (col) => `b[${bIndex(col)}]`)};`);
@@ -532,12 +540,11 @@ export class MatMulProgram extends FlatProgram {
       inner.push(`
           let av${r} = a[${aIndex(`mm${r}`)}];
           ${accumulate(r, tn, `av${r}`, (q) => `bv${q}`)}`);
-      for (let j = 0; j < tn; j++) {
-        writes.push(`
-        if (m0 + ${r} < ${i(g.m)} && n0 + ${j} < ${i(g.n)}) {
-          result[cBase + (m0 + ${r}) * ${i(g.n)} + n0 + ${j}] = ${epilogue(r, j)};
-        }`);
-      }
+      writes.push(
+        writeTileRow(r, tn, g.m, g.n, 'cBase', (j) =>
+          epilogue(r, j, this.hasBias, this.activation),
+        ),
+      );
     }
     return `
       fn main(index : i32) {
@@ -558,6 +565,76 @@ export class MatMulProgram extends FlatProgram {
           ${inner.join('')}
         }
         ${writes.join('')}
+      }
+    `;
+  }
+}
+
+/** Most workgroups one dispatch dimension may have (WebGPU's default limit). */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/**
+ * The network's input from a batch of square grey images uploaded as bytes packed four to an
+ * int32 word (tfjs has no uint8 dtype; byte k of word w is pixel 4w + k, WebGPU buffers being
+ * little-endian): out[b, r, c, 0] = bilinear(pixels / 255) at imageSize×imageSize, in one pass.
+ * The interpolation is tf.image.resizeBilinear's with alignCorners false and halfPixelCenters
+ * true (the CPU backend's arithmetic: floor clamped at 0, ceil clamped at the last row/column).
+ * One output element per step of a grid-stride loop, so any size fits one dispatch.
+ */
+export class GreyImagesProgram extends FlatProgram {
+  private readonly batch: number;
+  private readonly sourceSize: number;
+  private readonly imageSize: number;
+
+  constructor(batch: number, sourceSize: number, imageSize: number) {
+    const total = batch * imageSize * imageSize;
+    super(
+      [batch, imageSize, imageSize, 1],
+      ['packed'],
+      Math.min(total, MAX_WORKGROUPS_PER_DIMENSION * WORKGROUP),
+      `ours_greyImages_${batch}_${sourceSize}_${imageSize}`,
+    );
+    this.batch = batch;
+    this.sourceSize = sourceSize;
+    this.imageSize = imageSize;
+  }
+
+  getUserCode(): string {
+    const { batch, sourceSize: src, imageSize: size } = this;
+    const total = batch * size * size;
+    return `
+      // Grey level of byte byteIndex of the batch, scaled to 0..1 like x.toFloat().div(255).
+      fn grey(byteIndex : i32) -> f32 {
+        let word = bitcast<u32>(packed[byteIndex / 4]);
+        return f32((word >> (8u * u32(byteIndex % 4))) & 255u) / 255.0;
+      }
+
+      fn main(index : i32) {
+        // Reading a uniform keeps the uniform binding in the auto layout TF.js binds.
+        if (uniforms.outShape[0] == 0) { return; }
+        let ratio = f32(${i(src)}) / f32(${i(size)});
+        for (var o = index; o < ${i(total)}; o += ${i(this.threads)}) {
+          let b = o / ${i(size * size)};
+          let r = (o / ${i(size)}) % ${i(size)};
+          let c = o % ${i(size)};
+          let fr = ratio * (f32(r) + 0.5) - 0.5;
+          let fc = ratio * (f32(c) + 0.5) - 0.5;
+          let r0 = max(0, i32(floor(fr)));
+          let c0 = max(0, i32(floor(fc)));
+          let r1 = min(${i(src - 1)}, i32(ceil(fr)));
+          let c1 = min(${i(src - 1)}, i32(ceil(fc)));
+          let rowFrac = fr - f32(r0);
+          let colFrac = fc - f32(c0);
+          let top0 = b * ${i(src * src)} + r0 * ${i(src)};
+          let bottom0 = b * ${i(src * src)} + r1 * ${i(src)};
+          let topLeft = grey(top0 + c0);
+          let topRight = grey(top0 + c1);
+          let bottomLeft = grey(bottom0 + c0);
+          let bottomRight = grey(bottom0 + c1);
+          let top = topLeft + (topRight - topLeft) * colFrac;
+          let bottom = bottomLeft + (bottomRight - bottomLeft) * colFrac;
+          result[o] = top + (bottom - top) * rowFrac;
+        }
       }
     `;
   }

@@ -9,10 +9,12 @@ import {
   makeFusedConv2D,
   makeFusedMatMul,
 } from './conv.ts';
+import { GREY_IMAGES_CONFIG, GREY_IMAGES_KERNEL } from './inputImages.ts';
 
 /**
- * Swaps our WGSL convolution (and batched matrix product) kernels (conv.ts) in and out of TF.js's kernel registry for the
- * 'webgpu' backend. 'stock' restores the kernels that @tensorflow/tfjs-backend-webgpu
+ * Swaps our WGSL convolution (and batched matrix product) kernels (conv.ts) in and out of
+ * TF.js's kernel registry for the 'webgpu' backend, with the input pipeline's kernel
+ * (inputImages.ts). 'stock' restores the kernels that @tensorflow/tfjs-backend-webgpu
  * registered; 'optimized' registers ours, which delegate to the stock ones for any case they
  * do not handle. Idempotent; safe to call before or after the backend is initialised.
  */
@@ -63,5 +65,10 @@ export function setConvKernels(choice: KernelChoice): void {
       swap({ ...stock, kernelFunc: factory(stock.kernelFunc) });
     }
   }
+  // The input pipeline's kernel (inputImages.ts) replaces tfjs ops, not a stock kernel, so it
+  // exists only with ours: 'stock' keeps TF.js's own path (cast, divide, resizeBilinear).
+  const hasGreyImages = tf.getKernel(GREY_IMAGES_KERNEL, BACKEND) != null;
+  if (choice === 'optimized' && !hasGreyImages) tf.registerKernel(GREY_IMAGES_CONFIG);
+  if (choice === 'stock' && hasGreyImages) tf.unregisterKernel(GREY_IMAGES_KERNEL, BACKEND);
   current = choice;
 }

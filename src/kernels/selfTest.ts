@@ -1,11 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
+import { prepareImages } from '../model/training.ts';
 import { matMulStats } from './conv.ts';
+import { greyImagesStats } from './inputImages.ts';
 import { setConvKernels } from './register.ts';
 
 /**
  * Correctness check of our WGSL convolution kernels (kernels-test.html, e2e/kernels.spec.ts):
  * every op runs on the tfjs 'cpu' backend and on 'webgpu' with our kernels, on the same random
- * inputs, and the page reports the max relative error per tensor
+ * inputs (for the input pipeline, prepareImages: tfjs ops on the CPU, our kernel on WebGPU),
+ * and the page reports the max relative error per tensor
  * (max |a − b| / max(1e-6, max |ref|)), plus a check that repeated calls leak no tensors or
  * backend buffers.
  */
@@ -339,6 +342,50 @@ export const MATMUL_CASES: MatMulCase[] = [
   })),
 ];
 
+/** A batch of grey images for the input pipeline: bytes in, [batch, size, size, 1] out. */
+export interface InputCase {
+  name: string;
+  batch: number;
+  sourceSize: number;
+  imageSize: number;
+}
+
+/**
+ * The image sizes the app uses and the smallest it allows, batch 1 and odd batches; sources of
+ * 27 and 13 pixels make byte counts that are not a multiple of 4 (28×28 = 784 bytes always is),
+ * so the padding of the packed upload is exercised; 128×224×224 is over 65535 workgroups of 64.
+ */
+export const INPUT_CASES: InputCase[] = [
+  { name: 'input 28→224 b3', batch: 3, sourceSize: 28, imageSize: 224 },
+  { name: 'input 28→224 b1', batch: 1, sourceSize: 28, imageSize: 224 },
+  { name: 'input 28→224 b128', batch: 128, sourceSize: 28, imageSize: 224 },
+  { name: 'input 28→65 b7', batch: 7, sourceSize: 28, imageSize: 65 },
+  { name: 'input 28→96 b5', batch: 5, sourceSize: 28, imageSize: 96 },
+  { name: 'input 28→28 b2', batch: 2, sourceSize: 28, imageSize: 28 },
+  { name: 'input 28→17 b3 (shrink)', batch: 3, sourceSize: 28, imageSize: 17 },
+  { name: 'input 27→65 b3 (2187 B)', batch: 3, sourceSize: 27, imageSize: 65 },
+  { name: 'input 13→40 b1 (169 B)', batch: 1, sourceSize: 13, imageSize: 40 },
+  { name: 'input 13→96 b5 (845 B)', batch: 5, sourceSize: 13, imageSize: 96 },
+];
+
+/** Seeded grey levels 0..255, with the extremes 0 and 255 at the start. */
+function randomBytes(seed: number, n: number): Uint8Array {
+  const values = random(seed, n);
+  const bytes = Uint8Array.from(values, (v) => Math.floor((v + 1) * 128) % 256);
+  if (n > 1) {
+    bytes[0] = 0;
+    bytes[1] = 255;
+  }
+  return bytes;
+}
+
+async function runInput(c: InputCase, pixels: Uint8Array): Promise<Float32Array> {
+  const out = prepareImages(pixels, c.batch, c.sourceSize, c.imageSize);
+  const data = (await out.data()) as Float32Array;
+  out.dispose();
+  return data;
+}
+
 async function runMatMul(
   c: MatMulCase,
   a: Float32Array,
@@ -485,6 +532,23 @@ async function runOps(c: SelfTestCase, d: CaseData): Promise<Outputs> {
   return out;
 }
 
+/**
+ * Elementwise: max |a − b| / max(|ref|, 0.1), i.e. a relative error, and for values near 0 an
+ * absolute one ten times stricter (1e-4 relative allows 1e-5 absolute below 0.1).
+ */
+function compareElementwise(ref: Float32Array, got: Float32Array): { rel: number; maxRef: number } {
+  if (ref.length !== got.length) return { rel: Infinity, maxRef: 0 };
+  let maxRef = 0;
+  let maxRel = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(ref[i]));
+    const rel = Math.abs(ref[i] - got[i]) / Math.max(Math.abs(ref[i]), 0.1);
+    // NaN anywhere (an element never written over the NaN-filled pool) is a failure.
+    maxRel = Number.isNaN(rel) ? Infinity : Math.max(maxRel, rel);
+  }
+  return { rel: maxRel, maxRef };
+}
+
 function compare(ref: Float32Array, got: Float32Array): { rel: number; maxRef: number } {
   if (ref.length !== got.length) return { rel: Infinity, maxRef: 0 };
   let maxRef = 0;
@@ -538,14 +602,33 @@ export async function runSelfTest(
     report.results.push({ case: c.name, op, maxRelError: rel, maxAbsRef: maxRef, ours });
     log(`${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)} ours ${ours}`);
   }
+  for (const [index, c] of INPUT_CASES.entries()) {
+    const pixels = randomBytes(8000 + index, c.batch * c.sourceSize * c.sourceSize);
+    // Today's path (cast, divide by 255, resizeBilinear) on the CPU backend is the reference.
+    if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not start');
+    const ref = await runInput(c, pixels);
+    if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
+    tf.tidy(() => tf.fill([c.batch * c.imageSize * c.imageSize], NaN).add(1)).dispose();
+    const oursBefore = greyImagesStats.ours;
+    const got = await runInput(c, pixels);
+    const ours = greyImagesStats.ours > oursBefore;
+    const { rel, maxRef } = compareElementwise(ref, got);
+    const op = 'prepareImages';
+    report.results.push({ case: c.name, op, maxRelError: rel, maxAbsRef: maxRef, ours });
+    log(`${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)} ours ${ours}`);
+  }
   // Leak check on webgpu: repeated calls must not grow tensors or backend buffers.
   const c = cases[0];
   const data = makeData(c, 7);
   const leakMatMuls = MATMUL_CASES.filter((m) => m.rank2 && m.m * m.n < 100_000);
+  const leakInputs = INPUT_CASES.filter((m) => m.batch * m.imageSize ** 2 < 100_000);
   const runAll = async () => {
     await runOps(c, data);
     for (const m of leakMatMuls) {
       await runMatMul(m, random(1, m.m * m.k), random(2, m.k * m.n), random(3, m.n));
+    }
+    for (const m of leakInputs) {
+      await runInput(m, randomBytes(4, m.batch * m.sourceSize ** 2));
     }
   };
   await runAll();

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { greyImagesOnDevice } from '../kernels/inputImages.ts';
 
 /**
  * The pure training and evaluation steps. Every tensor made here is either disposed inside a
@@ -8,6 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 /**
  * Turns a batch of 28×28 uint8 images into the network's input on the device: scale to 0..1
  * and resize to imageSize×imageSize (bilinear, half-pixel centres like PIL/torchvision).
+ * With our WebGPU kernels the bytes themselves are uploaded and one pass does both
+ * (src/kernels/inputImages.ts); elsewhere tfjs ops do, with the same results (the self-test
+ * checks them against these ops on the CPU backend). No readback either way.
  *
  * pixels: batch*sourceSize*sourceSize bytes. Returns [batch, imageSize, imageSize, 1] float32.
  */
@@ -17,6 +21,8 @@ export function prepareImages(
   sourceSize: number,
   imageSize: number,
 ): tf.Tensor4D {
+  const onDevice = greyImagesOnDevice(pixels, batch, sourceSize, imageSize);
+  if (onDevice !== null) return onDevice;
   return tf.tidy(() => {
     // tfjs has no uint8 dtype; int32 upload is 4 bytes a pixel, still tiny next to the resize.
     const raw = tf.tensor4d(Int32Array.from(pixels), [batch, sourceSize, sourceSize, 1], 'int32');
