@@ -9,6 +9,13 @@ import { TINY, url } from './helpers.ts';
 
 /** The Long Tasks API's threshold, and ours. */
 const LONG_TASK_LIMIT_MS = 50;
+/**
+ * The most CPU time the page's main thread may spend in one task: half the long-task limit,
+ * the other half left for a slower core than this machine's and for waits the CPU time does not
+ * show. Measured on this two-core machine: before issue #5's changes the Train click's task took
+ * 45 ms of CPU (the busiest task); after them no task took more than 12 ms.
+ */
+const MAIN_THREAD_CPU_BUDGET_MS = LONG_TASK_LIMIT_MS / 2;
 
 /** What the page records: long tasks, and long animation frames for their scripts. */
 interface LongTaskRecord {
@@ -206,23 +213,45 @@ test('no main-thread task over 50 ms from the Train click to the end of a run', 
       `${Math.round(task.durationMs)} ms at +${Math.round(task.startMs - windowStartMs)} ms, ` +
       `CPU ${cpuMs === null ? 'unknown' : `${Math.round(cpuMs)} ms`} ` +
       `(${task.attribution.join(', ') || 'no attribution'}; scripts: ${scripts.join('; ') || 'none'})`;
-    return { text, ours: cpuMs === null || cpuMs > LONG_TASK_LIMIT_MS };
+    return { text, ours: cpuMs === null || cpuMs > MAIN_THREAD_CPU_BUDGET_MS };
   });
   const seconds = Math.round((windowEndMs - windowStartMs) / 1000);
-  // Every long task is listed in the report, also those that pass.
+  const busiest = trace
+    .filter((t) => t.startMs >= windowStartMs && t.startMs < windowEndMs)
+    .sort((a, b) => b.cpuMs - a.cpuMs)
+    .slice(0, 5);
+  testInfo.annotations.push({
+    type: 'most CPU',
+    description: busiest
+      .map(
+        (t) =>
+          `${t.cpuMs.toFixed(1)} ms CPU (${Math.round(t.wallMs)} ms wall) at +${Math.round(t.startMs - windowStartMs)} ms`,
+      )
+      .join(' | '),
+  });
+  // Every long task and the busiest tasks are listed in the report, also when the test passes.
   testInfo.annotations.push({
     type: 'long tasks',
     description: `${judged.length} in ${seconds} s: ${judged.map((j) => j.text).join(' | ')}`,
   });
-  // The assertion: no task in the window in which the page's main thread computed for more than
-  // LONG_TASK_LIMIT_MS, i.e. none that would be a long task on a core of its own. The Long Tasks
-  // API measures wall time, which on a shared two-core machine includes the time the thread
-  // waited for a core: SwiftShader's GPU process (raised priority) and any other test run
-  // compete for both. Measured here under load: a chart task of 3 ms CPU took 89 ms of wall time.
-  // A long task the trace cannot account for counts as ours.
+  // The assertion. The Long Tasks API measures wall time, which on a shared two-core machine
+  // includes the time the main thread waited for a core: SwiftShader's GPU process (at raised
+  // priority) and any other test run compete for both. Measured here under load: a task of 3 ms
+  // of CPU took 89 ms of wall time, and the heartbeat's timer (one postMessage) 76 ms. A long task
+  // fails the test when the trace shows the page's main thread computing in it for more than
+  // MAIN_THREAD_CPU_BUDGET_MS, or cannot account for it; and any task of the window over that
+  // budget fails it too, long on this machine's clock or not.
+  const overBudget = trace
+    .filter((t) => t.startMs >= windowStartMs && t.startMs < windowEndMs)
+    .filter((t) => t.cpuMs > MAIN_THREAD_CPU_BUDGET_MS)
+    .map(
+      (t) =>
+        `task of ${t.cpuMs.toFixed(1)} ms CPU (${Math.round(t.wallMs)} ms wall) ` +
+        `at +${Math.round(t.startMs - windowStartMs)} ms`,
+    );
   expect(
-    judged.filter((j) => j.ours).map((j) => j.text),
-    `main-thread tasks over ${LONG_TASK_LIMIT_MS} ms of CPU during ${seconds} s of training ` +
-      `(all long tasks: ${judged.map((j) => j.text).join('; ') || 'none'})`,
+    [...judged.filter((j) => j.ours).map((j) => j.text), ...overBudget],
+    `main-thread tasks over ${MAIN_THREAD_CPU_BUDGET_MS} ms of CPU during ${seconds} s of ` +
+      `training (all long tasks: ${judged.map((j) => j.text).join('; ') || 'none'})`,
   ).toEqual([]);
 });
