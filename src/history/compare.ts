@@ -198,20 +198,47 @@ export interface RunSeries {
  */
 export function overlaySeries(records: readonly RunRecord[]): RunSeries[] {
   const labels = runLabels(records);
-  return records.map((record, i) => {
-    const epochs = record.epochMetrics;
-    return {
-      id: record.id,
-      label: labels[i],
-      color: colorForRun(i),
-      batchLoss: record.batchLoss.map(({ x, y }) => ({ x, y })),
+  return records.map((record, i) => ({
+    id: record.id,
+    label: labels[i],
+    color: colorForRun(i),
+    batchLoss: record.batchLoss.map(({ x, y }) => ({ x, y })),
+    ...epochSeriesOf(record.epochMetrics),
+    learningRateChanges: learningRateChangesOf(record.learningRateChanges),
+  }));
+}
+
+type EpochSeries = Pick<RunSeries, 'trainLoss' | 'valLoss' | 'trainAccuracy' | 'valAccuracy'>;
+
+/**
+ * The per-epoch series change only at an epoch's end, while the series are derived again at
+ * every batch report: the same copies are handed out as long as the record's array is the same,
+ * so a chart sees unchanged data as unchanged and is not redrawn (issue #5).
+ */
+const epochSeriesCache = new WeakMap<RunRecord['epochMetrics'], EpochSeries>();
+const learningRateChangesCache = new WeakMap<LearningRateChange[], LearningRateChange[]>();
+
+function epochSeriesOf(epochs: RunRecord['epochMetrics']): EpochSeries {
+  let series = epochSeriesCache.get(epochs);
+  if (series === undefined) {
+    series = {
       trainLoss: epochs.map((m) => ({ x: m.epoch, y: m.trainLoss })),
       valLoss: epochs.map((m) => ({ x: m.epoch, y: m.valLoss })),
       trainAccuracy: epochs.map((m) => ({ x: m.epoch, y: m.trainAccuracy })),
       valAccuracy: epochs.map((m) => ({ x: m.epoch, y: m.valAccuracy })),
-      learningRateChanges: record.learningRateChanges.map((c) => ({ ...c })),
     };
-  });
+    epochSeriesCache.set(epochs, series);
+  }
+  return series;
+}
+
+function learningRateChangesOf(changes: LearningRateChange[]): LearningRateChange[] {
+  let copy = learningRateChangesCache.get(changes);
+  if (copy === undefined) {
+    copy = changes.map((change) => ({ ...change }));
+    learningRateChangesCache.set(changes, copy);
+  }
+  return copy;
 }
 
 export interface ComparisonRow {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { startTransition, useCallback, useEffect, useReducer, useRef } from 'react';
 import type { Settings } from '../config/settings.ts';
 import {
   assignFreshIds,
@@ -282,11 +282,14 @@ export function useRunHistory(trainer: Trainer): RunHistory {
     // A deleted live run stays deleted.
     if (previous === null) return;
     const record = recordFromRun(run, runState, live.meta, backend, previous, Date.now());
-    dispatch({ type: 'runUpdated', record });
     // The worker deletes the checkpoint of a finished or diverged run.
     const finished = record.status === 'done' || record.status === 'diverged';
     const epoch = finished ? null : run.checkpointEpoch;
-    dispatch({ type: 'checkpointChanged', id: record.id, epoch });
+    // A transition like the trainer's update that caused it: rendered in slices (issue #5).
+    startTransition(() => {
+      dispatch({ type: 'runUpdated', record });
+      dispatch({ type: 'checkpointChanged', id: record.id, epoch });
+    });
     const last = lastSaveRef.current;
     const milestone =
       record.status !== last.status ||

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { startTransition, useCallback, useEffect, useReducer, useRef } from 'react';
 import type { BackendName, Settings } from '../config/settings.ts';
 import {
   DEFAULT_UPLOADED_CLASS_NAMES,
@@ -85,7 +85,9 @@ export function useTrainer(backend: BackendName): Trainer {
         if (message.type === 'dataChosen') {
           acceptedFilesRef.current = message.summary === null ? null : sentFilesRef.current;
         }
-        dispatch({ type: 'worker', message });
+        // A transition: React renders it in slices of a few milliseconds, yielding in between,
+        // instead of one synchronous render of the page per message (issue #5).
+        startTransition(() => dispatch({ type: 'worker', message }));
         for (const listener of listeners.current) listener(message);
         const needsNewWorker = message.type === 'workerCrashed' || message.type === 'deviceLost';
         if (needsNewWorker && clientRef.current === client) {

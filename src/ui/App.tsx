@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { startTransition, useMemo } from 'react';
 import {
   architectureFromDraft,
   architectureOf,
@@ -127,7 +127,10 @@ export function App() {
               type="button"
               className="primary"
               disabled={!validation.ok || fitProblem !== null || active || !dataReady}
-              onClick={() => validation.ok && history.startRun(validation.settings)}
+              onClick={() => {
+                // Rendered as a transition, in slices, not synchronously within the click.
+                if (validation.ok) startTransition(() => history.startRun(validation.settings));
+              }}
             >
               Train
             </button>
@@ -201,16 +204,16 @@ export function App() {
             <AccuracyChart series={series} epochs={chartEpochs} />
           </div>
           <ComparisonTable rows={comparison} />
-          {run !== null && (
-            <div className="charts">
-              <ThroughputChart
-                throughput={run.throughput}
-                tensorMegabytes={run.tensorMegabytes}
-                epochs={run.settings.epochs}
-                peakTensorBytes={run.tensors?.maxBytes ?? null}
-              />
-            </div>
-          )}
+          {/* Always in the page, empty before a run: creating a chart measures the page, which
+              would otherwise happen in the Train click's task. */}
+          <div className="charts">
+            <ThroughputChart
+              throughput={run?.throughput ?? NO_POINTS}
+              tensorMegabytes={run?.tensorMegabytes ?? NO_POINTS}
+              epochs={run?.settings.epochs ?? chartEpochs}
+              peakTensorBytes={run?.tensors?.maxBytes ?? null}
+            />
+          </div>
           <RunsPanel
             history={history}
             colors={colors}

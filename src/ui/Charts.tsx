@@ -7,10 +7,9 @@ import {
   type Plugin,
 } from 'chart.js';
 import { memo, useMemo } from 'react';
-import { Line } from 'react-chartjs-2';
 import type { RunSeries } from '../history/compare.ts';
 import type { SeriesPoint } from '../history/runRecord.ts';
-import './chartSetup.ts';
+import { LineChart } from './LineChart.tsx';
 
 /** A vertical line where the learning rate was changed during a run. */
 interface LearningRateMarker {
@@ -157,7 +156,7 @@ function ChartFigure({
     >
       <figcaption>{name}</figcaption>
       <div className="chart-canvas">
-        <Line data={data} options={chartOptions} aria-label={`${name} chart`} role="img" />
+        <LineChart data={data} options={chartOptions} label={`${name} chart`} />
       </div>
       <RunLegend series={series} chart={name} />
     </figure>
@@ -195,9 +194,13 @@ export const LossChart = memo(function LossChart({
       ]),
     };
   }, [series]);
+  const single = series.length === 1;
+  // Options change rarely but the series at every batch report: keyed by value, so chart.js
+  // keeps its resolved options (rebuilding them is most of a redraw's cost).
+  const markersKey = JSON.stringify(markersOf(series));
   const chartOptions = useMemo(
-    () => options(epochs, 'loss', series.length === 1, markersOf(series)),
-    [epochs, series],
+    () => options(epochs, 'loss', single, JSON.parse(markersKey) as LearningRateMarker[]),
+    [epochs, single, markersKey],
   );
   return <ChartFigure name="Loss" data={data} chartOptions={chartOptions} series={series} />;
 });
@@ -228,9 +231,15 @@ export const AccuracyChart = memo(function AccuracyChart({
       ]),
     };
   }, [series]);
+  const single = series.length === 1;
+  const markersKey = JSON.stringify(markersOf(series));
   const chartOptions = useMemo(
-    () => options(epochs, 'accuracy', series.length === 1, markersOf(series), { min: 0, max: 1 }),
-    [epochs, series],
+    () =>
+      options(epochs, 'accuracy', single, JSON.parse(markersKey) as LearningRateMarker[], {
+        min: 0,
+        max: 1,
+      }),
+    [epochs, single, markersKey],
   );
   return <ChartFigure name="Accuracy" data={data} chartOptions={chartOptions} series={series} />;
 });

@@ -1,26 +1,36 @@
 import { memo, useEffect, useRef } from 'react';
 import type { FilterWeights } from '../worker/protocol.ts';
+import { cancelTask, scheduleTask } from './taskQueue.ts';
 
 /** One filter (first input channel), scaled to its own min..max so that its shape shows. */
 function FilterImage({ filters, index }: { filters: FilterWeights; index: number }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    const context = canvasRef.current?.getContext('2d');
-    if (!context) return;
-    const { kernelSize, inputChannels, filterCount, weights } = filters;
-    const values: number[] = [];
-    // Layout [row, col, channel, filter]: element ((row * k + col) * inputChannels) * filterCount + index.
-    for (let pixel = 0; pixel < kernelSize * kernelSize; pixel++) {
-      values.push(weights[pixel * inputChannels * filterCount + index]);
-    }
-    const min = Math.min(...values);
-    const range = Math.max(...values) - min || 1;
-    const image = context.createImageData(kernelSize, kernelSize);
-    values.forEach((value, pixel) => {
-      const grey = Math.round(((value - min) / range) * 255);
-      image.data.set([grey, grey, grey, 255], pixel * 4);
+    const canvas = canvasRef.current;
+    if (canvas === null) return;
+    // In the task queue, a few filters a task: the book's 96 at once made one long task (#5).
+    scheduleTask(canvas, () => {
+      const context = canvas.getContext('2d');
+      if (!context) return;
+      const { kernelSize, inputChannels, filterCount, weights } = filters;
+      const pixels = kernelSize * kernelSize;
+      // Layout [row, col, channel, filter]: element ((row * k + col) * inputChannels) * filterCount + index.
+      const valueAt = (pixel: number) => weights[pixel * inputChannels * filterCount + index];
+      let min = Infinity;
+      let max = -Infinity;
+      for (let pixel = 0; pixel < pixels; pixel++) {
+        min = Math.min(min, valueAt(pixel));
+        max = Math.max(max, valueAt(pixel));
+      }
+      const range = max - min || 1;
+      const image = context.createImageData(kernelSize, kernelSize);
+      for (let pixel = 0; pixel < pixels; pixel++) {
+        const grey = Math.round(((valueAt(pixel) - min) / range) * 255);
+        image.data.set([grey, grey, grey, 255], pixel * 4);
+      }
+      context.putImageData(image, 0, 0);
     });
-    context.putImageData(image, 0, 0);
+    return () => cancelTask(canvas);
   }, [filters, index]);
   return (
     <canvas

@@ -1,21 +1,51 @@
 import { memo, useEffect, useRef, useState } from 'react';
 import type { PredictionSamples, SamplePredictions } from '../worker/protocol.ts';
 import { formatPercent } from './format.ts';
+import { cancelTask, scheduleTask } from './taskQueue.ts';
 
-/** One 28×28 original, drawn pixel for pixel and scaled up crisply by CSS. */
-function SampleImage({ pixels, size }: { pixels: Uint8Array; size: number }) {
+/**
+ * One 28×28 original, drawn pixel for pixel and scaled up crisply by CSS. Memoised on the run's
+ * samples, which never change during a run: only the labels under it change at each epoch.
+ */
+const SampleImage = memo(function SampleImage({
+  samples,
+  index,
+}: {
+  samples: PredictionSamples;
+  index: number;
+}) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    const context = canvasRef.current?.getContext('2d');
-    if (!context) return;
-    const image = context.createImageData(size, size);
-    pixels.forEach((value, i) => {
-      image.data.set([value, value, value, 255], i * 4);
+    const canvas = canvasRef.current;
+    if (canvas === null) return;
+    // Drawn in the task queue, a few images a task, not all 32 in the commit's task (issue #5).
+    scheduleTask(canvas, () => {
+      const context = canvas.getContext('2d');
+      if (!context) return;
+      const size = samples.imageSize;
+      const image = context.createImageData(size, size);
+      const offset = index * size * size;
+      for (let i = 0; i < size * size; i++) {
+        const value = samples.pixels[offset + i];
+        image.data[i * 4] = value;
+        image.data[i * 4 + 1] = value;
+        image.data[i * 4 + 2] = value;
+        image.data[i * 4 + 3] = 255;
+      }
+      context.putImageData(image, 0, 0);
     });
-    context.putImageData(image, 0, 0);
-  }, [pixels, size]);
-  return <canvas ref={canvasRef} width={size} height={size} className="sample-image" aria-hidden />;
-}
+    return () => cancelTask(canvas);
+  }, [samples, index]);
+  return (
+    <canvas
+      ref={canvasRef}
+      width={samples.imageSize}
+      height={samples.imageSize}
+      className="sample-image"
+      aria-hidden
+    />
+  );
+});
 
 /**
  * A fixed set of validation images with the network's prediction, its confidence and the true
@@ -40,7 +70,6 @@ export const PredictionsGrid = memo(function PredictionsGrid({
       </section>
     );
   }
-  const pixelsPerImage = samples.imageSize * samples.imageSize;
   const items = Array.from(samples.labels, (label, index) => ({
     index,
     label,
@@ -76,13 +105,7 @@ export const PredictionsGrid = memo(function PredictionsGrid({
               aria-label={text}
               title={text}
             >
-              <SampleImage
-                pixels={samples.pixels.subarray(
-                  index * pixelsPerImage,
-                  (index + 1) * pixelsPerImage,
-                )}
-                size={samples.imageSize}
-              />
+              <SampleImage samples={samples} index={index} />
               <span className="predicted">
                 {classNames[predicted]} {formatPercent(confidence)}
               </span>

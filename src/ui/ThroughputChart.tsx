@@ -1,9 +1,8 @@
 import type { ChartData, ChartOptions } from 'chart.js';
 import { memo, useMemo } from 'react';
-import { Line } from 'react-chartjs-2';
 import type { ChartPoint } from '../state/trainerState.ts';
 import { formatBytes, formatRate } from './format.ts';
-import './chartSetup.ts';
+import { LineChart } from './LineChart.tsx';
 
 const THROUGHPUT_COLOR = '#59a14f';
 const MEMORY_COLOR = '#b07aa1';
@@ -85,7 +84,7 @@ export const ThroughputChart = memo(function ThroughputChart({
         )}
       </figcaption>
       <div className="chart-canvas">
-        <Line data={data} options={options} aria-label="Throughput and memory chart" role="img" />
+        <LineChart data={data} options={options} label="Throughput and memory chart" />
       </div>
     </figure>
   );
