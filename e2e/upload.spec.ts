@@ -73,6 +73,11 @@ test('uploaded MNIST-format files train, under the class names given', async ({ 
     await uploaded.getByLabel(`Name of class ${classId}`).fill(name);
   }
   await expect(page.getByTestId('data-names-problem')).toHaveCount(0);
+  // The PyTorch script cannot carry the files: its button says what it trains on.
+  await expect(page.getByRole('button', { name: 'Export as PyTorch' })).toHaveAttribute(
+    'title',
+    /It trains on Fashion-MNIST from torchvision, not on Bars\.$/,
+  );
 
   await train.click();
   await expect(runState(page)).toHaveText('done', { timeout: 180_000 });

@@ -145,7 +145,12 @@ export function App() {
             </button>
           </div>
           <div className="buttons">
-            <PytorchExportButton settings={validation.ok ? validation.settings : null} />
+            <PytorchExportButton
+              settings={validation.ok ? validation.settings : null}
+              ownDataName={
+                state.data.uploaded === null ? null : dataInfo.ok ? dataInfo.info.name : 'your data'
+              }
+            />
           </div>
           {run !== null && active && (
             <LearningRateControl

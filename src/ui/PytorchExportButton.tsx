@@ -15,10 +15,13 @@ import { downloadText } from './download.ts';
 export function PytorchExportButton({
   settings,
   runName,
+  ownDataName = null,
 }: {
   settings: Settings | null;
   /** Shown in the script's header comment only. */
   runName?: string;
+  /** The uploaded data set the page trains on, if any: the script still uses Fashion-MNIST. */
+  ownDataName?: string | null;
 }) {
   const problem = useMemo(() => {
     if (settings === null) return 'No valid settings to export';
@@ -31,7 +34,10 @@ export function PytorchExportButton({
       title={
         problem ??
         `Download ${PYTORCH_SCRIPT_FILE_NAME}: this network and these hyperparameters in ` +
-          'PyTorch (needs only torch and torchvision)'
+          'PyTorch (needs only torch and torchvision)' +
+          (ownDataName === null
+            ? ''
+            : `. It trains on Fashion-MNIST from torchvision, not on ${ownDataName}.`)
       }
       onClick={() => {
         if (settings === null || problem !== null) return;
