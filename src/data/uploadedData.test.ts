@@ -7,6 +7,8 @@ import {
   MAX_CLASS_NAME_CHARS,
   parseUploadedData,
   UploadError,
+  uploadSizeProblem,
+  MAX_UPLOAD_FILE_BYTES,
   validateClassNames,
   validateDataSetName,
   type UploadedFile,
@@ -216,5 +218,12 @@ describe('validateDataSetName', () => {
     expect(validateDataSetName(' MNIST ')).toEqual({ ok: true, name: 'MNIST' });
     expect(validateDataSetName('  ')).toMatchObject({ ok: false });
     expect(validateDataSetName('m'.repeat(41))).toMatchObject({ ok: false });
+  });
+});
+
+describe('uploadSizeProblem', () => {
+  it('allows files up to the limit and names the size of a bigger one', () => {
+    expect(uploadSizeProblem(MAX_UPLOAD_FILE_BYTES)).toBeNull();
+    expect(uploadSizeProblem(300 * 1024 * 1024)).toBe('is 300 MB; at most 256 MB per file');
   });
 });

@@ -150,9 +150,8 @@ export async function parseUploadedData(files: readonly UploadedFile[]): Promise
 }
 
 async function classify(file: UploadedFile): Promise<Classified> {
-  if (file.bytes.length > MAX_UPLOAD_FILE_BYTES) {
-    throw new DataFileError(file.name, tooBig(file.bytes.length));
-  }
+  const sizeProblem = uploadSizeProblem(file.bytes.length);
+  if (sizeProblem !== null) throw new DataFileError(file.name, sizeProblem);
   const raw = await gunzipIfNeeded(file.bytes, file.name, MAX_DECOMPRESSED_FILE_BYTES);
   if (raw.length < 4) {
     throw new DataFileError(
@@ -322,7 +321,12 @@ export function validateDataSetName(name: string):
   return { ok: true, name: trimmed };
 }
 
-function tooBig(bytes: number): string {
+/**
+ * Why a file of `bytes` is refused, or null. The page checks File.size with it before reading,
+ * the worker the bytes it gets; the message follows the file's name.
+ */
+export function uploadSizeProblem(bytes: number): string | null {
+  if (bytes <= MAX_UPLOAD_FILE_BYTES) return null;
   const mb = (value: number) => `${Math.round(value / (1024 * 1024))} MB`;
   return `is ${mb(bytes)}; at most ${mb(MAX_UPLOAD_FILE_BYTES)} per file`;
 }

@@ -4,7 +4,7 @@ import {
   DEFAULT_UPLOADED_CLASS_NAMES,
   DEFAULT_UPLOADED_DATA_SET_NAME,
   FASHION_MNIST_DATA_ID,
-  MAX_UPLOAD_FILE_BYTES,
+  uploadSizeProblem,
   type DataSetInfo,
 } from '../data/uploadedData.ts';
 import { TrainerClient } from '../worker/client.ts';
@@ -142,13 +142,10 @@ export function useTrainer(backend: BackendName): Trainer {
   const chooseDataFiles = useCallback((files: readonly File[]) => {
     const fileNames = files.map((file) => file.name);
     // Checked before reading, so a huge file never fills the page's memory.
-    const tooBig = files.find((file) => file.size > MAX_UPLOAD_FILE_BYTES);
+    const tooBig = files.find((file) => uploadSizeProblem(file.size) !== null);
     if (tooBig !== undefined) {
-      const mb = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MB`;
-      dispatch({
-        type: 'dataFilesRefused',
-        message: `${tooBig.name}: is ${mb(tooBig.size)}; at most ${mb(MAX_UPLOAD_FILE_BYTES)} per file.`,
-      });
+      const message = `${tooBig.name}: ${uploadSizeProblem(tooBig.size)}.`;
+      dispatch({ type: 'dataFilesRefused', message });
       return;
     }
     dispatch({ type: 'dataFilesChosen', fileNames });
