@@ -105,6 +105,37 @@ describe('trainer state', () => {
     expect(state.run?.tensors).toEqual({ latest: 42, min: 40, max: 42, bytes: 1e6, maxBytes: 1e6 });
   });
 
+  it('shows a kernel trial while it times, then what it chose', () => {
+    const trial = {
+      stockMsPerStep: 120,
+      optimizedMsPerStep: 40,
+      timedStepsPerKernel: 3,
+      maxRelativeDifference: 2e-6,
+      choice: 'optimized',
+      reason: 'faster',
+    } as const;
+    let state = reduce([
+      started[0],
+      worker({ type: 'kernelTrialStarted', runId: 1, stepsPerKernel: 4 }),
+    ]);
+    expect(state.run?.kernelTrial).toEqual({ status: 'timing', stepsPerKernel: 4 });
+    state = reduce(
+      [
+        worker({ type: 'kernelTrialDone', runId: 0, trial, fromEarlierRun: false }),
+        worker({ type: 'kernelTrialDone', runId: 1, trial, fromEarlierRun: true }),
+      ],
+      state,
+    );
+    expect(state.run?.kernelTrial).toEqual({ status: 'done', result: trial, fromEarlierRun: true });
+    expect(state.run?.kernels).toBe('optimized');
+    // The next run starts without one.
+    state = reduce(
+      [{ type: 'trainRequested', runId: 2, dataSet: FASHION_MNIST_INFO, settings }],
+      state,
+    );
+    expect(state.run?.kernelTrial).toBeNull();
+  });
+
   it('ignores messages of an earlier run', () => {
     const state = reduce([
       ...started,

@@ -12,6 +12,7 @@ import {
   type UploadedDataSummary,
 } from '../data/uploadedData.ts';
 import type { KernelChoice } from '../kernels/register.ts';
+import type { KernelTrialResult } from '../model/kernelTrial.ts';
 import {
   unpackPoints,
   type BackendReport,
@@ -70,6 +71,11 @@ export interface RunView {
   tensorMegabytes: ChartPoint[];
   /** Convolution kernels in use on WebGPU, null elsewhere or before the run starts. */
   kernels: KernelChoice | null;
+  /**
+   * Kernels 'auto' on a real GPU: both kernel sets timed on it before the run; null when no
+   * trial ran (another setting, a software GPU, another backend).
+   */
+  kernelTrial: KernelTrialView | null;
   /** Validation images shown with their predictions, and the latest predictions. */
   samples: PredictionSamples | null;
   predictions: SamplePredictions | null;
@@ -87,6 +93,10 @@ export interface RunView {
   endStatus: RunEndStatus | null;
   endMessage: string | null;
 }
+
+export type KernelTrialView =
+  | { status: 'timing'; stepsPerKernel: number }
+  | { status: 'done'; result: KernelTrialResult; fromEarlierRun: boolean };
 
 /** The data the next run trains on, and the person's names for an uploaded set. */
 export interface DataChoiceState {
@@ -268,6 +278,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         epochMetrics: resumed?.epochMetrics ?? [],
         confusion: null,
         kernels: null,
+        kernelTrial: null,
         samples: null,
         predictions: null,
         filters: null,
@@ -310,6 +321,19 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       return isCurrent ? { ...state, dataProgress: message.progress } : state;
     case 'dataReady':
       return isCurrent ? { ...state, dataSource: message.sourceDescription } : state;
+    case 'kernelTrialStarted':
+      return updateRun(state, message.runId, () => ({
+        kernelTrial: { status: 'timing', stepsPerKernel: message.stepsPerKernel },
+      }));
+    case 'kernelTrialDone':
+      return updateRun(state, message.runId, () => ({
+        kernels: message.trial.choice,
+        kernelTrial: {
+          status: 'done',
+          result: message.trial,
+          fromEarlierRun: message.fromEarlierRun,
+        },
+      }));
     case 'runStarted':
       if (!isCurrent) return state;
       return {

@@ -8,6 +8,7 @@ import {
 } from '../data/uploadedData.ts';
 import { dataSetInfoOf, type DataChoiceState, type RunView } from '../state/trainerState.ts';
 import { formatBytes, formatInteger } from './format.ts';
+import { KernelsNote } from './KernelsNote.tsx';
 
 const ROLE_TEXT: Readonly<Record<UploadRole, string>> = {
   trainImages: 'training images',
@@ -186,6 +187,7 @@ export function DataPanel({
           )}
         </p>
       )}
+      {run !== null && <KernelsNote trial={run.kernelTrial} />}
       {run?.tensors != null && (
         <p className="muted" data-testid="tensor-readout">
           Worker tensors: {formatInteger(run.tensors.latest)} holding{' '}

@@ -1,4 +1,4 @@
-import { memo, useState } from 'react';
+import { memo, useMemo, useState } from 'react';
 import { distinguishingSettings } from '../history/compare.ts';
 import { exportRunsJson, runsMetricsCsv } from '../history/exportImport.ts';
 import { dataSetOf, type RunRecord } from '../history/runRecord.ts';
@@ -49,7 +49,23 @@ const DOWNLOAD_HINT =
   'weights file, for tf.loadLayersModel or Keras’s converter (tensorflowjs_converter); with ' +
   'LRN on, the model has a custom layer that Keras does not know.';
 
-function RunItem({
+/** What a row can do; a stable object (every function is a useCallback), so rows memoise. */
+type RunActions = Pick<
+  RunHistory,
+  | 'rename'
+  | 'toggleSelected'
+  | 'resumeRun'
+  | 'saveModel'
+  | 'evaluateModel'
+  | 'downloadModel'
+  | 'remove'
+>;
+
+/**
+ * One run. Memoised: while a run trains, its record changes with every batch report, and only
+ * its own row should render again, however many runs are listed.
+ */
+const RunItem = memo(function RunItem({
   record,
   color,
   selected,
@@ -60,7 +76,7 @@ function RunItem({
   model,
   busy,
   dataLoaded,
-  history,
+  actions,
 }: {
   record: RunRecord;
   color: string | null;
@@ -77,7 +93,7 @@ function RunItem({
   busy: boolean;
   /** Whether the data the run trained on is the data chosen now (its files are loaded). */
   dataLoaded: boolean;
-  history: RunHistory;
+  actions: RunActions;
 }) {
   const [renaming, setRenaming] = useState(false);
   const [moreEpochs, setMoreEpochs] = useState(String(record.settings.epochs));
@@ -86,7 +102,7 @@ function RunItem({
   const label = listLabel(record);
   const checkboxId = `run-select-${record.id}`;
   const finishRename = () => {
-    history.rename(record.id, draftName.trim().slice(0, 200));
+    actions.rename(record.id, draftName.trim().slice(0, 200));
     setRenaming(false);
   };
   // Resuming or evaluating needs the data the run trained on.
@@ -107,7 +123,7 @@ function RunItem({
         id={checkboxId}
         type="checkbox"
         checked={selected}
-        onChange={() => history.toggleSelected(record.id)}
+        onChange={() => actions.toggleSelected(record.id)}
       />
       <span className="swatch" style={{ background: color ?? 'transparent' }} aria-hidden="true" />
       <div className="run-body">
@@ -188,7 +204,7 @@ function RunItem({
         {point !== null && resumeTo !== null && (
           <button
             type="button"
-            onClick={() => history.resumeRun(record.id)}
+            onClick={() => actions.resumeRun(record.id)}
             aria-label={`Resume ${label} from epoch ${resumeTo}`}
             title={
               point.from === 'checkpoint'
@@ -214,7 +230,7 @@ function RunItem({
             <button
               type="button"
               disabled={continueTotal === null || continueTotal > 1000}
-              onClick={() => continueTotal !== null && history.resumeRun(record.id, continueTotal)}
+              onClick={() => continueTotal !== null && actions.resumeRun(record.id, continueTotal)}
               aria-label={`Continue training ${label}`}
               title={`Train on from the saved model after epoch ${point.epochsDone}`}
             >
@@ -226,7 +242,7 @@ function RunItem({
           <button
             type="button"
             disabled={modelBusy}
-            onClick={() => history.saveModel(record.id)}
+            onClick={() => actions.saveModel(record.id)}
             aria-label={`Save model of ${label}`}
             title="Keep the trained model in this browser, to evaluate, download or train on later"
           >
@@ -237,7 +253,7 @@ function RunItem({
           <button
             type="button"
             disabled={modelBusy || !dataLoaded}
-            onClick={() => history.evaluateModel(record.id)}
+            onClick={() => actions.evaluateModel(record.id)}
             aria-label={`Evaluate saved model of ${label}`}
             title="Validation loss and accuracy of the saved model on the run’s validation images"
           >
@@ -248,7 +264,7 @@ function RunItem({
           <button
             type="button"
             disabled={modelBusy}
-            onClick={() => history.downloadModel(record.id)}
+            onClick={() => actions.downloadModel(record.id)}
             aria-label={`Download model of ${label}`}
             title={DOWNLOAD_HINT}
           >
@@ -277,7 +293,7 @@ function RunItem({
         <button
           type="button"
           disabled={!deletable}
-          onClick={() => history.remove(record.id)}
+          onClick={() => actions.remove(record.id)}
           aria-label={`Delete ${label}`}
           title={deletable ? undefined : 'Stop the run before deleting it'}
         >
@@ -286,7 +302,7 @@ function RunItem({
       </div>
     </li>
   );
-}
+});
 
 /**
  * Every kept run, newest first: select runs to compare them, rename, delete (with undo),
@@ -315,6 +331,12 @@ export const RunsPanel = memo(function RunsPanel({
   const { state } = history;
   const { records, selectedIds, lastDeleted, storageProblem, importMessage, checkpoints } = state;
   const { savedModels, models } = state;
+  const { rename, toggleSelected, resumeRun, saveModel, evaluateModel, downloadModel, remove } =
+    history;
+  const actions: RunActions = useMemo(
+    () => ({ rename, toggleSelected, resumeRun, saveModel, evaluateModel, downloadModel, remove }),
+    [rename, toggleSelected, resumeRun, saveModel, evaluateModel, downloadModel, remove],
+  );
   const exportAll = () =>
     downloadText(
       `alexnet-runs-${fileTimestamp(new Date())}.json`,
@@ -403,7 +425,7 @@ export const RunsPanel = memo(function RunsPanel({
               model={models[record.id] ?? null}
               busy={trainerBusy}
               dataLoaded={dataSetOf(record).id === currentDataId}
-              history={history}
+              actions={actions}
             />
           ))}
         </ul>

@@ -29,7 +29,8 @@ const CHOICE_HINTS: Readonly<Record<ChoiceSettingKey, string>> = {
   activation: 'of every hidden layer; book ReLU',
   lrn: 'after conv1 and conv2, as in the original AlexNet (5, 1e-4, 0.75, 2); book off',
   backend: 'WebGPU first; falls back to WebGL, then CPU',
-  kernels: 'WebGPU convolutions: auto = ours on a software GPU, TF.js’s on a real one',
+  kernels:
+    'WebGPU convolutions: auto = ours on a software GPU; on a real one, whichever times faster',
 };
 
 /** A label, the control, its hint and its error; the control is described by both. */

@@ -10,6 +10,9 @@ function adapterText(report: BackendReport): string {
 }
 
 function progressText(run: RunView | null, runState: RunState): string | null {
+  if (run?.kernelTrial?.status === 'timing' && runState === 'loading data') {
+    return 'timing the kernels on this GPU';
+  }
   if (run === null || run.batchesPerEpoch === null || runState === 'idle') return null;
   const total = run.batchesPerEpoch * run.settings.epochs;
   const epoch = Math.min(

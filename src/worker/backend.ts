@@ -107,15 +107,28 @@ export async function initBackend(
 }
 
 /**
- * Puts the chosen convolution kernels in place for the next run; null when the backend is not
- * WebGPU (the kernels exist only there). 'auto' picks ours on a software adapter, where the
- * benchmark measured them several times faster, and TF.js's on a real GPU, where ours have not
- * been measured yet.
+ * Whether kernels 'auto' decides by timing both kernel sets on this GPU (kernelTrial.ts): on a
+ * real GPU, which ours have not been measured on. On a software adapter the benchmark measured
+ * ours 5–6× faster at the book's sizes, and a stock step there can take a minute.
  */
-export function applyKernels(setting: KernelsSetting, report: BackendReport): KernelChoice | null {
+export function needsKernelTrial(setting: KernelsSetting, report: BackendReport): boolean {
+  return setting === 'auto' && report.backend === 'webgpu' && report.adapter?.isSoftware !== true;
+}
+
+/**
+ * Puts the chosen convolution kernels in place for the next run; null when the backend is not
+ * WebGPU (the kernels exist only there). 'auto' picks ours on a software adapter, and on a real
+ * GPU what a kernel trial of this network chose (`trialChoice`), else TF.js's.
+ */
+export function applyKernels(
+  setting: KernelsSetting,
+  report: BackendReport,
+  trialChoice: KernelChoice | null = null,
+): KernelChoice | null {
   if (report.backend !== 'webgpu') return null;
+  const softwareChoice = report.adapter?.isSoftware === true ? 'optimized' : null;
   const choice: KernelChoice =
-    setting === 'auto' ? (report.adapter?.isSoftware === true ? 'optimized' : 'stock') : setting;
+    setting === 'auto' ? (softwareChoice ?? trialChoice ?? 'stock') : setting;
   setConvKernels(choice);
   return choice;
 }

@@ -2,6 +2,7 @@ import type { io } from '@tensorflow/tfjs';
 import type { BackendName, Settings } from '../config/settings.ts';
 import type { DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
 import type { KernelChoice } from '../kernels/register.ts';
+import type { KernelTrialResult } from '../model/kernelTrial.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
 import type { UploadedDataSummary } from '../data/uploadedData.ts';
 
@@ -136,6 +137,15 @@ export type FromWorker =
       source: DataSourceKind | 'upload';
       trainExamples: number;
       testExamples: number;
+    }
+  /** Kernels 'auto' on a real GPU: both kernel sets are being timed before the run (kernelTrial.ts). */
+  | { type: 'kernelTrialStarted'; runId: number; stepsPerKernel: number }
+  /** What the timing found; fromEarlierRun: an earlier run of the same shape's trial, reused. */
+  | {
+      type: 'kernelTrialDone';
+      runId: number;
+      trial: KernelTrialResult;
+      fromEarlierRun: boolean;
     }
   | {
       type: 'runStarted';

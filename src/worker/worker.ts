@@ -14,7 +14,14 @@ import {
   type Split,
 } from '../data/fashionMnist.ts';
 import { FASHION_MNIST_DATA_ID, parseUploadedData } from '../data/uploadedData.ts';
-import { applyKernels, initBackend } from './backend.ts';
+import { applyKernels, initBackend, needsKernelTrial } from './backend.ts';
+import {
+  KERNEL_TRIAL_TIMED_STEPS,
+  KERNEL_TRIAL_WARMUP_STEPS,
+  kernelTrialKey,
+  runKernelTrial,
+  type KernelTrialResult,
+} from '../model/kernelTrial.ts';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendReport, DataChoice, FromWorker, ModelTask, ToWorker } from './protocol.ts';
 import { RunControl } from './runControl.ts';
@@ -83,6 +90,46 @@ let activeRunId: number | null = null;
  * without a checkpoint. Disposed when the next run starts, so memory stays flat across runs.
  */
 let held: { key: string; model: tf.LayersModel; state: Omit<EpochState, 'weights'> } | null = null;
+/**
+ * Kernel trials by network shape (kernelTrialKey), for this worker's GPU: a run of a shape
+ * already timed uses that result. A new worker (a new device) times again.
+ */
+const kernelTrials = new Map<string, KernelTrialResult>();
+
+/**
+ * Kernels 'auto' on a real GPU: the kernel set a trial chose for this run's network, timing
+ * both first if no earlier run of its shape did. Null when no trial applies; 'stopped' when the
+ * person stopped it or the GPU failed during it.
+ */
+async function kernelTrialChoice(
+  runId: number,
+  settings: Settings,
+  report: BackendReport,
+  sourceImageSize: number,
+  control: RunControl,
+): Promise<KernelTrialResult | null | 'stopped'> {
+  if (!needsKernelTrial(settings.kernels, report)) return null;
+  const key = kernelTrialKey(settings);
+  const earlier = kernelTrials.get(key);
+  if (earlier !== undefined) {
+    post({ type: 'kernelTrialDone', runId, trial: earlier, fromEarlierRun: true });
+    return earlier;
+  }
+  post({
+    type: 'kernelTrialStarted',
+    runId,
+    stepsPerKernel: KERNEL_TRIAL_WARMUP_STEPS + KERNEL_TRIAL_TIMED_STEPS,
+  });
+  const trial = await runKernelTrial(settings, {
+    sourceImageSize,
+    shouldStop: () => control.stopping,
+  });
+  if (trial === null || control.failure !== null) return 'stopped';
+  kernelTrials.set(key, trial);
+  post({ type: 'kernelTrialDone', runId, trial, fromEarlierRun: false });
+  return trial;
+}
+
 /** Model tasks run one after another, and a run starts only after them (it frees `held`). */
 let modelWork: Promise<void> = Promise.resolve();
 
@@ -219,7 +266,24 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
       trainExamples: data.train.count,
       testExamples: data.test.count,
     });
-    const kernels = applyKernels(checked.settings.kernels, report);
+    const trial = await kernelTrialChoice(
+      runId,
+      checked.settings,
+      report,
+      data.train.imageSize,
+      control,
+    );
+    if (trial === 'stopped') {
+      const failed = control.failure !== null;
+      post({
+        type: 'runEnded',
+        runId,
+        status: failed ? 'failed' : 'stopped',
+        message: control.failure ?? 'Stopped while timing the kernels, before the first batch.',
+      });
+      return;
+    }
+    const kernels = applyKernels(checked.settings.kernels, report, trial?.choice ?? null);
     const { checkpointKey, resumeFrom } = request;
     let resume: EpochState | null = null;
     if (resumeFrom !== null) {
@@ -303,7 +367,8 @@ async function prepareFor(requested: Settings): Promise<Settings> {
   const checked = validateSettings(requested);
   if (!checked.ok) throw new Error(Object.values(checked.errors).join(' '));
   const report = await ensureBackend(checked.settings.backend);
-  applyKernels(checked.settings.kernels, report);
+  const trial = kernelTrials.get(kernelTrialKey(checked.settings));
+  applyKernels(checked.settings.kernels, report, trial?.choice ?? null);
   return checked.settings;
 }
 

@@ -1,0 +1,50 @@
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import type { KernelTrialResult } from '../model/kernelTrial.ts';
+import { KernelsNote } from './KernelsNote.tsx';
+import { kernelTrialText } from './kernelTrialText.ts';
+
+const result = (overrides: Partial<KernelTrialResult>): KernelTrialResult => ({
+  stockMsPerStep: 123.4,
+  optimizedMsPerStep: 41.2,
+  timedStepsPerKernel: 3,
+  maxRelativeDifference: 2.1e-6,
+  choice: 'optimized',
+  reason: 'faster',
+  ...overrides,
+});
+
+describe('KernelsNote', () => {
+  it('says that both kernel sets are being timed', () => {
+    expect(kernelTrialText({ status: 'timing', stepsPerKernel: 4 })).toMatch(
+      /^Timing TF.js’s kernels and this project’s on this GPU, 4 steps each/,
+    );
+  });
+
+  it('gives both times, the choice and the agreement', () => {
+    expect(kernelTrialText({ status: 'done', result: result({}), fromEarlierRun: false })).toBe(
+      'Timed on this GPU: a step (forward and backward) took 41 ms with this project’s kernels ' +
+        'and 123 ms with TF.js’s, so this run uses ours (3.0× faster); both agree to 2e-6.',
+    );
+    const slower = result({ optimizedMsPerStep: 150, choice: 'stock', reason: 'not faster' });
+    expect(kernelTrialText({ status: 'done', result: slower, fromEarlierRun: true })).toBe(
+      'Timed on this GPU before an earlier run of this shape: a step (forward and backward) took ' +
+        '150 ms with this project’s kernels and 123 ms with TF.js’s, so this run uses TF.js’s.',
+    );
+  });
+
+  it('says when ours computed something else and were not used', () => {
+    const wrong = result({ maxRelativeDifference: 0.31, choice: 'stock', reason: 'disagree' });
+    expect(kernelTrialText({ status: 'done', result: wrong, fromEarlierRun: false })).toMatch(
+      /computed different losses or gradients from TF.js’s \(relative difference 0\.31; allowed 0\.001\), so this run uses TF.js’s/,
+    );
+    const html = renderToStaticMarkup(
+      createElement(KernelsNote, {
+        trial: { status: 'done', result: wrong, fromEarlierRun: false },
+      }),
+    );
+    expect(html).toContain('data-reason="disagree"');
+    expect(renderToStaticMarkup(createElement(KernelsNote, { trial: null }))).toBe('');
+  });
+});
