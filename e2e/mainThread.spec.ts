@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { expect, test } from '@playwright/test';
 import { TINY, url } from './helpers.ts';
 
@@ -16,6 +18,57 @@ const LONG_TASK_LIMIT_MS = 50;
  * 45 ms of CPU (the busiest task); after them no task took more than 12 ms.
  */
 const MAIN_THREAD_CPU_BUDGET_MS = LONG_TASK_LIMIT_MS / 2;
+
+/** Nice value for the page's main thread during the test (Linux: -20 highest, 0 normal). */
+const PAGE_MAIN_THREAD_NICE = -10;
+
+/**
+ * Raises the main thread of every renderer of this test's browser above the machine's other
+ * threads: SwiftShader's GPU threads (which Chromium itself runs at raised priority), the
+ * worker's, and anything else on this two-core machine. On a real GPU the training does not
+ * compete with the page for a CPU core; here it does, and a task of 4 ms of CPU was measured to
+ * take 52–92 ms of wall time while it waited for a core. Linux only, and it needs root (or
+ * CAP_SYS_NICE), as CI has; returns why it could not, else null. Measured with one or two busy
+ * loops beside the test: with this, no long task in 9 runs; without it, 2 of 12 runs had one
+ * (52 and 92 ms of wall time, 4 ms of CPU). On an idle machine, none in 10 runs without it.
+ */
+function raisePageMainThreads(): string | null {
+  try {
+    // This process's descendants: the browser Playwright launched and its children.
+    const parents = new Map<number, number>();
+    const commands = new Map<number, string>();
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        // Fields after the command name (which may hold spaces): state, then the parent's id.
+        parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+        commands.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8'));
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+    const ours = new Set([process.pid]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const [pid, parent] of parents) {
+        if (ours.has(pid) || !ours.has(parent)) continue;
+        ours.add(pid);
+        grew = true;
+      }
+    }
+    // Renderers retitle themselves (arguments joined by spaces, not NULs).
+    const renderers = [...ours].filter((pid) =>
+      /(^|[\s\0])--type=renderer([\s\0]|$)/.test(commands.get(pid) ?? ''),
+    );
+    if (renderers.length === 0) return 'no renderer process of this browser was found';
+    // A process's main thread has the process's own id; the worker's thread keeps its nice.
+    for (const pid of renderers) setPriority(pid, PAGE_MAIN_THREAD_NICE);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
 
 /** What the page records: long tasks, and long animation frames for their scripts. */
 interface LongTaskRecord {
@@ -171,6 +224,11 @@ test('no main-thread task over 50 ms from the Train click to the end of a run', 
   );
   // Chromium's own trace of the same window gives each task's CPU time on the main thread
   // (thread time), beside the wall time the Long Tasks API reports; see the assertion below.
+  const notRaised = raisePageMainThreads();
+  testInfo.annotations.push({
+    type: 'page main thread',
+    description: notRaised === null ? `nice ${PAGE_MAIN_THREAD_NICE}` : `not raised: ${notRaised}`,
+  });
   await browser.startTracing(page, { categories: ['toplevel', 'blink.user_timing'] });
   const windowStartMs = await page.evaluate(
     () => performance.mark('main-thread-window-start').startTime,
@@ -213,7 +271,7 @@ test('no main-thread task over 50 ms from the Train click to the end of a run', 
       `${Math.round(task.durationMs)} ms at +${Math.round(task.startMs - windowStartMs)} ms, ` +
       `CPU ${cpuMs === null ? 'unknown' : `${Math.round(cpuMs)} ms`} ` +
       `(${task.attribution.join(', ') || 'no attribution'}; scripts: ${scripts.join('; ') || 'none'})`;
-    return { text, ours: cpuMs === null || cpuMs > MAIN_THREAD_CPU_BUDGET_MS };
+    return text;
   });
   const seconds = Math.round((windowEndMs - windowStartMs) / 1000);
   const busiest = trace
@@ -232,15 +290,22 @@ test('no main-thread task over 50 ms from the Train click to the end of a run', 
   // Every long task and the busiest tasks are listed in the report, also when the test passes.
   testInfo.annotations.push({
     type: 'long tasks',
-    description: `${judged.length} in ${seconds} s: ${judged.map((j) => j.text).join(' | ')}`,
+    description: `${judged.length} in ${seconds} s: ${judged.join(' | ')}`,
   });
-  // The assertion. The Long Tasks API measures wall time, which on a shared two-core machine
-  // includes the time the main thread waited for a core: SwiftShader's GPU process (at raised
-  // priority) and any other test run compete for both. Measured here under load: a task of 3 ms
-  // of CPU took 89 ms of wall time, and the heartbeat's timer (one postMessage) 76 ms. A long task
-  // fails the test when the trace shows the page's main thread computing in it for more than
-  // MAIN_THREAD_CPU_BUDGET_MS, or cannot account for it; and any task of the window over that
-  // budget fails it too, long on this machine's clock or not.
+  // Two assertions. First the issue's, as it stands: no long task at all, by the Long Tasks
+  // API's wall clock. The page's main thread is raised above the software GPU's threads for
+  // this (raisePageMainThreads); without that, a task of 3 ms of CPU was measured taking 89 ms of
+  // wall time under load, waiting for a core.
+  expect
+    .soft(
+      judged,
+      `long tasks (over ${LONG_TASK_LIMIT_MS} ms) during ${seconds} s of training; the page's ` +
+        `main thread was ${notRaised === null ? 'raised' : `not raised (${notRaised})`}`,
+    )
+    .toEqual([]);
+  // Second, the page's own work, whatever the clock: no task of the window may take more than
+  // MAIN_THREAD_CPU_BUDGET_MS of the main thread's CPU time (Chromium's trace), so that a core
+  // half as fast as this machine's would still stay under the limit.
   const overBudget = trace
     .filter((t) => t.startMs >= windowStartMs && t.startMs < windowEndMs)
     .filter((t) => t.cpuMs > MAIN_THREAD_CPU_BUDGET_MS)
@@ -250,8 +315,8 @@ test('no main-thread task over 50 ms from the Train click to the end of a run', 
         `at +${Math.round(t.startMs - windowStartMs)} ms`,
     );
   expect(
-    [...judged.filter((j) => j.ours).map((j) => j.text), ...overBudget],
+    overBudget,
     `main-thread tasks over ${MAIN_THREAD_CPU_BUDGET_MS} ms of CPU during ${seconds} s of ` +
-      `training (all long tasks: ${judged.map((j) => j.text).join('; ') || 'none'})`,
+      `training (all long tasks: ${judged.join('; ') || 'none'})`,
   ).toEqual([]);
 });
