@@ -73,10 +73,10 @@ test('uploaded MNIST-format files train, under the class names given', async ({ 
     await uploaded.getByLabel(`Name of class ${classId}`).fill(name);
   }
   await expect(page.getByTestId('data-names-problem')).toHaveCount(0);
-  // The PyTorch script cannot carry the files: its button says what it trains on.
+  // The PyTorch script trains on the same files: its button says so, and what to pass it.
   await expect(page.getByRole('button', { name: 'Export as PyTorch' })).toHaveAttribute(
     'title',
-    /It trains on Fashion-MNIST from torchvision, not on Bars\.$/,
+    /^Download alexnet_own_data\.py: .* It trains on Bars from your four files \(.*\): run python alexnet_own_data\.py DATA_DIR/,
   );
 
   await train.click();

@@ -2,17 +2,22 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { architectureOf, DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
+import { encodeIdxImages, encodeIdxLabels } from '../data/idxWriter.ts';
+import type { UploadedDataSummary } from '../data/uploadedData.ts';
 import { alexNetLayers } from './architecture.ts';
 import { computeLayerTable } from './layerTable.ts';
 import {
   commentSafe,
   MAX_RUN_NAME_CHARS,
+  PYTORCH_OWN_DATA_SCRIPT_FILE_NAME,
   PYTORCH_SCRIPT_FILE_NAME,
   pytorchExportProblem,
   pytorchScript,
+  pytorchScriptFileName,
+  type PytorchOwnData,
 } from './pytorchExport.ts';
 
 const book: Settings = { ...DEFAULT_SETTINGS };
@@ -333,6 +338,191 @@ describe('pytorchScript', () => {
   });
 });
 
+/** Class names no Python literal can take as they are: quotes, backslashes, non-ASCII, controls. */
+const AWKWARD_CLASS_NAMES = [
+  "it's",
+  'say "hi"',
+  'back\\slash',
+  'Größe',
+  '四',
+  '🧪 test',
+  'tab\there',
+  'rtl\u202eflip',
+  "'''",
+  'line\u2028sep',
+];
+
+const OWN_SUMMARY: UploadedDataSummary = {
+  id: 'upload-0123abcd',
+  files: {
+    trainImages: 'train-images-idx3-ubyte.gz',
+    trainLabels: 'train-labels-idx1-ubyte',
+    testImages: 't10k-images-idx3-ubyte',
+    testLabels: 't10k-labels-idx1-ubyte.gz',
+  },
+  trainCount: 60,
+  testCount: 20,
+  imageSize: 20,
+};
+
+function ownData(changes: Partial<PytorchOwnData> = {}): PytorchOwnData {
+  return {
+    name: 'Bars',
+    classNames: Array.from({ length: 10 }, (_, i) => `bar ${i}`),
+    summary: OWN_SUMMARY,
+    ...changes,
+  };
+}
+
+/** The header's comment text, its lines joined by spaces. */
+function headerText(script: string): string {
+  const header = script.slice(0, script.indexOf('\n\n'));
+  return header
+    .split('\n')
+    .map((line) => line.replace(/^# ?/, ''))
+    .join(' ');
+}
+
+describe('pytorchScript with own data', () => {
+  it('names the data set, its four files and how to run it in the header', () => {
+    const script = pytorchScript(book, { ownData: ownData({ name: ' My "bars" \\ set ' }) });
+    const lines = script.split('\n');
+    expect(lines[0]).toBe(
+      `# ${PYTORCH_OWN_DATA_SCRIPT_FILE_NAME}: AlexNet in PyTorch on your own data, after`,
+    );
+    expect(headerText(script)).toContain(
+      'Trains on "My "bars" \\ set" from the four IDX files chosen in the playground (gzip ' +
+        'or raw): 60 training and 20 test images of 20x20 pixels, 10 classes:',
+    );
+    for (const line of [
+      '#     training images: train-images-idx3-ubyte.gz',
+      '#     training labels: train-labels-idx1-ubyte',
+      '#     test images:     t10k-images-idx3-ubyte',
+      '#     test labels:     t10k-labels-idx1-ubyte.gz',
+      `#     python ${PYTORCH_OWN_DATA_SCRIPT_FILE_NAME} DATA_DIR`,
+    ]) {
+      expect(lines).toContain(line);
+    }
+    expect(headerText(script)).toContain(
+      "where DATA_DIR is the directory that holds the four files; without it, the script's " +
+        'own directory.',
+    );
+    expect(script).not.toContain('Fashion-MNIST');
+    expect(pytorchScriptFileName(ownData())).toBe(PYTORCH_OWN_DATA_SCRIPT_FILE_NAME);
+    expect(pytorchScriptFileName(null)).toBe(PYTORCH_SCRIPT_FILE_NAME);
+  });
+
+  it('reads and checks the IDX files itself, with the same transform, without torchvision data', () => {
+    const script = pytorchScript(book, { ownData: ownData() });
+    expect(script).not.toMatch(/\bdatasets\b|FashionMNIST\(|download/);
+    for (const part of [
+      'import gzip\nimport os\nimport sys\nimport time\n',
+      'from torchvision import transforms\n' +
+        'from torchvision.transforms.functional import to_pil_image\n',
+      'def read_idx(path, shape):',
+      "if data[:2] == b'\\x1f\\x8b':  # gzip's magic number",
+      "kind, magic = ('images', 0x803) if images else ('labels', 0x801)",
+      'but this script was exported ',
+      'image = to_pil_image(self.images[index])',
+      'return self.transform(image), int(self.labels[index])',
+      'transforms.Compose([transforms.Resize((IMAGE_SIZE, IMAGE_SIZE)),',
+      'transforms.ToTensor()])',
+      '    train = idx_dataset(data_dir, TRAIN_IMAGES_FILE, TRAIN_LABELS_FILE,\n' +
+        '                        TRAIN_COUNT, trans)\n',
+      '    data_dir = sys.argv[1] if len(sys.argv) > 1 else SCRIPT_DIR\n' +
+        '    train_iter, test_iter = load_data(data_dir)\n',
+      "    show(f'Classes: {CLASS_NAMES}')",
+      "TRAIN_IMAGES_FILE = 'train-images-idx3-ubyte.gz'\n",
+      "TEST_LABELS_FILE = 't10k-labels-idx1-ubyte.gz'\n",
+      'TRAIN_COUNT = 60\nTEST_COUNT = 20\nSIDE = 20  # the images are SIDE x SIDE pixels\n',
+      'IMAGE_SIZE = 224  # the 20x20 images are resized to this\n',
+    ]) {
+      expect(script).toContain(part);
+    }
+    // The network and the training loop are the Fashion-MNIST script's.
+    expect(sequential(script)).toEqual(BOOK_SEQUENTIAL);
+    const plain = pytorchScript(book);
+    const from = (text: string, start: string) => text.slice(text.indexOf(start));
+    expect(from(script, 'def run_epoch(').replace(/def show[^]*?\n\n\n/, '')).toBe(
+      from(plain, 'def run_epoch(')
+        .replace('load_data()', 'load_data(data_dir)')
+        .replace(/\n {4}train_iter, test_iter = /, (m) => `${OWN_DATA_DIR_LINES}${m}`)
+        .replace(/test images'\)\n/, (m) => `${m}${OWN_DATA_SHOW_LINES}`),
+    );
+  });
+
+  it('counts the examples of the files, all of them when the settings ask for more', () => {
+    const all = pytorchScript(book, { ownData: ownData() }).split('\n');
+    expect(all).toContain('TRAIN_EXAMPLES = 60  # all 60');
+    expect(all).toContain('TEST_EXAMPLES = 20  # all 20');
+    const some = pytorchScript(
+      { ...book, trainExamples: 30, testExamples: 5, batchSize: 10 },
+      { ownData: ownData() },
+    ).split('\n');
+    expect(some).toContain('TRAIN_EXAMPLES = 30  # of 60, see subset()');
+    expect(some).toContain('TEST_EXAMPLES = 5  # of 20, see subset()');
+    // 60 images in batches of 59 leave a last batch of one; the settings' 60000 would not.
+    const settings: Settings = { ...book, batchNorm: 'on', batchSize: 59 };
+    expect(pytorchScript(settings)).not.toContain('drop_last');
+    expect(pytorchScript(settings, { ownData: ownData() })).toContain('drop_last=True');
+  });
+
+  it('refuses own data the page would refuse, and batch norm on one training image', () => {
+    const repeated = [...ownData().classNames.slice(0, 9), 'bar 0'];
+    expect(pytorchExportProblem(book, ownData({ classNames: repeated }))).toMatch(
+      /Classes 0 and 9 are both called "bar 0"/,
+    );
+    expect(pytorchExportProblem(book, ownData({ name: '  ' }))).toBe('The data set needs a name.');
+    expect(pytorchExportProblem(book, ownData({ classNames: ['a'] }))).toMatch(/Give 10/);
+    const one = ownData({ summary: { ...OWN_SUMMARY, trainCount: 1 } });
+    const batchNorm: Settings = { ...book, batchNorm: 'on', batchSize: 2 };
+    expect(pytorchExportProblem(batchNorm, one)).toMatch(/single training image/);
+    expect(() => pytorchScript(batchNorm, { ownData: one })).toThrow(/single training image/);
+    expect(pytorchExportProblem({ ...batchNorm, batchNorm: 'off' }, one)).toBeNull();
+    expect(pytorchExportProblem(book, ownData())).toBeNull();
+    expect(() => pytorchScript(book, { ownData: ownData({ name: '' }) })).toThrow(RangeError);
+  });
+
+  it('is the same script as before without own data', () => {
+    expect(pytorchScript(book, { ownData: null })).toBe(pytorchScript(book));
+    expect(pytorchExportProblem(book, null)).toBeNull();
+  });
+
+  it('keeps awkward names in comments and escaped literals, lines within 79 characters', () => {
+    const script = pytorchScript(book, {
+      ownData: ownData({
+        name: 'x\nos.system("rm")\u202e' + '🧪'.repeat(10),
+        classNames: AWKWARD_CLASS_NAMES,
+        summary: {
+          ...OWN_SUMMARY,
+          files: { ...OWN_SUMMARY.files, trainImages: `${'ü'.repeat(150)}\r\nimport x.gz` },
+        },
+      }),
+    });
+    for (const line of script.split('\n')) {
+      expect(Array.from(line).length, line).toBeLessThanOrEqual(79);
+      expect(line.startsWith('os.system') || line.startsWith('import x'), line).toBe(false);
+    }
+    expect(script).not.toMatch(/[\r\u2028\u2029\u0085\u202e\0\t]/);
+    expect(script).toContain("    'line\\u2028sep',\n");
+    expect(script).toContain("    'rtl\\u202eflip',\n");
+    expect(script).toContain("    'tab\\x09here',\n");
+    expect(script).toContain("    'back\\\\slash',\n");
+    expect(script).toContain("    '\\'\\'\\'',\n");
+    expect(script).toContain("    '四',\n");
+    expect(script).toContain('TRAIN_IMAGES_FILE = (\n');
+  });
+});
+
+/** What the own-data script adds to main(): the data directory, and the data's names. */
+const OWN_DATA_DIR_LINES =
+  '\n    # The directory with the four files: the first argument, else this' +
+  "\n    # script's own directory." +
+  '\n    data_dir = sys.argv[1] if len(sys.argv) > 1 else SCRIPT_DIR';
+const OWN_DATA_SHOW_LINES =
+  "    show(f'Data: {DATA_SET_NAME}, from {os.path.abspath(data_dir)}')\n" +
+  "    show(f'Classes: {CLASS_NAMES}')\n";
+
 describe('the generated script under Python', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pytorch-export-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -360,6 +550,48 @@ describe('the generated script under Python', () => {
     ]);
     expect(result.stderr).toBe('');
     expect(result.stdout.trim()).toBe('ok');
+  });
+
+  it('compiles own-data scripts whose names are awkward, and reads the names back exactly', () => {
+    expect(hasPython).toBe(true);
+    const trainImages = `it's "ü" \\ 🧪\t${'long '.repeat(30)}.gz`;
+    const data = ownData({
+      name: ` Bars 'n' "stripes" \\ Größe 🧪 `,
+      classNames: ['half \ud83e surrogate', ...AWKWARD_CLASS_NAMES.slice(1)],
+      summary: { ...OWN_SUMMARY, files: { ...OWN_SUMMARY.files, trainImages } },
+    });
+    const file = join(dir, 'own-awkward.py');
+    writeFileSync(file, pytorchScript(book, { runName: 'own', ownData: data }));
+    // The module-level constants, as Python reads them (ast: nothing is imported or run).
+    const reader = [
+      'import ast, json, sys',
+      "tree = ast.parse(open(sys.argv[1], encoding='utf-8').read(), sys.argv[1])",
+      'out = {}',
+      'for node in tree.body:',
+      '    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):',
+      '        try:',
+      '            out[node.targets[0].id] = ast.literal_eval(node.value)',
+      '        except ValueError:',
+      '            pass',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const result = python(['-c', reader, file]);
+    expect(result.stderr).toBe('');
+    const constants = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(constants).toMatchObject({
+      DATA_SET_NAME: `Bars 'n' "stripes" \\ Größe 🧪`,
+      // The name trimmed as the page trims it; a lone surrogate cannot be printed: U+FFFD.
+      CLASS_NAMES: ['half \ufffd surrogate', ...AWKWARD_CLASS_NAMES.slice(1)],
+      TRAIN_IMAGES_FILE: trainImages,
+      TRAIN_LABELS_FILE: OWN_SUMMARY.files.trainLabels,
+      TEST_IMAGES_FILE: OWN_SUMMARY.files.testImages,
+      TEST_LABELS_FILE: OWN_SUMMARY.files.testLabels,
+      TRAIN_COUNT: 60,
+      TEST_COUNT: 20,
+      SIDE: 20,
+      TRAIN_EXAMPLES: 60,
+      TEST_EXAMPLES: 20,
+    });
   });
 
   it('runs alexnet() and reads the constants, with a stand-in torch that records calls', () => {
@@ -602,4 +834,176 @@ describe('the generated script with real PyTorch', () => {
       }
     }
   }, 240_000);
+
+  /** 20×20 images, class k a bright bar on row 2k (with a little seeded noise), labels i mod 10. */
+  const SIDE = 20;
+  const barImages = (count: number, seed: number) =>
+    encodeIdxImages(count, SIDE, SIDE, (image, index) => {
+      const row = Math.floor(index / SIDE);
+      const noise = ((image * 7919 + index * 104729 + seed) % 41) - 20;
+      return Math.max(0, Math.min(255, (row === 2 * (image % 10) ? 230 : 20) + noise));
+    });
+  const barLabels = (count: number) =>
+    encodeIdxLabels(Array.from({ length: count }, (_, i) => i % 10));
+  const OWN_FILES = {
+    trainImages: "train 'bars' ü.idx3.gz",
+    trainLabels: 'train-labels-idx1-ubyte',
+    testImages: 't10k-images-idx3-ubyte',
+    testLabels: 't10k "labels".gz',
+  };
+  /** The four files, two gzipped and two raw, as a person would choose them; the summary. */
+  function writeOwnFiles(target: string): UploadedDataSummary {
+    mkdirSync(target, { recursive: true });
+    writeFileSync(join(target, OWN_FILES.trainImages), gzipSync(barImages(60, 1)));
+    writeFileSync(join(target, OWN_FILES.trainLabels), barLabels(60));
+    writeFileSync(join(target, OWN_FILES.testImages), barImages(20, 2));
+    writeFileSync(join(target, OWN_FILES.testLabels), gzipSync(barLabels(20)));
+    return { id: 'upload-test', files: OWN_FILES, trainCount: 60, testCount: 20, imageSize: SIDE };
+  }
+  const OWN_SETTINGS: Settings = {
+    ...book,
+    width: 0.1,
+    imageSize: 65,
+    epochs: 2,
+    batchSize: 10,
+    learningRate: 0.1,
+    // The defaults, 60000 and 10000: more than the files hold, so every image is used.
+  };
+  const OWN_NAME = `Bars 'n' "stripes" ü`;
+  const OWN_CLASS_NAMES = [
+    "it's",
+    'say "hi"',
+    'back\\slash',
+    'Größe',
+    '四',
+    '🧪 test',
+    'tab\there',
+    'bar 7',
+    'bar 8',
+    'bar 9',
+  ];
+  let ownOutput = '';
+
+  it("trains on the person's own IDX files, given their directory", () => {
+    requireTorch();
+    const dataDir = join(dir, 'own data ü');
+    const summary = writeOwnFiles(dataDir);
+    const script = pytorchScript(OWN_SETTINGS, {
+      runName: 'own data',
+      ownData: { name: OWN_NAME, classNames: OWN_CLASS_NAMES, summary },
+    });
+    writeFileSync(join(dir, 'own.py'), script);
+    const result = torchPython(['own.py', dataDir]);
+    expect(result.status, failure(result)).toBe(0);
+    expect(result.stderr).toBe('');
+    ownOutput = result.stdout;
+    // Python's own repr of the list, as the script prints it.
+    const repr = torchPython([
+      '-c',
+      'import json, sys; print(json.loads(sys.argv[1]))',
+      JSON.stringify(OWN_CLASS_NAMES),
+    ]);
+    expect(repr.status, failure(repr)).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines.slice(0, 5)).toEqual([
+      `Total parameters: ${totalParameters(OWN_SETTINGS).toLocaleString('en-US')}`,
+      expect.stringMatching(/^Training on (cpu|cuda|mps): 60 training, 20 test images$/),
+      `Data: ${OWN_NAME}, from ${dataDir}`,
+      `Classes: ${repr.stdout.trimEnd()}`,
+      'Epoch Train loss Train acc  Val loss  Val acc  Images/s  Elapsed',
+    ]);
+    expect(lines[3]).toContain(`'四', '🧪 test', 'tab\\there'`);
+    const epochs = lines.slice(5);
+    expect(epochs).toHaveLength(OWN_SETTINGS.epochs);
+    for (const [i, line] of epochs.entries()) {
+      const match = /^ +(\d+) +(\S+) +(\S+)% +(\S+) +(\S+)% +(\S+) +(\S+)s$/.exec(line);
+      expect(match, line).not.toBeNull();
+      const [epoch, trainLoss, , valLoss] = match!.slice(1, 5).map(Number);
+      expect(epoch).toBe(i + 1);
+      for (const loss of [trainLoss!, valLoss!]) {
+        expect(Number.isFinite(loss) && loss > 0, line).toBe(true);
+      }
+    }
+  }, 120_000);
+
+  it("gives each image exactly the tensor torchvision's FashionMNIST gives for the same bytes", () => {
+    requireTorch();
+    const dataDir = join(dir, 'own data same');
+    const summary = writeOwnFiles(dataDir);
+    writeFileSync(
+      join(dir, 'own_same.py'),
+      pytorchScript(OWN_SETTINGS, {
+        ownData: { name: 'Bars', classNames: OWN_CLASS_NAMES, summary },
+      }),
+    );
+    // The same images and labels where torchvision's FashionMNIST reads its files (raw).
+    const raw = join(dir, 'torchvision', 'FashionMNIST', 'raw');
+    mkdirSync(raw, { recursive: true });
+    writeFileSync(join(raw, 'train-images-idx3-ubyte'), barImages(60, 1));
+    writeFileSync(join(raw, 'train-labels-idx1-ubyte'), barLabels(60));
+    writeFileSync(join(raw, 't10k-images-idx3-ubyte'), barImages(20, 2));
+    writeFileSync(join(raw, 't10k-labels-idx1-ubyte'), barLabels(20));
+    const compare = [
+      'import importlib.util, sys, torch',
+      'from torchvision import datasets',
+      "spec = importlib.util.spec_from_file_location('own_same', sys.argv[1])",
+      'm = importlib.util.module_from_spec(spec)',
+      'spec.loader.exec_module(m)',
+      'train_iter, test_iter = m.load_data(sys.argv[2])',
+      'trans = train_iter.dataset.transform',
+      'for it, train in ((train_iter, True), (test_iter, False)):',
+      '    ours = it.dataset',
+      '    theirs = datasets.FashionMNIST(root=sys.argv[3], train=train,',
+      '                                   transform=trans, download=False)',
+      '    assert len(ours) == len(theirs), (len(ours), len(theirs))',
+      '    for i in range(len(ours)):',
+      '        (x, y), (tx, ty) = ours[i], theirs[i]',
+      '        assert x.shape == (1, m.IMAGE_SIZE, m.IMAGE_SIZE), x.shape',
+      '        assert torch.equal(x, tx) and y == ty, i',
+      '    print(len(ours))',
+    ].join('\n');
+    const result = torchPython([
+      '-c',
+      compare,
+      join(dir, 'own_same.py'),
+      dataDir,
+      join(dir, 'torchvision'),
+    ]);
+    expect(result.status, failure(result)).toBe(0);
+    expect(result.stdout.split('\n').slice(0, 2)).toEqual(['60', '20']);
+  }, 120_000);
+
+  it('stops with a ValueError naming a file that differs from the one exported for', () => {
+    requireTorch();
+    const dataDir = join(dir, 'own data changed');
+    const summary = writeOwnFiles(dataDir);
+    const script = pytorchScript(OWN_SETTINGS, {
+      ownData: { name: 'Bars', classNames: OWN_CLASS_NAMES, summary },
+    });
+    // 19 test labels where the script was exported for 20.
+    writeFileSync(join(dataDir, OWN_FILES.testLabels), gzipSync(barLabels(19)));
+    writeFileSync(join(dir, 'own-changed.py'), script);
+    const count = torchPython(['own-changed.py', dataDir]);
+    expect(count.status).not.toBe(0);
+    expect(count.stdout).toBe('');
+    expect(count.stderr.trimEnd().split('\n').at(-1)).toBe(
+      `ValueError: ${join(dataDir, OWN_FILES.testLabels)}: holds 19 labels, but this script ` +
+        'was exported for 20 labels: is it the file chosen in the playground?',
+    );
+    // Without an argument the script reads its own directory: here, 28×28 training images.
+    writeFileSync(join(dataDir, OWN_FILES.testLabels), gzipSync(barLabels(20)));
+    writeFileSync(join(dataDir, OWN_FILES.trainImages), encodeIdxImages(60, 28));
+    writeFileSync(join(dataDir, 'own.py'), script);
+    const side = torchPython([join(dataDir, 'own.py')]);
+    expect(side.status).not.toBe(0);
+    expect(side.stderr.trimEnd().split('\n').at(-1)).toBe(
+      `ValueError: ${join(dataDir, OWN_FILES.trainImages)}: holds 60 images of 28x28 pixels, ` +
+        'but this script was exported for 60 images of 20x20 pixels: is it the file chosen ' +
+        'in the playground?',
+    );
+  }, 120_000);
+
+  afterAll(() => {
+    if (process.env.SHOW_PYTORCH_OUTPUT !== undefined) console.log(ownOutput);
+  });
 });

@@ -93,6 +93,16 @@ export function App() {
       ? gpuFitProblem(memory, limits, validation.settings.batchSize, validation.settings.imageSize)
       : null;
 
+  // With the person's own files chosen, the script trains on them, under the names given here.
+  // While those names are invalid the button is disabled with the naming problem, as Train is:
+  // falling back to Fashion-MNIST would hand over a script for data the person did not choose.
+  // state.data is a new object only when the data or its names change, not on every batch.
+  const pytorchOwnData = useMemo(() => {
+    const info = dataSetInfoOf(state.data);
+    if (state.data.uploaded === null || !info.ok) return null;
+    return { name: info.info.name, classNames: info.info.classNames, summary: state.data.uploaded };
+  }, [state.data]);
+
   const run = state.run;
   const chartEpochs =
     selectedRecords.length > 0
@@ -147,8 +157,9 @@ export function App() {
           <div className="buttons">
             <PytorchExportButton
               settings={validation.ok ? validation.settings : null}
-              ownDataName={
-                state.data.uploaded === null ? null : dataInfo.ok ? dataInfo.info.name : 'your data'
+              ownData={pytorchOwnData}
+              ownDataProblem={
+                state.data.uploaded !== null && !dataInfo.ok ? dataInfo.message : null
               }
             />
           </div>
