@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
 import { encodeIdxImages, encodeIdxLabels } from '../src/data/idxWriter.ts';
@@ -78,6 +79,15 @@ test('uploaded MNIST-format files train, under the class names given', async ({ 
     'title',
     /^Download alexnet_own_data\.py: .* It trains on Bars from your four files \(.*\): run python alexnet_own_data\.py DATA_DIR/,
   );
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export as PyTorch' }).click();
+  const script = await download;
+  expect(script.suggestedFilename()).toBe('alexnet_own_data.py');
+  const text = await readFile(await script.path(), 'utf8');
+  for (const file of FILES) expect(text).toContain(`'${file.name}'`);
+  expect(text).toContain(`CLASS_NAMES = [`);
+  expect(text).toContain(`'bar 9'`);
+  expect(text).not.toContain('datasets.FashionMNIST(');
 
   await train.click();
   await expect(runState(page)).toHaveText('done', { timeout: 180_000 });
