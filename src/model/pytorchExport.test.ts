@@ -870,18 +870,8 @@ describe('the generated script with real PyTorch', () => {
     // The defaults, 60000 and 10000: more than the files hold, so every image is used.
   };
   const OWN_NAME = `Bars 'n' "stripes" ü`;
-  const OWN_CLASS_NAMES = [
-    "it's",
-    'say "hi"',
-    'back\\slash',
-    'Größe',
-    '四',
-    '🧪 test',
-    'tab\there',
-    'bar 7',
-    'bar 8',
-    'bar 9',
-  ];
+  // Seven awkward names (all printable by Python as they are), then three plain ones.
+  const OWN_CLASS_NAMES = [...AWKWARD_CLASS_NAMES.slice(0, 7), 'bar 7', 'bar 8', 'bar 9'];
   let ownOutput = '';
 
   it("trains on the person's own IDX files, given their directory", () => {
