@@ -1,4 +1,5 @@
 import type { FashionMnistFileKey } from '../data/fashionMnist.ts';
+import { median } from '../model/metrics.ts';
 
 /**
  * The data-load benchmark (bench.html?data=1, `npm run bench -- --data`): in a Web Worker, as
@@ -37,12 +38,6 @@ declare global {
   interface Window {
     dataBenchReport?: DataBenchReport | { error: string };
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Runs the benchmark in a new worker; logs each timing and sets window.dataBenchReport. */

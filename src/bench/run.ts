@@ -14,6 +14,7 @@ import {
   type BenchReport,
   type BenchResult,
 } from './presets.ts';
+import { median } from '../model/metrics.ts';
 
 /**
  * The training-step benchmark, shared by the page (main.ts, in Chromium) and the Node runner
@@ -34,12 +35,6 @@ import {
  */
 
 export type BenchLog = (line: string) => void;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 type KernelProfile = NonNullable<BenchResult['profile']>;
 

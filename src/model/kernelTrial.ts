@@ -4,6 +4,7 @@ import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
 import { alexNetLayers } from './architecture.ts';
 import { buildAlexNet } from './alexnet.ts';
 import { prepareImages } from './training.ts';
+import { median } from './metrics.ts';
 
 /**
  * Kernels "auto" on a real GPU: before the first run of a network shape, time a few training
@@ -57,12 +58,6 @@ export function decideKernels(
 export function kernelTrialKey(settings: Settings): string {
   const { imageSize, batchSize, width, dropConv, batchNorm, activation, lrn } = settings;
   return JSON.stringify([imageSize, batchSize, width, dropConv, batchNorm, activation, lrn]);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Largest |a − b| / max(|a|, |b|) over paired values; 0 for two zeros, NaN if either is. */

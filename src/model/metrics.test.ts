@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { confusionMatrix, perClassAccuracy } from './metrics.ts';
+import { confusionMatrix, median, perClassAccuracy } from './metrics.ts';
 
 describe('confusion matrix', () => {
   it('counts true class by predicted class', () => {
@@ -12,5 +12,13 @@ describe('confusion matrix', () => {
   it('marks a class without examples as NaN and refuses mismatched lengths', () => {
     expect(perClassAccuracy(confusionMatrix([0], [1], 2), 2)).toEqual([0, NaN]);
     expect(() => confusionMatrix([0, 1], [0], 2)).toThrow(RangeError);
+  });
+});
+
+describe('median', () => {
+  it('takes the middle value, or the mean of the two middle ones', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
   });
 });

@@ -24,3 +24,11 @@ export function perClassAccuracy(confusion: Int32Array, numClasses: number): num
     return total === 0 ? NaN : confusion[t * numClasses + t] / total;
   });
 }
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
