@@ -15,6 +15,11 @@ export interface ExerciseDefinition {
   question: string;
   /** Applied one at a time over the base settings; one run each, in this order. */
   variations: readonly Partial<Settings>[];
+  /**
+   * At the exercise scale (fitted to the device, model/deviceFit.ts), variations relative to
+   * the fitted settings instead, where the book's values would not fit that scale.
+   */
+  scaledVariations?: (base: Settings) => Partial<Settings>[];
 }
 
 export const EXERCISES = [
@@ -41,6 +46,13 @@ export const EXERCISES = [
     title: 'Batch size',
     question: 'Try 64 and 256 to see effects on training stability and memory usage.',
     variations: [{ batchSize: 64 }, { batchSize: 128 }, { batchSize: 256 }],
+    // The book's 64 and 256 are half and twice its 128; at a few thousand examples a batch of
+    // 256 makes too few steps to learn, so the exercise scale keeps the ratios around its batch.
+    scaledVariations: (base: Settings) => [
+      { batchSize: Math.max(1, Math.round(base.batchSize / 2)) },
+      { batchSize: base.batchSize },
+      { batchSize: base.batchSize * 2 },
+    ],
   },
   {
     id: 'simplify',
@@ -94,17 +106,25 @@ function withoutFinalPeriod(message: string): string {
  * examples), none is returned and the message names each such run, the rule it breaks and, for
  * the batch size, what to change.
  */
-export function expandExercise(id: string, base: Settings): ExpandResult {
+export function expandExercise(
+  id: string,
+  base: Settings,
+  options: { atExerciseScale?: boolean } = {},
+): ExpandResult {
   const exercise = findExercise(id);
   if (exercise === null) {
     const known = EXERCISES.map((e) => e.id).join(', ');
     return { ok: false, message: `Unknown exercise "${id.slice(0, 40)}"; known: ${known}.` };
   }
-  const total = exercise.variations.length;
+  const variations =
+    options.atExerciseScale === true && exercise.scaledVariations !== undefined
+      ? exercise.scaledVariations(base)
+      : exercise.variations;
+  const total = variations.length;
   const runs: Settings[] = [];
   const problems: string[] = [];
   let largestBatchSize = 0;
-  exercise.variations.forEach((variation, i) => {
+  variations.forEach((variation, i) => {
     const settings: Settings = { ...base, ...variation };
     const result = validateSettings(settings);
     if (result.ok) {

@@ -14,6 +14,13 @@ import {
 import type { KernelChoice } from '../kernels/register.ts';
 import type { KernelTrialResult } from '../model/kernelTrial.ts';
 import {
+  deviceKindOf,
+  timingOf,
+  withTiming,
+  type DeviceSpeed,
+  type StepTiming,
+} from '../model/speed.ts';
+import {
   unpackPoints,
   type BackendReport,
   type EpochMetrics,
@@ -126,6 +133,11 @@ export interface TrainerState {
    * its epochs: it can be saved or downloaded until the next run starts.
    */
   heldModel: { key: string; epochs: number } | null;
+  /**
+   * Training steps timed on the current backend (the worker's speed probe, each run's epochs, a
+   * kernel trial), for the estimates; see model/speed.ts.
+   */
+  speed: { timings: StepTiming[]; firstStepExtraMs: number };
 }
 
 /** What a resumed run already has: its history up to the checkpoint it resumes from. */
@@ -195,7 +207,29 @@ export const INITIAL_TRAINER_STATE: TrainerState = {
   run: null,
   workerError: null,
   heldModel: null,
+  speed: { timings: [], firstStepExtraMs: 0 },
 };
+
+/** What the page knows of the device's speed; null until the backend has timed a step. */
+export function deviceSpeedOf(
+  report: BackendReport | null,
+  speed: TrainerState['speed'],
+): DeviceSpeed | null {
+  if (report === null || speed.timings.length === 0) return null;
+  return {
+    kind: deviceKindOf(report.backend, report.adapter?.isSoftware === true),
+    timings: speed.timings,
+    firstStepExtraMs: speed.firstStepExtraMs,
+  };
+}
+
+/** A run's timing from its epochs: training images per second (validation excluded). */
+function withRunTiming(state: TrainerState, run: RunView, imagesPerSecond: number): TrainerState {
+  if (!(imagesPerSecond > 0)) return state;
+  const msPerStep = (run.settings.batchSize / imagesPerSecond) * 1000;
+  const timing = timingOf(run.settings, msPerStep, 'run');
+  return { ...state, speed: { ...state.speed, timings: withTiming(state.speed.timings, timing) } };
+}
 
 /** Halves a series by keeping every other point (the last point is always kept). */
 export function decimate(points: ChartPoint[]): ChartPoint[] {
@@ -297,8 +331,24 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
   const message = action.message;
   const isCurrent = 'runId' in message && state.run?.runId === message.runId;
   switch (message.type) {
-    case 'backend':
-      return { ...state, backend: message.report, workerError: null };
+    case 'backend': {
+      // Another backend or adapter runs at another speed: its timings start afresh.
+      const previous = state.backend;
+      const same =
+        previous !== null &&
+        previous.backend === message.report.backend &&
+        JSON.stringify(previous.adapter) === JSON.stringify(message.report.adapter);
+      const speed = same ? state.speed : INITIAL_TRAINER_STATE.speed;
+      return { ...state, backend: message.report, workerError: null, speed };
+    }
+    case 'speedMeasured':
+      return {
+        ...state,
+        speed: {
+          timings: withTiming(state.speed.timings, message.timing),
+          firstStepExtraMs: message.firstStepExtraMs,
+        },
+      };
     case 'workerError':
       return {
         ...state,
@@ -325,8 +375,22 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       return updateRun(state, message.runId, () => ({
         kernelTrial: { status: 'timing', stepsPerKernel: message.stepsPerKernel },
       }));
-    case 'kernelTrialDone':
-      return updateRun(state, message.runId, () => ({
+    case 'kernelTrialDone': {
+      if (state.run === null || state.run.runId !== message.runId) return state;
+      const { trial } = message;
+      const chosenMs =
+        trial.choice === 'optimized' ? trial.optimizedMsPerStep : trial.stockMsPerStep;
+      const timed: TrainerState = {
+        ...state,
+        speed: {
+          ...state.speed,
+          timings: withTiming(
+            state.speed.timings,
+            timingOf(state.run.settings, chosenMs, 'kernel trial'),
+          ),
+        },
+      };
+      return updateRun(timed, message.runId, () => ({
         kernels: message.trial.choice,
         kernelTrial: {
           status: 'done',
@@ -334,6 +398,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
           fromEarlierRun: message.fromEarlierRun,
         },
       }));
+    }
     case 'runStarted':
       if (!isCurrent) return state;
       return {
@@ -383,13 +448,18 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         };
       });
     case 'epochMetrics':
-      return updateRun(state, message.runId, (run) => ({
-        epochMetrics: [...run.epochMetrics, message.metrics],
-        confusion: message.confusion,
-        predictions: message.predictions,
-        filters: message.firstLayerFilters,
-        elapsedMs: message.metrics.elapsedMs,
-      }));
+      if (state.run === null || state.run.runId !== message.runId) return state;
+      return updateRun(
+        withRunTiming(state, state.run, message.metrics.imagesPerSecond),
+        message.runId,
+        (run) => ({
+          epochMetrics: [...run.epochMetrics, message.metrics],
+          confusion: message.confusion,
+          predictions: message.predictions,
+          filters: message.firstLayerFilters,
+          elapsedMs: message.metrics.elapsedMs,
+        }),
+      );
     case 'learningRateChanged':
       return updateRun(state, message.runId, (run) => ({
         learningRate: message.learningRate,

@@ -13,6 +13,8 @@ export interface SettingsDraftState {
   /** Link parameters that were ignored, one sentence each. */
   urlNotices: string[];
   setField: (key: keyof Settings, value: string) => void;
+  /** Sets several fields at once (Quick), as if typed. */
+  setFields: (values: Partial<Settings>) => void;
 }
 
 /**
@@ -34,5 +36,16 @@ export function useSettingsDraft(): SettingsDraftState {
     () => (key: keyof Settings, value: string) => setDraft((old) => ({ ...old, [key]: value })),
     [],
   );
-  return { draft, validation, urlNotices: initial.notices, setField };
+  const setFields = useMemo(
+    () => (values: Partial<Settings>) =>
+      setDraft((old) => {
+        const next = { ...old };
+        for (const [key, value] of Object.entries(values)) {
+          next[key as keyof Settings] = String(value);
+        }
+        return next;
+      }),
+    [],
+  );
+  return { draft, validation, urlNotices: initial.notices, setField, setFields };
 }

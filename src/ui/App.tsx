@@ -11,7 +11,21 @@ import {
 import { gpuFitProblem } from '../model/memory.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { computeLayerTable } from '../model/layerTable.ts';
-import { currentDataId, dataSetInfoOf, isActive } from '../state/trainerState.ts';
+import { currentDataId, dataSetInfoOf, deviceSpeedOf, isActive } from '../state/trainerState.ts';
+import {
+  EXERCISE_RUN_BUDGET_MS,
+  EXERCISE_RUNGS,
+  fitToDevice,
+  QUICK_BUDGET_MS,
+  QUICK_RUNGS,
+  type FittedSettings,
+} from '../model/deviceFit.ts';
+import { estimateRun } from '../model/speed.ts';
+import { exerciseReading } from '../history/exerciseReading.ts';
+import { isBookRun } from '../config/bookResult.ts';
+import { DeviceFit } from './DeviceFit.tsx';
+import { RunEstimate } from './RunEstimate.tsx';
+import { useDebouncedValue } from './useDebouncedValue.ts';
 import { FASHION_MNIST_INFO } from '../data/uploadedData.ts';
 import { useSettingsDraft } from '../state/useSettingsDraft.ts';
 import { useTrainer } from '../state/useTrainer.ts';
@@ -40,6 +54,8 @@ import {
 import { useRunHistory } from '../state/useRunHistory.ts';
 
 const NO_POINTS: never[] = [];
+/** The estimate and the fitted scales follow the form once typing pauses this long. */
+const ESTIMATE_DEBOUNCE_MS = 300;
 // Stable empty values keep the memoised form and charts from re-rendering on every batch.
 const NO_ERRORS: SettingsErrors = {};
 
@@ -48,7 +64,7 @@ function numberOrNull(parsed: { ok: true; value: number } | { ok: false }): numb
 }
 
 export function App() {
-  const { draft, validation, urlNotices, setField } = useSettingsDraft();
+  const { draft, validation, urlNotices, setField, setFields } = useSettingsDraft();
   const backendChoice = validation.ok ? validation.settings.backend : DEFAULT_SETTINGS.backend;
   const trainer = useTrainer(backendChoice);
   const { state, pause, resume, stop, setLearningRate } = trainer;
@@ -103,7 +119,54 @@ export function App() {
     return { name: info.info.name, classNames: info.info.classNames, summary: state.data.uploaded };
   }, [state.data]);
 
+  // How long things take here: the form's run, Quick's and the exercises' fitted scales.
+  const speed = useMemo(
+    () => deviceSpeedOf(state.backend, state.speed),
+    [state.backend, state.speed],
+  );
+  const settledSettings = useDebouncedValue(
+    validation.ok ? validation.settings : null,
+    ESTIMATE_DEBOUNCE_MS,
+  );
+  const formEstimate = useMemo(
+    () => (settledSettings === null ? null : estimateRun(settledSettings, speed)),
+    [settledSettings, speed],
+  );
+  const fitBase = useMemo(
+    () => settledSettings ?? { ...DEFAULT_SETTINGS, backend: backendChoice },
+    [settledSettings, backendChoice],
+  );
+  const quick = useMemo(
+    () => fitToDevice(fitBase, speed, QUICK_BUDGET_MS, QUICK_RUNGS),
+    [fitBase, speed],
+  );
+  const exerciseScale = useMemo(
+    () =>
+      settledSettings === null
+        ? null
+        : fitToDevice(settledSettings, speed, EXERCISE_RUN_BUDGET_MS, EXERCISE_RUNGS),
+    [settledSettings, speed],
+  );
+  const applyQuick = (fitted: FittedSettings) => {
+    const { imageSize, width, batchSize, learningRate, trainExamples, testExamples, epochs } =
+      fitted.settings;
+    setFields({ imageSize, width, batchSize, learningRate, trainExamples, testExamples, epochs });
+  };
+
   const run = state.run;
+  // Before a run's first report, its time left is the estimate made before it started.
+  const runSettings = run?.settings ?? null;
+  const runEstimate = useMemo(
+    () => (runSettings === null ? null : estimateRun(runSettings, speed)),
+    [runSettings, speed],
+  );
+  // An exercise's reading, once every run it queued has ended (they are selected together).
+  const exerciseId = selectedRecords[0]?.exercise?.id ?? null;
+  const reading = useMemo(() => {
+    if (exerciseId === null || queue.some((item) => item.exercise?.id === exerciseId)) return null;
+    if (selectedRecords.some((record) => record.exercise?.id !== exerciseId)) return null;
+    return exerciseReading(exerciseId, selectedRecords);
+  }, [exerciseId, queue, selectedRecords]);
   const chartEpochs =
     selectedRecords.length > 0
       ? Math.max(...selectedRecords.map((record) => record.settings.epochs))
@@ -120,7 +183,20 @@ export function App() {
           The network of <cite>Dive into Deep Learning</cite> §8.1, trained in your browser on your
           GPU with TensorFlow.js and WebGPU.
         </p>
-        <StatusBar backend={state.backend} runState={state.runState} run={run} />
+        <StatusBar
+          backend={state.backend}
+          runState={state.runState}
+          run={run}
+          estimatedTotalMs={runEstimate?.totalMs ?? null}
+        />
+        <DeviceFit
+          backend={state.backend}
+          speed={speed}
+          formEstimateMs={formEstimate?.totalMs ?? null}
+          quick={quick}
+          disabled={active}
+          onQuick={applyQuick}
+        />
       </header>
       <main>
         <aside className="controls">
@@ -154,6 +230,12 @@ export function App() {
               Stop
             </button>
           </div>
+          <RunEstimate
+            estimate={formEstimate}
+            speed={speed}
+            timing={state.backend !== null}
+            bookRun={settledSettings !== null && isBookRun(settledSettings)}
+          />
           <div className="buttons">
             <PytorchExportButton
               settings={validation.ok ? validation.settings : null}
@@ -182,6 +264,9 @@ export function App() {
           )}
           <ExercisesPanel
             base={validation.ok && fitProblem === null && dataReady ? validation.settings : null}
+            fitted={dataReady ? exerciseScale : null}
+            formRunEstimateMs={formEstimate?.totalMs ?? null}
+            reading={reading}
             queue={queue}
             onQueue={history.queueExercise}
             onRemove={history.removeQueued}
@@ -240,6 +325,7 @@ export function App() {
           />
           <EpochTable
             metrics={run?.epochMetrics ?? NO_POINTS}
+            bookRun={run !== null && isBookRun(run.settings)}
             runDescription={
               run === null
                 ? null

@@ -1,6 +1,6 @@
 import type { BackendReport } from '../worker/protocol.ts';
 
-/** Why the backend is what it is, and a warning for software adapters. */
+/** Why the backend is what it is (the slow-device warning is DeviceFit's, at the top). */
 export function BackendNotes({
   backend,
   workerError,
@@ -19,14 +19,6 @@ export function BackendNotes({
         <p className="warning">
           Running on <strong>{backend.backend}</strong> instead of {backend.requested}:{' '}
           {backend.fallbackReason}.
-        </p>
-      )}
-      {backend?.adapter?.isSoftware && (
-        <p className="warning" data-testid="software-adapter-warning">
-          This WebGPU adapter (
-          {backend.adapter.architecture || backend.adapter.description || 'software'}) is a software
-          emulation of a GPU, roughly a hundred times slower than a real one. Try a small image size
-          (65–96 px), a width of 0.25 or less and a few hundred training examples.
         </p>
       )}
     </>

@@ -1,4 +1,5 @@
 import { memo } from 'react';
+import { bookResultText } from '../config/bookResult.ts';
 import type { EpochMetrics } from '../worker/protocol.ts';
 import { formatDuration, formatLoss, formatPercent, formatRate } from './format.ts';
 
@@ -20,10 +21,13 @@ const COLUMNS: readonly {
 export const EpochTable = memo(function EpochTable({
   metrics,
   runDescription,
+  bookRun,
 }: {
   metrics: readonly EpochMetrics[];
   /** Which run the numbers (and the views below) are from; null before the first run. */
   runDescription: string | null;
+  /** The run has the book's settings: the book's published result is shown beside it. */
+  bookRun: boolean;
 }) {
   return (
     <section className="panel" aria-labelledby="epoch-metrics-heading">
@@ -32,6 +36,11 @@ export const EpochTable = memo(function EpochTable({
         <p className="muted" data-testid="details-run">
           This table, the predictions, the filters and the confusion matrix show the latest run:{' '}
           {runDescription}.
+        </p>
+      )}
+      {bookRun && (
+        <p className="muted" data-testid="book-result-run">
+          {bookResultText()}
         </p>
       )}
       <table aria-label="Epoch metrics">

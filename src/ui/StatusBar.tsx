@@ -9,7 +9,11 @@ function adapterText(report: BackendReport): string {
   return ` on ${name || 'an unnamed adapter'}`;
 }
 
-function progressText(run: RunView | null, runState: RunState): string | null {
+function progressText(
+  run: RunView | null,
+  runState: RunState,
+  estimatedTotalMs: number | null,
+): string | null {
   if (run?.kernelTrial?.status === 'timing' && runState === 'loading data') {
     return 'timing the kernels on this GPU';
   }
@@ -23,9 +27,12 @@ function progressText(run: RunView | null, runState: RunState): string | null {
     `epoch ${epoch} of ${run.settings.epochs}`,
     `batch ${run.batchesDone} of ${total}`,
   ];
-  const remaining = estimatedRemainingMs(run);
+  // From the run's own pace once it has reported; before that, the estimate made before Train.
+  const remaining =
+    estimatedRemainingMs(run) ??
+    (estimatedTotalMs === null ? null : estimatedTotalMs - run.elapsedMs);
   if ((runState === 'training' || runState === 'paused') && remaining !== null) {
-    parts.push(`about ${formatDuration(remaining)} left`);
+    parts.push(`about ${formatDuration(Math.max(0, remaining))} left`);
   }
   return parts.join(' · ');
 }
@@ -35,12 +42,15 @@ export function StatusBar({
   backend,
   runState,
   run,
+  estimatedTotalMs,
 }: {
   backend: BackendReport | null;
   runState: RunState;
   run: RunView | null;
+  /** The whole run's estimate made before it started (model/speed.ts), or null. */
+  estimatedTotalMs: number | null;
 }) {
-  const progress = progressText(run, runState);
+  const progress = progressText(run, runState, estimatedTotalMs);
   return (
     <div role="status" className="status-bar">
       <span>

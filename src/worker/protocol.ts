@@ -4,6 +4,7 @@ import type { DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
 import type { KernelChoice } from '../kernels/register.ts';
 import type { KernelTrialResult } from '../model/kernelTrial.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
+import type { StepTiming } from '../model/speed.ts';
 import type { UploadedDataSummary } from '../data/uploadedData.ts';
 
 /**
@@ -129,6 +130,11 @@ export type RunEndStatus = (typeof RUN_END_STATUSES)[number];
 /** Worker → main thread. */
 export type FromWorker =
   | { type: 'backend'; report: BackendReport }
+  /**
+   * The speed probe timed a training step of one shape on this backend, while no run was asking
+   * for the worker (speedProbe.ts). firstStepExtraMs: how much longer its first step took.
+   */
+  | { type: 'speedMeasured'; timing: StepTiming; firstStepExtraMs: number }
   | { type: 'dataProgress'; runId: number; progress: LoadProgress }
   | {
       type: 'dataReady';

@@ -1,4 +1,5 @@
 import {
+  DEFAULT_SETTINGS,
   parseNumericSetting,
   trainingMemoryOf,
   validateSettings,
@@ -41,6 +42,9 @@ import {
   type Checkpoint,
 } from '../storage/checkpointStore.ts';
 import { storageErrorMessage } from '../storage/runStore.ts';
+import { probeStepTime } from '../model/speedProbe.ts';
+import { QUICK_RUNGS } from '../model/deviceFit.ts';
+import { timingOf } from '../model/speed.ts';
 
 /**
  * The worker entry: a thin adapter from messages to the training loop. It owns tfjs, the
@@ -128,6 +132,60 @@ async function kernelTrialChoice(
   kernelTrials.set(key, trial);
   post({ type: 'kernelTrialDone', runId, trial, fromEarlierRun: false });
   return trial;
+}
+
+/**
+ * The speed probe (speedProbe.ts): as soon as a backend is up and no run wants the worker, time a
+ * few steps of Quick's smallest network, so that the page can estimate any run before Train.
+ * On a fast GPU (a step under PROBE_SECOND_SHAPE_BELOW_MS) the next rung is timed too, which
+ * tells how step time grows with size there. A run asks the probe to end after its current
+ * step and waits for it; the shaders it compiled are the ones a small run needs anyway.
+ */
+const PROBE_SECOND_SHAPE_BELOW_MS = 250;
+/** Source images of the probe's synthetic batch: Fashion-MNIST's 28×28. */
+const PROBE_SOURCE_IMAGE_SIZE = 28;
+let speedProbe: Promise<void> = Promise.resolve();
+let speedProbeStopRequested = false;
+/** Backends already probed by this worker. */
+const probedBackends = new Set<BackendName>();
+
+function startSpeedProbe(report: BackendReport): void {
+  if (probedBackends.has(report.backend) || activeRun !== null) return;
+  probedBackends.add(report.backend);
+  speedProbeStopRequested = false;
+  const shapes = QUICK_RUNGS.slice(0, 2).map((scale): Settings => ({
+    ...DEFAULT_SETTINGS,
+    ...scale,
+    backend: report.backend,
+  }));
+  speedProbe = (async () => {
+    for (const [index, settings] of shapes.entries()) {
+      applyKernels(settings.kernels, report, null);
+      const result = await probeStepTime(settings, {
+        sourceImageSize: PROBE_SOURCE_IMAGE_SIZE,
+        // One timed step on the CPU backend, where each one blocks the worker.
+        timedSteps: report.backend === 'cpu' ? 1 : undefined,
+        shouldStop: () => speedProbeStopRequested,
+      });
+      if (result === null) return;
+      post({
+        type: 'speedMeasured',
+        timing: timingOf(settings, result.msPerStep, 'probe'),
+        firstStepExtraMs: Math.max(0, result.warmupMs - result.msPerStep),
+      });
+      const fast = report.adapter?.isSoftware === false && report.backend === 'webgpu';
+      if (index === 0 && !(fast && result.msPerStep < PROBE_SECOND_SHAPE_BELOW_MS)) return;
+    }
+  })().catch((error: unknown) => {
+    // Only the estimate is lost; a run will report the same problem if it has it.
+    post({ type: 'workerError', message: `Timing this device failed: ${errorText(error)}` });
+  });
+}
+
+/** Ends the speed probe after its current step; resolves when it has. */
+function stopSpeedProbe(): Promise<void> {
+  speedProbeStopRequested = true;
+  return speedProbe;
 }
 
 /** Model tasks run one after another, and a run starts only after them (it frees `held`). */
@@ -232,6 +290,7 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
   activeRun = control;
   activeRunId = runId;
   try {
+    await stopSpeedProbe();
     await modelWork;
     releaseHeldModel();
     // The worker does not trust the main thread: the same rules as the form and the URL.
@@ -378,6 +437,7 @@ const NOT_HELD =
 
 async function modelTask(key: string, task: ModelTask, request: ToWorker): Promise<void> {
   if (activeRun !== null) throw new Error('A run is training; wait until it ends.');
+  await stopSpeedProbe();
   switch (request.type) {
     case 'saveModel': {
       if (held === null || held.key !== key) throw new Error(NOT_HELD);
@@ -449,7 +509,7 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   switch (message.type) {
     case 'initBackend':
-      ensureBackend(message.backend).catch((error: unknown) =>
+      ensureBackend(message.backend).then(startSpeedProbe, (error: unknown) =>
         post({ type: 'workerError', message: errorText(error) }),
       );
       break;
