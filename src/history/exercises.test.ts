@@ -142,3 +142,16 @@ describe('expandExercise', () => {
     });
   });
 });
+
+describe('the exercise scale', () => {
+  it('keeps the batch-size exercise’s ratios around the fitted batch', () => {
+    const fitted = { ...small, batchSize: 32 };
+    const result = expandExercise('batch-size', fitted, { atExerciseScale: true });
+    if (!result.ok) throw new Error(result.message);
+    expect(result.runs.map((run) => run.batchSize)).toEqual([16, 32, 64]);
+    // The others are the book's variations.
+    const lr = expandExercise('learning-rate', fitted, { atExerciseScale: true });
+    if (!lr.ok) throw new Error(lr.message);
+    expect(lr.runs.map((run) => run.learningRate)).toEqual([0.1, 0.01, 0.001, 0.0001]);
+  });
+});

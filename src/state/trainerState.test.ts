@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../config/settings.ts';
 import { FASHION_MNIST_INFO } from '../data/uploadedData.ts';
 import type { EpochMetrics, FromWorker } from '../worker/protocol.ts';
+import { speedShapeKey, timingOf } from '../model/speed.ts';
 import {
   currentDataId,
   dataSetInfoOf,
   decimate,
+  deviceSpeedOf,
   estimatedRemainingMs,
   INITIAL_TRAINER_STATE,
   MAX_BATCH_LOSS_POINTS,
@@ -402,5 +404,53 @@ describe('the data choice', () => {
     const info = { id: 'upload-0badf00d', name: 'MNIST', classNames: digits };
     const state = reduce([{ type: 'trainRequested', runId: 1, dataSet: info, settings }]);
     expect(state.run?.dataSet).toBe(info);
+  });
+});
+
+describe('the device’s speed', () => {
+  const report = (isSoftware: boolean): FromWorker => ({
+    type: 'backend',
+    report: {
+      requested: 'webgpu',
+      backend: 'webgpu',
+      fallbackReason: null,
+      adapter: {
+        vendor: 'google',
+        architecture: 'swiftshader',
+        device: '',
+        description: '',
+        isSoftware,
+        limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 },
+      },
+    },
+  });
+  const probed = worker({
+    type: 'speedMeasured',
+    timing: timingOf(settings, 900, 'probe'),
+    firstStepExtraMs: 15_000,
+  });
+
+  it('is unknown until a step is timed, then holds the probe’s timing', () => {
+    let state = reduce([worker(report(true))]);
+    expect(deviceSpeedOf(state.backend, state.speed)).toBeNull();
+    state = reduce([probed], state);
+    const speed = deviceSpeedOf(state.backend, state.speed)!;
+    expect(speed.kind).toBe('software GPU');
+    expect(speed.firstStepExtraMs).toBe(15_000);
+    expect(speed.timings.map((t) => [t.msPerStep, t.source])).toEqual([[900, 'probe']]);
+  });
+
+  it('adds each epoch of a run as a timing of its shape (validation excluded)', () => {
+    const state = reduce([worker(report(true)), probed, ...started, epochEnded(1, 1)]);
+    // 100 training images per second at batch 128: 1.28 s a step.
+    const run = state.speed.timings.find((t) => t.source === 'run')!;
+    expect(run.msPerStep).toBeCloseTo(1280);
+    expect(run.shapeKey).toBe(speedShapeKey(settings));
+  });
+
+  it('starts afresh on another adapter, and keeps its timings when the same one reports again', () => {
+    const state = reduce([worker(report(true)), probed]);
+    expect(reduce([worker(report(true))], state).speed.timings).toHaveLength(1);
+    expect(reduce([worker(report(false))], state).speed.timings).toHaveLength(0);
   });
 });

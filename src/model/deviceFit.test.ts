@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, validateSettings, type Settings } from '../config/settings.ts';
+import {
+  describeScale,
+  EXERCISE_RUN_BUDGET_MS,
+  EXERCISE_RUNGS,
+  fitToDevice,
+  MIN_FITTED_TRAIN_EXAMPLES,
+  QUICK_BUDGET_MS,
+  QUICK_RUNGS,
+} from './deviceFit.ts';
+import { timingOf, type DeviceSpeed } from './speed.ts';
+
+const base: Settings = { ...DEFAULT_SETTINGS, dropout: 0.3, seed: 5 };
+const probeShape: Settings = { ...DEFAULT_SETTINGS, ...QUICK_RUNGS[0] };
+
+function speedWithProbe(msPerStep: number, kind: DeviceSpeed['kind']): DeviceSpeed {
+  return { kind, timings: [timingOf(probeShape, msPerStep, 'probe')], firstStepExtraMs: 20_000 };
+}
+
+describe('fitToDevice', () => {
+  it('picks Quick’s first rung on a software GPU at this machine’s speed (0.5 s a step)', () => {
+    const fitted = fitToDevice(
+      base,
+      speedWithProbe(500, 'software GPU'),
+      QUICK_BUDGET_MS,
+      QUICK_RUNGS,
+    )!;
+    expect(fitted.rung).toBe(0);
+    expect(fitted.shrunk).toBe(false);
+    expect(fitted.estimate.totalMs).toBeLessThanOrEqual(QUICK_BUDGET_MS);
+    // What the person set that is not about scale stays.
+    expect(fitted.settings).toMatchObject({ ...QUICK_RUNGS[0], dropout: 0.3, seed: 5 });
+    expect(validateSettings(fitted.settings).ok).toBe(true);
+  });
+
+  it('picks larger settings for the same time on a fast GPU', () => {
+    const fitted = fitToDevice(base, speedWithProbe(5, 'GPU'), QUICK_BUDGET_MS, QUICK_RUNGS)!;
+    expect(fitted.rung).toBeGreaterThan(0);
+    expect(fitted.estimate.totalMs).toBeLessThanOrEqual(QUICK_BUDGET_MS);
+    expect(fitted.settings.trainExamples).toBeGreaterThan(QUICK_RUNGS[0].trainExamples);
+  });
+
+  it('cuts the smallest rung’s examples in proportion on a slower device, to a floor', () => {
+    const slower = fitToDevice(
+      base,
+      speedWithProbe(800, 'software GPU'),
+      QUICK_BUDGET_MS,
+      QUICK_RUNGS,
+    )!;
+    expect(slower.shrunk).toBe(true);
+    expect(slower.settings.trainExamples).toBeLessThan(QUICK_RUNGS[0].trainExamples);
+    expect(slower.settings.trainExamples % 100).toBe(0);
+    expect(slower.estimate.totalMs).toBeLessThanOrEqual(QUICK_BUDGET_MS);
+    const cpu = fitToDevice(base, speedWithProbe(20_000, 'CPU'), QUICK_BUDGET_MS, QUICK_RUNGS)!;
+    expect(cpu.settings.trainExamples).toBe(MIN_FITTED_TRAIN_EXAMPLES);
+    expect(cpu.estimate.totalMs).toBeGreaterThan(QUICK_BUDGET_MS);
+  });
+
+  it('fits an exercise run in about two minutes', () => {
+    const fitted = fitToDevice(
+      base,
+      speedWithProbe(500, 'software GPU'),
+      EXERCISE_RUN_BUDGET_MS,
+      EXERCISE_RUNGS,
+    )!;
+    expect(fitted.rung).toBe(0);
+    expect(fitted.estimate.totalMs).toBeLessThanOrEqual(EXERCISE_RUN_BUDGET_MS);
+  });
+
+  it('is null until the device is timed', () => {
+    expect(fitToDevice(base, null, QUICK_BUDGET_MS, QUICK_RUNGS)).toBeNull();
+  });
+
+  it('has valid rungs, smallest first, the book’s run last', () => {
+    for (const rungs of [QUICK_RUNGS, EXERCISE_RUNGS]) {
+      for (const rung of rungs) expect(validateSettings({ ...base, ...rung }).ok).toBe(true);
+      expect(rungs.at(-1)).toMatchObject({ imageSize: 224, width: 1, epochs: 10, batchSize: 128 });
+    }
+  });
+});
+
+describe('describeScale', () => {
+  it('names every setting Quick changes', () => {
+    expect(describeScale(QUICK_RUNGS[0])).toBe(
+      '65 px, width 0.1, 4000 training and 1000 test examples, 4 epochs, batch 32, lr 0.1',
+    );
+  });
+});
