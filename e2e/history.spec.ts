@@ -16,17 +16,24 @@ const runItems = (page: Page) =>
 const comparisonRows = (page: Page) =>
   page.getByRole('table', { name: 'Run comparison' }).locator('tbody tr');
 
-test('an exercise runs all its runs, overlays them and compares them; the history survives a reload', async ({
+test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 does not, the reading says so; overlaid, compared, kept across a reload', async ({
   page,
 }) => {
-  await page.goto(url(SMALL));
+  // Four runs of about two minutes each on a software GPU.
+  test.setTimeout(20 * 60_000);
+  // The book's settings: the exercise scale is fitted to the device, from the form's settings.
+  await page.goto('/');
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await expect(page.getByRole('radio', { name: /the exercise scale/ })).toBeChecked();
+  await expect(page.getByTestId('exercise-scale')).toContainText('65 px, width 0.1', {
+    timeout: 120_000,
+  });
   await page.getByRole('button', { name: 'Learning rate', exact: true }).click();
 
   // The queue is visible while the exercise runs, and is empty at the end.
   await expect(page.getByRole('list', { name: 'Queue' })).toBeVisible();
-  await expect(page.getByRole('list', { name: 'Queue' })).toHaveCount(0, { timeout: 240_000 });
-  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+  await expect(page.getByRole('list', { name: 'Queue' })).toHaveCount(0, { timeout: 16 * 60_000 });
+  await expect(runState(page)).toHaveText('done', { timeout: 5 * 60_000 });
 
   // One series per run on both charts, named by what differs, in the same colours.
   const labels = ['lr 0.1', 'lr 0.01', 'lr 0.001', 'lr 0.0001'];
@@ -44,8 +51,8 @@ test('an exercise runs all its runs, overlays them and compares them; the histor
       .locator('.swatch')
       .evaluateAll((nodes) => nodes.map((n) => getComputedStyle(n).backgroundColor));
   expect(await swatchColours(lossLegend)).toEqual(await swatchColours(accuracyLegend));
-  // Each run has its 1 epoch on the accuracy chart: train and validation points.
-  await expect(page.locator('figure[data-chart="accuracy"]')).toHaveAttribute('data-points', '8');
+  // Each run has its 4 epochs on the accuracy chart: train and validation points.
+  await expect(page.locator('figure[data-chart="accuracy"]')).toHaveAttribute('data-points', '32');
 
   // The comparison table: one row per run, each finished with a validation accuracy.
   await expect(comparisonRows(page)).toHaveCount(4);
@@ -54,6 +61,26 @@ test('an exercise runs all its runs, overlays them and compares them; the histor
     await expect(row).toContainText('done');
     await expect(row).toContainText(/\d+\.\d%/);
   }
+  // The answer means something: lr 0.1 learns, lr 0.0001 stays near chance, 20+ points apart.
+  const headers = await page
+    .getByRole('table', { name: 'Run comparison' })
+    .locator('thead th')
+    .allInnerTexts();
+  const valColumn = headers.findIndex((text) => text.trim() === 'Val acc');
+  const valAccuracy = async (row: number) =>
+    Number(
+      (await comparisonRows(page).nth(row).locator('th, td').nth(valColumn).innerText()).replace(
+        '%',
+        '',
+      ),
+    ) / 100;
+  const fast = await valAccuracy(0);
+  const slow = await valAccuracy(3);
+  console.log(`learning-rate exercise: lr 0.1 ${fast}, lr 0.0001 ${slow}`);
+  expect(fast - slow).toBeGreaterThanOrEqual(0.2);
+  await expect(page.getByTestId('exercise-reading')).toContainText(
+    /^Learning rate: lr 0\.1 reached \d+%.*lr 0\.0001 stayed at .*about chance: too small to move in 4 epochs\.$/,
+  );
   await expect(runItems(page)).toHaveCount(4);
 
   // Reload: the runs come back from IndexedDB with their metrics.
@@ -65,7 +92,7 @@ test('an exercise runs all its runs, overlays them and compares them; the histor
   }
   // Selecting two of them draws them again.
   await page.getByRole('checkbox', { name: /^lr 0\.1,/ }).check();
-  await page.getByRole('checkbox', { name: /^no dropout/ }).check();
+  await page.getByRole('checkbox', { name: /^lr 0\.01,/ }).check();
   await expect(page.locator('figure[data-chart="loss"]')).toHaveAttribute('data-runs', '2');
   await expect(comparisonRows(page)).toHaveText([/lr 0\.1/, /lr 0\.01/]);
 });
@@ -75,6 +102,7 @@ test('delete with undo, export and import, and a malformed import changes nothin
 }, testInfo) => {
   await page.goto(url({ ...SMALL, epochs: '1' }));
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.getByRole('radio', { name: /the settings above/ }).check();
   await page.getByRole('button', { name: 'Dropout', exact: true }).click();
   await expect(page.getByRole('list', { name: 'Queue' })).toHaveCount(0, { timeout: 240_000 });
   await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
@@ -246,6 +274,7 @@ test('queued runs can be removed or cancelled; a failed run does not stop the qu
   await page.goto(url({ ...SMALL, batch: '8', epochs: '2' }));
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
   // Dropout 0.3, 0.5, 0.7: the first starts (and crashes), 0.7 is removed from the queue.
+  await page.getByRole('radio', { name: /the settings above/ }).check();
   await page.getByRole('button', { name: 'Dropout', exact: true }).click();
   const queue = page.getByRole('list', { name: 'Queue' });
   await queue.getByRole('button', { name: 'Remove queued run dropout 0.7' }).click();

@@ -215,10 +215,18 @@ test('without WebGPU the worker falls back to WebGL and says why', async ({ page
   await expect(page.getByTestId('software-adapter-warning')).toHaveCount(0);
 });
 
-test('the CPU backend can be chosen from the link', async ({ page }) => {
+test('the CPU backend can be chosen from the link, and gets the estimate and the warning', async ({
+  page,
+}) => {
   await page.goto('/?backend=cpu');
   await expect(page.getByTestId('backend-name')).toHaveText('cpu');
   await expect(page.getByLabel('Backend')).toHaveValue('cpu');
+  // The speed probe times a step on the CPU too: the book's run is estimated, in days.
+  const warning = page.getByTestId('device-fit');
+  await expect(warning).toContainText('Training runs on cpu, much slower than WebGPU');
+  await expect(warning).toContainText(/would take ≈ [\d.]+ days here/, { timeout: 120_000 });
+  await expect(page.getByTestId('run-estimate')).toHaveText(/≈ [\d.]+ days on the CPU backend/);
+  await expect(warning.getByRole('button', { name: /^Quick: ≈/ })).toBeEnabled();
 });
 
 test('a worker that stops answering is detected by the heartbeat and replaced', async ({
