@@ -117,3 +117,29 @@ test('runs compared with others are named by what differs among them', async ({ 
     'lr 0.1 (lr 0.1, batch 32, 2 epochs, 67 px, width 0.125, 256 train, 128 test)',
   );
 });
+
+test('the status bar stays in view when the page is scrolled to the bottom', async ({ page }) => {
+  const app = new PlaygroundPage(page);
+  await app.goto();
+  const before = await app.statusBar.boundingBox();
+  expect(before).not.toBeNull();
+
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  // Scrolled well past where the bar sits in the page, so a bar that scrolled with it would be
+  // out of view.
+  await expect
+    .poll(() => page.evaluate(() => window.scrollY))
+    .toBeGreaterThan(before!.y + before!.height + 500);
+  const viewport = page.viewportSize()!;
+  const after = await app.statusBar.boundingBox();
+  expect(after).not.toBeNull();
+  expect(after!.y).toBeGreaterThanOrEqual(0);
+  expect(after!.y + after!.height).toBeLessThanOrEqual(viewport.height);
+  // Nothing is drawn over it.
+  const atItsMiddle = await page.evaluate(
+    ({ x, y }) => document.elementFromPoint(x, y)?.closest('[role="status"]') !== null,
+    { x: after!.x + after!.width / 2, y: after!.y + after!.height / 2 },
+  );
+  expect(atItsMiddle).toBe(true);
+  await expect(app.runState).toBeInViewport();
+});
