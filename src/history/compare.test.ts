@@ -11,6 +11,7 @@ import {
   runLabels,
   SETTING_KEYS_IN_ORDER,
   settingsDifferences,
+  settingsSummary,
 } from './compare.ts';
 import { expandExercise } from './exercises.ts';
 import type { RunRecord } from './runRecord.ts';
@@ -292,6 +293,7 @@ describe('comparisonRows', () => {
       status: 'done',
       statusMessage: null,
       differences: ['dropout 0.3'],
+      title: 'low dropout (dropout 0.3, 3 epochs, 65 px, width 0.1)',
       finalTrainLoss: 0.4,
       finalTrainAccuracy: 0.86,
       finalValLoss: 0.7,
@@ -378,6 +380,61 @@ describe('comparisonRows', () => {
     ]);
     expect(rows[1].differences).toEqual(['3 epochs', '65 px', 'width 0.1']);
     expect(rows.map((r) => r.color)).toEqual([RUN_COLORS[0], RUN_COLORS[1]]);
+  });
+});
+
+describe('settingsSummary and the rows’ hover text', () => {
+  /** A lone run that differs from the book's in many settings, as a quick tiny run does. */
+  const many: Partial<Settings> = {
+    learningRate: 0.05,
+    batchSize: 32,
+    epochs: 2,
+    imageSize: 67,
+    width: 0.125,
+    trainExamples: 256,
+    testExamples: 128,
+  };
+  const manyText = 'lr 0.05, batch 32, 2 epochs, 67 px, width 0.125, 256 train, 128 test';
+
+  it('lists every setting that differs from the book’s, whatever the run is shown with', () => {
+    const record = makeRecord({ settings: many });
+    expect(settingsSummary(record)).toBe(manyText);
+    expect(settingsSummary(makeRecord())).toBe(BOOK_SETTINGS_LABEL);
+    expect(settingsSummary(makeRecord({ name: 'mine', settings: { dropConv: 'conv4' } }))).toBe(
+      'no conv4',
+    );
+  });
+
+  it('is a lone run’s whole label, so its title repeats nothing', () => {
+    const [row] = comparisonRows([makeRecord({ settings: many })]);
+    expect(row.label).toBe(manyText);
+    expect(row.title).toBe(manyText);
+    expect(comparisonRows([makeRecord()])[0].title).toBe(BOOK_SETTINGS_LABEL);
+  });
+
+  it('adds the full settings to a label that names only what differs among the runs', () => {
+    const rows = comparisonRows(exerciseRecords('learning-rate', many));
+    expect(rows.map((r) => r.label)).toEqual(['lr 0.1', 'lr 0.01', 'lr 0.001', 'lr 0.0001']);
+    expect(rows[0].title).toBe(
+      'lr 0.1 (lr 0.1, batch 32, 2 epochs, 67 px, width 0.125, 256 train, 128 test)',
+    );
+    expect(rows[3].title).toBe(
+      'lr 0.0001 (lr 0.0001, batch 32, 2 epochs, 67 px, width 0.125, 256 train, 128 test)',
+    );
+  });
+
+  it('adds the settings to a name, and names a data set other than Fashion-MNIST', () => {
+    const named = makeRecord({ name: 'quick', settings: many });
+    const digits = makeRecord({
+      settings: { ...many, learningRate: 0.1 },
+      dataSet: { id: 'upload-1', name: 'MNIST', classNames: Array.from({ length: 10 }, String) },
+    });
+    const rows = comparisonRows([named, digits]);
+    expect(rows.map((r) => r.label)).toEqual(['quick', 'MNIST, lr 0.1']);
+    expect(rows[0].title).toBe(`quick (${manyText})`);
+    expect(rows[1].title).toBe(
+      'MNIST, lr 0.1 (MNIST, lr 0.1, batch 32, 2 epochs, 67 px, width 0.125, 256 train, 128 test)',
+    );
   });
 });
 

@@ -109,6 +109,16 @@ export function distinguishingSettings(records: readonly RunRecord[]): string[][
 export const BOOK_SETTINGS_LABEL = 'book settings';
 
 /**
+ * Everything that sets `record` apart from the book's run, whatever it is shown with: its data
+ * set when not Fashion-MNIST, then every setting that differs from the book's, in order; "book
+ * settings" when none does. A label names only what differs among the runs shown ("lr 0.1");
+ * this is the full account behind it, for hover text.
+ */
+export function settingsSummary(record: RunRecord): string {
+  return distinguishingSettings([record])[0].join(', ') || BOOK_SETTINGS_LABEL;
+}
+
+/**
  * Unique labels for `records`, in the same order. A run's label is its name when it has one,
  * else its distinguishing settings joined with ", ", else "book settings". Labels that are still
  * equal get " #2", " #3", … in start order (the earliest keeps the bare label), so every legend
@@ -249,6 +259,11 @@ export interface ComparisonRow {
   statusMessage: string | null;
   /** The settings that tell this run apart from the others (see distinguishingSettings). */
   differences: string[];
+  /**
+   * The row's hover text: the label, then every setting that differs from the book's (see
+   * settingsSummary) when the label does not already say all of it: "lr 0.1 (lr 0.1, 65 px, …)".
+   */
+  title: string;
   /** From the last completed epoch; null when no epoch completed. Loss may be NaN (diverged). */
   finalTrainLoss: number | null;
   finalTrainAccuracy: number | null;
@@ -293,6 +308,7 @@ export function comparisonRows(records: readonly RunRecord[]): ComparisonRow[] {
         best = { accuracy: m.valAccuracy, epoch: m.epoch };
       }
     }
+    const summary = settingsSummary(record);
     return {
       id: record.id,
       label: labels[i],
@@ -300,6 +316,7 @@ export function comparisonRows(records: readonly RunRecord[]): ComparisonRow[] {
       status: record.status,
       statusMessage: record.statusMessage,
       differences: distinguishing[i],
+      title: labels[i] === summary ? summary : `${labels[i]} (${summary})`,
       finalTrainLoss: last?.trainLoss ?? null,
       finalTrainAccuracy: last?.trainAccuracy ?? null,
       finalValLoss: last?.valLoss ?? null,

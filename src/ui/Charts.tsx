@@ -9,6 +9,7 @@ import {
 import { memo, useMemo } from 'react';
 import type { RunSeries } from '../history/compare.ts';
 import type { SeriesPoint } from '../history/runRecord.ts';
+import { accuracySummary, lossSummary } from './chartSummary.ts';
 import { LineChart } from './LineChart.tsx';
 
 /** A vertical line where the learning rate was changed during a run. */
@@ -141,12 +142,16 @@ function ChartFigure({
   data,
   chartOptions,
   series,
+  summary,
 }: {
   name: 'Loss' | 'Accuracy';
   data: ChartData<'line', SeriesPoint[]>;
   chartOptions: ChartOptions<'line'>;
   series: readonly RunSeries[];
+  /** The chart's latest values in words: its text alternative. */
+  summary: string;
 }) {
+  const summaryId = `${name.toLowerCase()}-chart-summary`;
   return (
     <figure
       className="chart"
@@ -156,9 +161,18 @@ function ChartFigure({
     >
       <figcaption>{name}</figcaption>
       <div className="chart-canvas">
-        <LineChart data={data} options={chartOptions} label={`${name} chart`} />
+        <LineChart
+          data={data}
+          options={chartOptions}
+          label={`${name} chart`}
+          describedBy={summaryId}
+        />
       </div>
       <RunLegend series={series} chart={name} />
+      <p className="muted chart-summary">
+        <span id={summaryId}>{summary}</span>{' '}
+        <a href="#comparison-heading">Numbers: run comparison table</a>
+      </p>
     </figure>
   );
 }
@@ -202,7 +216,16 @@ export const LossChart = memo(function LossChart({
     () => options(epochs, 'loss', single, JSON.parse(markersKey) as LearningRateMarker[]),
     [epochs, single, markersKey],
   );
-  return <ChartFigure name="Loss" data={data} chartOptions={chartOptions} series={series} />;
+  const summary = useMemo(() => lossSummary(series), [series]);
+  return (
+    <ChartFigure
+      name="Loss"
+      data={data}
+      chartOptions={chartOptions}
+      series={series}
+      summary={summary}
+    />
+  );
 });
 
 export const AccuracyChart = memo(function AccuracyChart({
@@ -241,5 +264,14 @@ export const AccuracyChart = memo(function AccuracyChart({
       }),
     [epochs, single, markersKey],
   );
-  return <ChartFigure name="Accuracy" data={data} chartOptions={chartOptions} series={series} />;
+  const summary = useMemo(() => accuracySummary(series), [series]);
+  return (
+    <ChartFigure
+      name="Accuracy"
+      data={data}
+      chartOptions={chartOptions}
+      series={series}
+      summary={summary}
+    />
+  );
 });

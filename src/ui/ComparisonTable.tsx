@@ -19,22 +19,49 @@ export const ComparisonTable = memo(function ComparisonTable({
       {rows.length === 0 ? (
         <p className="muted">Tick runs in the Runs list, or run an exercise, to compare them.</p>
       ) : (
-        <div className="table-scroll">
-          <table aria-label="Run comparison">
+        // Scrolls sideways inside the panel rather than clip a column; focusable, so that the
+        // keyboard can scroll it too.
+        <div
+          className="table-scroll"
+          tabIndex={0}
+          role="group"
+          aria-label="Run comparison, scrolls sideways"
+        >
+          <table aria-label="Run comparison" className="comparison">
             <thead>
               <tr>
-                <th>Run</th>
-                {showDifferences && <th>Differs in</th>}
-                <th>Status</th>
-                <th className="num">Epochs</th>
-                <th className="num">Train loss</th>
-                <th className="num">Train acc</th>
-                <th className="num">Val loss</th>
-                <th className="num">Val acc</th>
-                <th className="num">Best val acc (epoch)</th>
-                <th className="num">Images/s</th>
-                <th className="num">Training time</th>
-                <th className="num" title="The most the worker's tensors held (tf.memory)">
+                <th scope="col">Run</th>
+                {showDifferences && <th scope="col">Differs in</th>}
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Epochs
+                </th>
+                <th scope="col" className="num">
+                  Train loss
+                </th>
+                <th scope="col" className="num">
+                  Train acc
+                </th>
+                <th scope="col" className="num">
+                  Val loss
+                </th>
+                <th scope="col" className="num">
+                  Val acc
+                </th>
+                <th scope="col" className="num">
+                  Best val acc (epoch)
+                </th>
+                <th scope="col" className="num">
+                  Images/s
+                </th>
+                <th scope="col" className="num">
+                  Training time
+                </th>
+                <th
+                  scope="col"
+                  className="num"
+                  title="The most the worker's tensors held (tf.memory)"
+                >
                   Peak tensor memory
                 </th>
               </tr>
@@ -42,11 +69,17 @@ export const ComparisonTable = memo(function ComparisonTable({
             <tbody>
               {rows.map((row) => (
                 <tr key={row.id} data-run-id={row.id}>
-                  <th scope="row">
+                  {/* One line, cut short with an ellipsis: a lone run's label lists every
+                      setting that differs from the book's; all of it is in the title. */}
+                  <th scope="row" title={row.title}>
                     <span className="swatch" style={{ background: row.color }} aria-hidden="true" />
-                    {row.label}
+                    <span className="run-name">{row.label}</span>
                   </th>
-                  {showDifferences && <td>{row.differences.join(', ') || '—'}</td>}
+                  {showDifferences && (
+                    <td title={row.differences.join(', ') || undefined}>
+                      <span className="run-name">{row.differences.join(', ') || '—'}</span>
+                    </td>
+                  )}
                   <td title={row.statusMessage ?? undefined}>{row.status}</td>
                   <td className="num">
                     {row.epochsDone}/{row.epochsPlanned}

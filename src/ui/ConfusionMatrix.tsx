@@ -25,7 +25,12 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({
       {confusion === null ? (
         <p className="muted">Filled in on the validation images at the end of each epoch.</p>
       ) : (
-        <div className="confusion-scroll">
+        <div
+          className="confusion-scroll"
+          tabIndex={0}
+          role="group"
+          aria-label="Confusion matrix, scrolls sideways"
+        >
           <table aria-label="Confusion matrix" className="confusion">
             <thead>
               <tr>
@@ -53,11 +58,12 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({
                     {Array.from(row, (count, predicted) => {
                       const share = rowTotal === 0 ? 0 : count / rowTotal;
                       const hue = predicted === trueClass ? '31, 119, 180' : '214, 39, 40';
+                      // At most 70% opaque: the count's dark text keeps a contrast of 4.5:1.
                       return (
                         <td
                           key={predicted}
                           className="num"
-                          style={{ background: `rgba(${hue}, ${share * 0.85})` }}
+                          style={{ background: `rgba(${hue}, ${share * 0.7})` }}
                         >
                           {formatInteger(count)}
                         </td>

@@ -62,10 +62,13 @@ export function LineChart({
   data,
   options,
   label,
+  describedBy,
 }: {
   data: LineData;
   options: ChartOptions<'line'>;
   label: string;
+  /** The id of the text that summarises what the chart shows (its text alternative). */
+  describedBy?: string;
 }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const chartRef = useRef<ChartJS<'line', Point[]> | null>(null);
@@ -117,5 +120,5 @@ export function LineChart({
     };
   }, []);
 
-  return <canvas ref={canvasRef} role="img" aria-label={label} />;
+  return <canvas ref={canvasRef} role="img" aria-label={label} aria-describedby={describedBy} />;
 }

@@ -1,6 +1,7 @@
 import type { ChartData, ChartOptions } from 'chart.js';
 import { memo, useMemo } from 'react';
 import type { ChartPoint } from '../state/trainerState.ts';
+import { throughputSummary } from './chartSummary.ts';
 import { formatBytes, formatRate } from './format.ts';
 import { LineChart } from './LineChart.tsx';
 
@@ -71,6 +72,10 @@ export const ThroughputChart = memo(function ThroughputChart({
     [epochs],
   );
   const latestRate = throughput.at(-1)?.y;
+  const summary = useMemo(
+    () => throughputSummary(throughput, tensorMegabytes, peakTensorBytes),
+    [throughput, tensorMegabytes, peakTensorBytes],
+  );
   return (
     <figure className="chart" data-chart="throughput" data-points={throughput.length}>
       <figcaption>
@@ -84,8 +89,17 @@ export const ThroughputChart = memo(function ThroughputChart({
         )}
       </figcaption>
       <div className="chart-canvas">
-        <LineChart data={data} options={options} label="Throughput and memory chart" />
+        <LineChart
+          data={data}
+          options={options}
+          label="Throughput and memory chart"
+          describedBy="throughput-chart-summary"
+        />
       </div>
+      <p className="muted chart-summary">
+        <span id="throughput-chart-summary">{summary}</span>{' '}
+        <a href="#epoch-metrics-heading">Numbers per epoch: epoch metrics table</a>
+      </p>
     </figure>
   );
 });
