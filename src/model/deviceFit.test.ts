@@ -83,7 +83,7 @@ describe('fitToDevice', () => {
 describe('describeScale', () => {
   it('names every setting Quick changes', () => {
     expect(describeScale(QUICK_RUNGS[0])).toBe(
-      '65 px, width 0.1, 4000 training and 1000 test examples, 4 epochs, batch 32, lr 0.1',
+      '65 px, width 0.1, 4000 training and 500 test examples, 4 epochs, batch 32, lr 0.1',
     );
   });
 });
