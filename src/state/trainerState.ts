@@ -399,6 +399,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         ],
       }));
     case 'pong':
+    case 'blockingWork':
       return state; // the client's heartbeat; nothing to show
     case 'modelKept':
       return isCurrent
