@@ -8,6 +8,12 @@ export const HEARTBEAT_INTERVAL_MS = 5_000;
  * backend's synchronous steps are announced (a blockingWork message) and get their time on top.
  */
 export const HANG_TIMEOUT_MS = 30_000;
+/**
+ * How long Stop waits for the worker to end the run itself before replacing the worker: a step
+ * in progress cannot be interrupted (queued GPU work, or the CPU backend's synchronous ops) and
+ * may take minutes, while Stop must answer within 2 s.
+ */
+export const STOP_TIMEOUT_MS = 1_500;
 
 /**
  * When a worker that has not answered since `unansweredSinceMs` counts as hung: HANG_TIMEOUT_MS

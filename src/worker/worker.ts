@@ -261,7 +261,17 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
         return;
       }
     }
-    const data = await ensureData(runId);
+    // Loading goes on for the next run if the person stops meanwhile; this run ends at once.
+    const data = await Promise.race([ensureData(runId), control.stopped.then(() => null)]);
+    if (data === null) {
+      post({
+        type: 'runEnded',
+        runId,
+        status: control.failure !== null ? 'failed' : 'stopped',
+        message: control.failure ?? 'Stopped while loading the data, before the first batch.',
+      });
+      return;
+    }
     const mismatch = dataMismatch(data, request.dataId);
     if (mismatch !== null) {
       post({ type: 'runEnded', runId, status: 'failed', message: mismatch });
