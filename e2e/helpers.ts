@@ -28,12 +28,21 @@ export const runState = (page: Page) => page.getByTestId('run-state');
  * (its replacement loads the real script).
  */
 export async function injectIntoFirstWorker(page: Page, code: string): Promise<void> {
+  await injectIntoWorkers(page, code, 1);
+}
+
+/** The same for every worker, the replacements too (Stop mid-step replaces the worker). */
+export async function injectIntoEveryWorker(page: Page, code: string): Promise<void> {
+  await injectIntoWorkers(page, code);
+}
+
+async function injectIntoWorkers(page: Page, code: string, times?: number): Promise<void> {
   await page.route(
     '**/assets/worker-*.js',
     async (route) => {
       const response = await route.fetch();
       await route.fulfill({ response, body: `${code}\n${await response.text()}` });
     },
-    { times: 1 },
+    { times },
   );
 }

@@ -1,10 +1,11 @@
 import { expect, test } from '@playwright/test';
-import { injectIntoFirstWorker, runState, TINY, url } from './helpers.ts';
+import { injectIntoEveryWorker, runState, TINY, url } from './helpers.ts';
 
 /**
  * Kernels "auto" on a real GPU (src/model/kernelTrial.ts). The worker can tell a real GPU from
- * SwiftShader only by the adapter's name and isFallbackAdapter, so the first worker is shown
- * SwiftShader under another name; the trial itself then runs for real, on both kernel sets.
+ * SwiftShader only by the adapter's name and isFallbackAdapter, so every worker (a Stop mid-step
+ * replaces it) is shown SwiftShader under another name; the trial itself then runs for real, on
+ * both kernel sets.
  */
 const PRETEND_REAL_GPU = `
   const infoOf = Object.getOwnPropertyDescriptor(GPUAdapter.prototype, 'info').get;
@@ -21,7 +22,7 @@ test('kernels auto on a real GPU: both sets are timed, the faster trains, the ti
   page,
 }) => {
   test.setTimeout(240_000);
-  await injectIntoFirstWorker(page, PRETEND_REAL_GPU);
+  await injectIntoEveryWorker(page, PRETEND_REAL_GPU);
   await page.goto(url({ ...TINY, train: '64', epochs: '1' }));
   await expect(page.getByRole('status')).toContainText('webgpu on pretend real-gpu');
   const train = page.getByRole('button', { name: 'Train', exact: true });

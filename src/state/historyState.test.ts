@@ -224,6 +224,19 @@ describe('resuming from a checkpoint', () => {
     expect(resumePoint({ ...record, status: 'running' }, 2, 3)).toBeNull();
   });
 
+  it('restarts a run stopped or interrupted before its first checkpoint from its start', () => {
+    expect(resumePoint(record, null, null)).toEqual({ from: 'start', epochsDone: 0 });
+    const stopped = { ...record, status: 'stopped' as const };
+    expect(resumePoint(stopped, null, null)).toEqual({ from: 'start', epochsDone: 0 });
+    // A checkpoint or a saved model comes first.
+    expect(resumePoint(stopped, 1, null)).toEqual({ from: 'checkpoint', epochsDone: 1 });
+    expect(resumePoint(stopped, null, 2)).toEqual({ from: 'savedModel', epochsDone: 2 });
+    // A failed run would fail again; finished and running runs have nothing to restart.
+    for (const status of ['failed', 'done', 'diverged', 'running'] as const) {
+      expect(resumePoint({ ...record, status }, null, null)).toBeNull();
+    }
+  });
+
   it('tracks checkpoints and replaces the record in place when resumed', () => {
     let state = reduce([
       { type: 'loaded', records: [record, older], storageProblem: null },

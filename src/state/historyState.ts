@@ -1,7 +1,13 @@
 import type { Settings } from '../config/settings.ts';
 import { RUN_RECORD_VERSION, type RunRecord } from '../history/runRecord.ts';
-import type { BackendReport, ModelTask, ResumeSource } from '../worker/protocol.ts';
-import { isActive, type ResumedHistory, type RunState, type RunView } from './trainerState.ts';
+import type { BackendReport, ModelTask } from '../worker/protocol.ts';
+import {
+  isActive,
+  type ResumedHistory,
+  type ResumeFrom,
+  type RunState,
+  type RunView,
+} from './trainerState.ts';
 
 /**
  * The run history as the page shows it: every kept run, which are selected for comparison,
@@ -388,19 +394,24 @@ export function canResume(record: RunRecord, savedModel = false): boolean {
 }
 
 /**
- * Where a run would continue from: its checkpoint (a run cut short), else its saved model; null
- * when it cannot continue.
+ * Where a run would continue from: its checkpoint (a run cut short), else its saved model, else,
+ * for a run stopped or interrupted before its first checkpoint, its start; null when it cannot
+ * continue.
  */
 export function resumePoint(
   record: RunRecord,
   checkpointEpoch: number | null,
   savedModelEpoch: number | null,
-): { from: ResumeSource; epochsDone: number } | null {
+): { from: ResumeFrom; epochsDone: number } | null {
   if (checkpointEpoch !== null && canResume(record)) {
     return { from: 'checkpoint', epochsDone: checkpointEpoch };
   }
   if (savedModelEpoch !== null && canResume(record, true)) {
     return { from: 'savedModel', epochsDone: savedModelEpoch };
+  }
+  // Its weights are seeded, so training it again from epoch 0 continues the same run.
+  if (record.status === 'stopped' || record.status === 'interrupted') {
+    return { from: 'start', epochsDone: 0 };
   }
   return null;
 }

@@ -11,6 +11,7 @@ import {
   estimatedRemainingMs,
   INITIAL_TRAINER_STATE,
   MAX_BATCH_LOSS_POINTS,
+  timePerBatchMs,
   trainerReducer,
   type TrainerAction,
   type TrainerState,
@@ -228,6 +229,118 @@ describe('trainer state', () => {
       { x: 0.5, learningRate: 0.05 },
       { x: 1.25, learningRate: 0.001 },
     ]);
+  });
+});
+
+describe('Pause and Stop during a step', () => {
+  it('says at once that it pauses after the step in progress, until the worker has paused', () => {
+    let state = reduce([...started, { type: 'pauseRequested' }]);
+    expect(state.runState).toBe('training');
+    expect(state.run?.pauseRequested).toBe(true);
+    // No batch measured yet: no estimate of the step's length.
+    expect(timePerBatchMs(state.run!)).toBeNull();
+    state = reduce([batchReported(Float64Array.of(0.4, 2.3), 4, 104_000, 40)], state);
+    expect(timePerBatchMs(state.run!)).toBe(26_000);
+    expect(state.run?.pauseRequested).toBe(true);
+    state = reduce([worker({ type: 'paused', runId: 1 })], state);
+    expect(state.runState).toBe('paused');
+    expect(state.run?.pauseRequested).toBe(false);
+    // A pause asked for while nothing trains changes nothing.
+    expect(reduce([{ type: 'pauseRequested' }], state)).toBe(state);
+    // A run that ends before the step does is no longer pausing.
+    const ended = reduce([
+      ...started,
+      { type: 'pauseRequested' },
+      worker({ type: 'runEnded', runId: 1, status: 'done', message: null }),
+    ]);
+    expect(ended.run?.pauseRequested).toBe(false);
+  });
+
+  it('a Stop the worker could not answer in time ends the run stopped, keeping what was recorded', () => {
+    const state = reduce([
+      ...started,
+      batchReported(Float64Array.of(0.4, 2.3, 0.8, 2.1), 8, 800, 40),
+      batchReported(Float64Array.of(1, 2.0), 10, 1000, 42),
+      epochEnded(1, 1),
+      worker({ type: 'checkpointSaved', runId: 1, epoch: 1 }),
+      batchReported(Float64Array.of(1.2, 1.9), 12, 1200, 42),
+      { type: 'pauseRequested' },
+      { type: 'stopForced', runId: 1 },
+    ]);
+    expect(state.runState).toBe('stopped');
+    expect(state.run?.endStatus).toBe('stopped');
+    expect(state.run?.pauseRequested).toBe(false);
+    // Batch 3 of epoch 2 was in progress (12 of 10 a epoch reported).
+    expect(state.run?.endMessage).toMatch(
+      /^Stopped in epoch 2, batch 3: the step in progress did not end within 1\.5 s, so the worker was ended and a new one started\. Everything up to the last report is kept\. Resume \(under Runs\) continues from the checkpoint after epoch 1\.$/,
+    );
+    expect(state.run?.batchLoss).toHaveLength(4);
+    expect(state.run?.epochMetrics).toEqual([metrics(1)]);
+    expect(state.run?.checkpointEpoch).toBe(1);
+    expect(state.workerError).toBeNull();
+    // The new worker reports its backend afresh.
+    expect(state.backend).toBeNull();
+  });
+
+  it('says where the run was when stopped before its first batch, and that it starts again', () => {
+    const loading = reduce([
+      { type: 'trainRequested', runId: 1, dataSet: FASHION_MNIST_INFO, settings },
+      { type: 'stopForced', runId: 1 },
+    ]);
+    expect(loading.runState).toBe('stopped');
+    expect(loading.run?.endMessage).toMatch(
+      /^Stopped before the first batch: .* Resume \(under Runs\) starts it again from epoch 1\.$/,
+    );
+    const timing = reduce([
+      { type: 'trainRequested', runId: 1, dataSet: FASHION_MNIST_INFO, settings },
+      worker({ type: 'kernelTrialStarted', runId: 1, stepsPerKernel: 4 }),
+      { type: 'stopForced', runId: 1 },
+    ]);
+    expect(timing.run?.endMessage).toMatch(/^Stopped while timing the kernels, before the first/);
+    const firstStep = reduce([...started, { type: 'stopForced', runId: 1 }]);
+    expect(firstStep.run?.endMessage).toMatch(/^Stopped in epoch 1, batch 1: /);
+  });
+
+  it('a late forced stop does not touch a run that already ended, or a newer run', () => {
+    const done = reduce([
+      ...started,
+      worker({ type: 'runEnded', runId: 1, status: 'done', message: null }),
+    ]);
+    const after = reduce([{ type: 'stopForced', runId: 1 }], done);
+    expect(after.runState).toBe('done');
+    expect(after.run?.endStatus).toBe('done');
+    const newer = reduce(
+      [
+        { type: 'trainRequested', runId: 2, dataSet: FASHION_MNIST_INFO, settings },
+        { type: 'stopForced', runId: 1 },
+      ],
+      done,
+    );
+    expect(newer.runState).toBe('loading data');
+    expect(newer.run?.endStatus).toBeNull();
+  });
+
+  it('a run resumed from its start has no checkpoint and an empty history', () => {
+    const state = reduce([
+      {
+        type: 'trainRequested',
+        runId: 3,
+        dataSet: FASHION_MNIST_INFO,
+        settings,
+        resumed: {
+          epochsDone: 0,
+          batchLoss: [],
+          epochMetrics: [],
+          learningRateChanges: [],
+          learningRate: settings.learningRate,
+          elapsedMs: 0,
+        },
+        from: 'start',
+      },
+    ]);
+    expect(state.run?.checkpointEpoch).toBeNull();
+    expect(state.run?.batchLoss).toEqual([]);
+    expect(state.runState).toBe('loading data');
   });
 });
 

@@ -31,6 +31,7 @@ import {
   type RunEndStatus,
   type ResumeSource,
 } from '../worker/protocol.ts';
+import { STOP_TIMEOUT_MS } from '../worker/client.ts';
 
 /**
  * Everything the page shows about training, as a pure reducer over worker events and the
@@ -99,6 +100,8 @@ export interface RunView {
   checkpointProblem: string | null;
   endStatus: RunEndStatus | null;
   endMessage: string | null;
+  /** Pause was clicked and the worker has not paused yet: it does so after the step in progress. */
+  pauseRequested: boolean;
 }
 
 export type KernelTrialView =
@@ -150,16 +153,29 @@ export interface ResumedHistory {
   elapsedMs: number;
 }
 
+/**
+ * Where a resumed run continues from: a checkpoint, a saved model (not a checkpoint of this run),
+ * or its start, for a run cut short before its first checkpoint (its weights are seeded, so
+ * epoch 0 is its initial state).
+ */
+export type ResumeFrom = ResumeSource | 'start';
+
 export type TrainerAction =
   | {
       type: 'trainRequested';
       runId: number;
       settings: Settings;
       resumed?: ResumedHistory;
-      /** Where a resumed run continues from (a saved model is not a checkpoint of this run). */
-      from?: ResumeSource;
+      from?: ResumeFrom;
       dataSet: DataSetInfo;
     }
+  /** Pause was clicked; the worker pauses after its step in progress. */
+  | { type: 'pauseRequested' }
+  /**
+   * Stop was clicked and the worker did not end run `runId` within STOP_TIMEOUT_MS (a step in
+   * progress cannot be interrupted): it was replaced by a new one, and the run ends stopped.
+   */
+  | { type: 'stopForced'; runId: number }
   /** Files were picked and are being read and sent to the worker. */
   | { type: 'dataFilesChosen'; fileNames: string[] }
   /** The page refused the files before the worker saw them (too big, unreadable). */
@@ -244,15 +260,12 @@ function updateRun(state: TrainerState, runId: number, update: (run: RunView) =>
   return { ...state, run: { ...state.run, ...update(state.run) } };
 }
 
-/** The worker is being replaced: an active run fails with `reason`, keeping its records. */
-function replaceWorker(state: TrainerState, reason: string): TrainerState {
-  const active = isActive(state.runState);
+/** What a replaced worker takes with it: its backend, the model it held, files it was checking. */
+function withoutWorker(state: TrainerState): TrainerState {
   return {
     ...state,
     backend: null,
     heldModel: null,
-    workerError: active ? null : reason,
-    runState: active ? 'failed' : state.runState,
     // Accepted files go to the new worker again; files still being checked are lost with it.
     data:
       state.data.checking === null
@@ -262,6 +275,16 @@ function replaceWorker(state: TrainerState, reason: string): TrainerState {
             checking: null,
             problem: 'The worker was replaced while it checked your files; choose them again.',
           },
+  };
+}
+
+/** The worker is being replaced: an active run fails with `reason`, keeping its records. */
+function replaceWorker(state: TrainerState, reason: string): TrainerState {
+  const active = isActive(state.runState);
+  return {
+    ...withoutWorker(state),
+    workerError: active ? null : reason,
+    runState: active ? 'failed' : state.runState,
     run:
       active && state.run !== null
         ? {
@@ -271,6 +294,30 @@ function replaceWorker(state: TrainerState, reason: string): TrainerState {
           }
         : state.run,
   };
+}
+
+/** Where a run stopped by replacing its worker was, by its last report. */
+function forcedStopMessage(run: RunView, runState: RunState): string {
+  const seconds = STOP_TIMEOUT_MS / 1000;
+  let where: string;
+  if (run.kernelTrial?.status === 'timing' && runState === 'loading data') {
+    where = 'Stopped while timing the kernels, before the first batch';
+  } else if (run.batchesPerEpoch === null) {
+    where = 'Stopped before the first batch';
+  } else {
+    // The batch that was being trained: the one after the last reported.
+    const epoch = Math.floor(run.batchesDone / run.batchesPerEpoch) + 1;
+    const batch = (run.batchesDone % run.batchesPerEpoch) + 1;
+    where = `Stopped in epoch ${epoch}, batch ${batch}`;
+  }
+  const resume =
+    run.checkpointEpoch === null
+      ? 'Resume (under Runs) starts it again from epoch 1.'
+      : `Resume (under Runs) continues from the checkpoint after epoch ${run.checkpointEpoch}.`;
+  return (
+    `${where}: the step in progress did not end within ${seconds} s, so the worker was ended ` +
+    `and a new one started. Everything up to the last report is kept. ${resume}`
+  );
 }
 
 export function trainerReducer(state: TrainerState, action: TrainerAction): TrainerState {
@@ -288,6 +335,25 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
           classNames: action.classNames ?? state.data.classNames,
         },
       };
+    case 'pauseRequested':
+      if (state.runState !== 'training' || state.run === null) return state;
+      return { ...state, run: { ...state.run, pauseRequested: true } };
+    case 'stopForced': {
+      const run = state.run;
+      if (run === null || run.runId !== action.runId || !isActive(state.runState)) {
+        return withoutWorker(state);
+      }
+      return {
+        ...withoutWorker(state),
+        runState: 'stopped',
+        run: {
+          ...run,
+          endStatus: 'stopped',
+          endMessage: forcedStopMessage(run, state.runState),
+          pauseRequested: false,
+        },
+      };
+    }
     default:
       break;
   }
@@ -321,10 +387,15 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         tensorMegabytes: [],
         learningRate: resumed?.learningRate ?? action.settings.learningRate,
         learningRateChanges: resumed?.learningRateChanges ?? [],
-        checkpointEpoch: action.from === 'savedModel' ? null : (resumed?.epochsDone ?? null),
+        // Neither a saved model nor the run's start is a checkpoint of this run.
+        checkpointEpoch:
+          action.from === 'savedModel' || action.from === 'start'
+            ? null
+            : (resumed?.epochsDone ?? null),
         checkpointProblem: null,
         endStatus: null,
         endMessage: null,
+        pauseRequested: false,
       },
     };
   }
@@ -469,6 +540,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         ],
       }));
     case 'pong':
+    case 'blockingWork':
       return state; // the client's heartbeat; nothing to show
     case 'modelKept':
       return isCurrent
@@ -491,7 +563,12 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
           `Training goes on; the run can only resume from an earlier checkpoint.`,
       }));
     case 'paused':
-      return isCurrent ? { ...state, runState: 'paused' } : state;
+      return isCurrent
+        ? {
+            ...updateRun(state, message.runId, () => ({ pauseRequested: false })),
+            runState: 'paused',
+          }
+        : state;
     case 'resumed':
       return isCurrent ? { ...state, runState: 'training' } : state;
     case 'dataChosen': {
@@ -514,6 +591,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         ...updateRun(state, message.runId, () => ({
           endStatus: message.status,
           endMessage: message.message,
+          pauseRequested: false,
         })),
         runState: message.status,
       };
@@ -529,6 +607,11 @@ export function estimatedRemainingMs(run: RunView): number | null {
   if (run.batchesPerEpoch === null || run.batchesDone === 0) return null;
   const totalBatches = run.batchesPerEpoch * run.settings.epochs;
   return (run.elapsedMs / run.batchesDone) * Math.max(0, totalBatches - run.batchesDone);
+}
+
+/** The run's measured time per batch (pauses excluded); null before its first reported batch. */
+export function timePerBatchMs(run: RunView): number | null {
+  return run.batchesDone === 0 ? null : run.elapsedMs / run.batchesDone;
 }
 
 export function isActive(runState: RunState): boolean {

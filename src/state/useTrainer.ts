@@ -7,14 +7,15 @@ import {
   uploadSizeProblem,
   type DataSetInfo,
 } from '../data/uploadedData.ts';
-import { TrainerClient } from '../worker/client.ts';
-import type { DataChoice, FromWorker, ResumeSource } from '../worker/protocol.ts';
+import { STOP_TIMEOUT_MS, TrainerClient } from '../worker/client.ts';
+import type { DataChoice, FromWorker } from '../worker/protocol.ts';
 import {
   dataSetInfoOf,
   INITIAL_TRAINER_STATE,
   trainerReducer,
   type DataChoiceState,
   type ResumedHistory,
+  type ResumeFrom,
   type TrainerState,
 } from './trainerState.ts';
 
@@ -22,14 +23,14 @@ export interface Trainer {
   state: TrainerState;
   /**
    * Starts a run, checkpointed under `checkpointKey` (the history record's id), or resumes that
-   * run when `resumed` is given: from its checkpoint, or from its saved model (`from`).
+   * run when `resumed` is given: from its checkpoint, its saved model or its start (`from`).
    * Returns the trainer's run id and the data set it trains on.
    */
   train: (
     settings: Settings,
     checkpointKey: string,
     resumed?: ResumedHistory,
-    from?: ResumeSource,
+    from?: ResumeFrom,
     /** A resumed run keeps the names it was recorded with; else the current choice's. */
     dataSet?: DataSetInfo,
   ) => { runId: number; dataSet: DataSetInfo };
@@ -49,8 +50,13 @@ export interface Trainer {
   subscribe: (listener: (message: FromWorker) => void) => () => void;
   /** Changes the current run's learning rate from its next batch. */
   setLearningRate: (learningRate: number) => void;
+  /** Asks the worker to pause after its step in progress; state.run says so meanwhile. */
   pause: () => void;
   resume: () => void;
+  /**
+   * Asks the worker to stop; if it has not ended the run within STOP_TIMEOUT_MS (a step cannot
+   * be interrupted), replaces the worker and ends the run stopped.
+   */
   stop: () => void;
 }
 
@@ -71,6 +77,11 @@ export function useTrainer(backend: BackendName): Trainer {
   const acceptedFilesRef = useRef<DataChoice | null>(null);
   const nextRunId = useRef(1);
   const listeners = useRef(new Set<(message: FromWorker) => void>());
+  // The run the worker has been asked to train and has not ended yet (set as the message is
+  // received, not when React renders it), and how to replace the worker.
+  const runInWorker = useRef<number | null>(null);
+  const replaceWorker = useRef<() => void>(() => undefined);
+  const stopTimers = useRef(new Set<ReturnType<typeof setTimeout>>());
 
   const backendRef = useRef(backend);
   useEffect(() => {
@@ -82,6 +93,11 @@ export function useTrainer(backend: BackendName): Trainer {
     // simply train again.
     const start = () => {
       const client = new TrainerClient((message) => {
+        // A replaced worker's last messages are no longer about this page's runs.
+        if (clientRef.current !== client) return;
+        if (message.type === 'runEnded' && message.runId === runInWorker.current) {
+          runInWorker.current = null;
+        }
         if (message.type === 'dataChosen') {
           acceptedFilesRef.current = message.summary === null ? null : sentFilesRef.current;
         }
@@ -90,7 +106,8 @@ export function useTrainer(backend: BackendName): Trainer {
         startTransition(() => dispatch({ type: 'worker', message }));
         for (const listener of listeners.current) listener(message);
         const needsNewWorker = message.type === 'workerCrashed' || message.type === 'deviceLost';
-        if (needsNewWorker && clientRef.current === client) {
+        if (needsNewWorker) {
+          runInWorker.current = null;
           client.terminate();
           start();
         }
@@ -102,8 +119,14 @@ export function useTrainer(backend: BackendName): Trainer {
         client.send({ type: 'useData', choice: acceptedFilesRef.current });
       }
     };
+    replaceWorker.current = () => {
+      clientRef.current?.terminate();
+      start();
+    };
     start();
+    const timers = stopTimers.current;
     return () => {
+      for (const timer of timers) clearTimeout(timer);
       clientRef.current?.terminate();
       clientRef.current = null;
     };
@@ -119,12 +142,14 @@ export function useTrainer(backend: BackendName): Trainer {
       settings: Settings,
       checkpointKey: string,
       resumed?: ResumedHistory,
-      from: ResumeSource = 'checkpoint',
+      from: ResumeFrom = 'checkpoint',
       recordedDataSet?: DataSetInfo,
     ) => {
       const runId = nextRunId.current++;
       currentRunId.current = runId;
-      const resumeFrom = resumed === undefined ? null : from;
+      runInWorker.current = runId;
+      // From its start, a resumed run trains like a new one, under the same checkpoint key.
+      const resumeFrom = resumed === undefined || from === 'start' ? null : from;
       const dataSet = recordedDataSet ?? currentDataSet(dataRef.current);
       dispatch({ type: 'trainRequested', runId, settings, resumed, from, dataSet });
       clientRef.current?.send({
@@ -197,9 +222,25 @@ export function useTrainer(backend: BackendName): Trainer {
     const runId = currentRunId.current;
     if (runId !== null) clientRef.current?.send({ type: 'setLearningRate', runId, learningRate });
   }, []);
-  const pause = useCallback(() => clientRef.current?.send({ type: 'pause' }), []);
+  const pause = useCallback(() => {
+    clientRef.current?.send({ type: 'pause' });
+    dispatch({ type: 'pauseRequested' });
+  }, []);
   const resume = useCallback(() => clientRef.current?.send({ type: 'resume' }), []);
-  const stop = useCallback(() => clientRef.current?.send({ type: 'stop' }), []);
+  const stop = useCallback(() => {
+    clientRef.current?.send({ type: 'stop' });
+    const runId = runInWorker.current;
+    if (runId === null) return;
+    const timer = setTimeout(() => {
+      stopTimers.current.delete(timer);
+      // Ended in time (or the worker was replaced meanwhile): nothing to do.
+      if (runInWorker.current !== runId) return;
+      runInWorker.current = null;
+      replaceWorker.current();
+      dispatch({ type: 'stopForced', runId });
+    }, STOP_TIMEOUT_MS);
+    stopTimers.current.add(timer);
+  }, []);
 
   return {
     state,

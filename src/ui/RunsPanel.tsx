@@ -209,7 +209,9 @@ const RunItem = memo(function RunItem({
             title={
               point.from === 'checkpoint'
                 ? `Continue from the checkpoint after epoch ${point.epochsDone}`
-                : `Continue from the saved model after epoch ${point.epochsDone}`
+                : point.from === 'savedModel'
+                  ? `Continue from the saved model after epoch ${point.epochsDone}`
+                  : 'Train it again from its start, as the same run: it ended before its first checkpoint'
             }
           >
             Resume

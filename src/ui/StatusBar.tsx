@@ -1,5 +1,10 @@
 import type { BackendReport } from '../worker/protocol.ts';
-import { estimatedRemainingMs, type RunState, type RunView } from '../state/trainerState.ts';
+import {
+  estimatedRemainingMs,
+  timePerBatchMs,
+  type RunState,
+  type RunView,
+} from '../state/trainerState.ts';
 import { formatDuration } from './format.ts';
 
 function adapterText(report: BackendReport): string {
@@ -33,6 +38,11 @@ function progressText(
     (estimatedTotalMs === null ? null : estimatedTotalMs - run.elapsedMs);
   if ((runState === 'training' || runState === 'paused') && remaining !== null) {
     parts.push(`about ${formatDuration(Math.max(0, remaining))} left`);
+  }
+  if (runState === 'training' && run.pauseRequested) {
+    // The step in progress cannot be interrupted: say so at once, with its usual length.
+    const stepMs = timePerBatchMs(run);
+    parts.push(`pausing after this step${stepMs === null ? '' : `, ≈ ${formatDuration(stepMs)}`}`);
   }
   return parts.join(' · ');
 }

@@ -196,6 +196,12 @@ export type FromWorker =
   /** A learning-rate change took effect: it applies from epoch position `x` on. */
   | { type: 'learningRateChanged'; runId: number; x: number; learningRate: number }
   | { type: 'pong'; sentAt: number }
+  /**
+   * The worker is about to compute synchronously for about expectedMs (TF.js's CPU backend runs
+   * each op to its end), unable to answer the heartbeat meanwhile: the client waits that long
+   * before calling it hung.
+   */
+  | { type: 'blockingWork'; expectedMs: number }
   /** The weights after `epoch` are checkpointed: the run can be resumed from there. */
   | { type: 'checkpointSaved'; runId: number; epoch: number }
   /** Training goes on; only resuming from this epoch is lost. */

@@ -22,6 +22,9 @@ export class RunControl {
   private pauseRequested = false;
   private wake: (() => void) | null = null;
   private pendingLearningRate: number | null = null;
+  private signalStopped: () => void = () => undefined;
+  /** Resolves at stop(): a wait that cannot be interrupted (loading data) is abandoned then. */
+  readonly stopped: Promise<void> = new Promise((resolve) => (this.signalStopped = resolve));
 
   /** Asks for a new learning rate; the loop takes it at its next batch (the latest one wins). */
   setLearningRate(learningRate: number): void {
@@ -52,6 +55,7 @@ export class RunControl {
 
   stop(): void {
     this.stopRequested = true;
+    this.signalStopped();
     this.wake?.();
   }
 

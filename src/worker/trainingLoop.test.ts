@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
+import { architectureOf, DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
 import { FASHION_MNIST_FILES, parseFashionMnist, type Split } from '../data/fashionMnist.ts';
 import type { FromWorker } from './protocol.ts';
+import { alexNetLayers } from '../model/architecture.ts';
+import { computeLayerTable } from '../model/layerTable.ts';
+import { expectedBlockingMs, trainingFlops } from './blockingWork.ts';
 import { RunControl } from './runControl.ts';
 import {
   exportModel,
@@ -170,6 +173,47 @@ describe('training loop', () => {
     expect(messages.some((m) => m.type === 'epochMetrics')).toBe(false);
     const lastBatch = messages.filter((m) => m.type === 'batchMetrics').at(-1);
     expect(lastBatch).toMatchObject({ batchesDone: 4 });
+  });
+
+  it('on a synchronous backend, announces every stretch of work before it blocks', async () => {
+    const { messages, emit } = collect();
+    // Announcements and messages in the order they happen.
+    const events: string[] = [];
+    const announced: number[] = [];
+    const outcome = await runTraining({
+      runId: 1,
+      kernels: null,
+      settings: { ...TINY, epochs: 1 },
+      train,
+      test,
+      control: new RunControl(),
+      emit: (message) => {
+        events.push(message.type);
+        emit(message);
+      },
+      announceBlocking: (expectedMs) => {
+        events.push('blocking');
+        announced.push(expectedMs);
+      },
+    });
+    expect(outcome.status).toBe('done');
+    // The variant's trial step, then 6 training steps (48 images in batches of 8), 3
+    // validation batches (20 images) and the sample predictions: 11 stretches.
+    expect(announced).toHaveLength(11);
+    expect(events[0]).toBe('blocking');
+    expect(events.indexOf('runStarted')).toBeGreaterThan(0);
+    // Each training step is announced before its window's loss is reported.
+    const beforeFirstReport = events.slice(0, events.indexOf('batchMetrics'));
+    expect(beforeFirstReport.filter((event) => event === 'blocking')).toHaveLength(1 + 4);
+    // The first (2 images) is estimated from the FLOPs at the conservative rate; the next from
+    // the rate the run measured since.
+    const table = computeLayerTable(alexNetLayers(architectureOf(TINY)), TINY.imageSize);
+    if (!table.ok) throw new Error('TINY has a layer table');
+    const multiplyAdds = table.table.totalMultiplyAddsPerImage;
+    expect(announced[0]).toBe(expectedBlockingMs(trainingFlops(multiplyAdds, 2), null));
+    expect(announced[1]).not.toBe(expectedBlockingMs(trainingFlops(multiplyAdds, 8), null));
+    for (const ms of announced) expect(ms).toBeGreaterThan(0);
+    expect(messages.at(-1)?.type).toBe('epochMetrics');
   });
 
   it('ends as failed, with the reason, when the GPU reports an error mid-run', async () => {

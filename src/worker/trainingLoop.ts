@@ -4,6 +4,7 @@ import type { Split } from '../data/fashionMnist.ts';
 import { batchCount, epochOrder, gatherBatch, stratifiedSubset } from '../data/sampling.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { buildAlexNet } from '../model/alexnet.ts';
+import { computeLayerTable } from '../model/layerTable.ts';
 import { confusionMatrix } from '../model/metrics.ts';
 import { preflightVariant } from '../model/preflight.ts';
 import {
@@ -15,6 +16,7 @@ import {
 import type { KernelChoice } from '../kernels/register.ts';
 import type { StoredWeight } from '../storage/checkpointStore.ts';
 import type { ExportedModel, FromWorker, RunEndStatus } from './protocol.ts';
+import { BlockingWork } from './blockingWork.ts';
 import { yieldToEventLoop, type RunControl } from './runControl.ts';
 
 /**
@@ -58,6 +60,21 @@ export interface RunInput {
    * owns it then (and disposes it). Not called for a run that ends otherwise.
    */
   keepModel?: (model: tf.LayersModel, state: Omit<EpochState, 'weights'>) => void;
+  /**
+   * Given on a backend that computes synchronously (CPU): called before each stretch of work
+   * with how long it is expected to hold the thread (blockingWork.ts).
+   */
+  announceBlocking?: (expectedMs: number) => void;
+}
+
+/** The run's synchronous work, announced through `announce` when given (blockingWork.ts). */
+function blockingWorkOf(
+  settings: Settings,
+  announce: ((expectedMs: number) => void) | undefined,
+): BlockingWork {
+  const table = computeLayerTable(alexNetLayers(architectureOf(settings)), settings.imageSize);
+  const multiplyAdds = table.ok ? table.table.totalMultiplyAddsPerImage : 0;
+  return new BlockingWork(multiplyAdds, announce ?? null);
 }
 
 /** Every weight of the model (batch-norm moving statistics included), read back as plain data. */
@@ -122,9 +139,11 @@ export async function validateModel(
   settings: Settings,
   test: Split,
   control: RunControl,
+  announceBlocking?: (expectedMs: number) => void,
 ): Promise<{ loss: number; accuracy: number } | null> {
   const testIndices = stratifiedSubset(test.labels, settings.testExamples, settings.seed);
-  const result = await evaluate(model, test, testIndices, settings, control);
+  const blocking = blockingWorkOf(settings, announceBlocking);
+  const result = await evaluate(model, test, testIndices, settings, control, blocking);
   return result === null ? null : { loss: result.loss, accuracy: result.accuracy };
 }
 
@@ -190,6 +209,7 @@ async function evaluate(
   indices: Uint32Array,
   settings: Settings,
   control: RunControl,
+  blocking: BlockingWork,
 ): Promise<{ loss: number; accuracy: number; confusion: Int32Array } | null> {
   // Sums and predictions stay on the device until the end: one readback per validation pass.
   let totals = tf.zeros([2]);
@@ -203,12 +223,22 @@ async function evaluate(
         start,
         Math.min(start + settings.batchSize, indices.length),
       );
-      const [next, predicted] = tf.tidy(() => {
-        const images = prepareImages(batch.pixels, batch.size, split.imageSize, settings.imageSize);
-        const labels = tf.tensor1d(batch.labels, 'int32');
-        const result = evaluateBatch(model, images, labels, NUM_CLASSES);
-        return [totals.add(tf.stack([result.lossSum, result.correct])), result.predicted] as const;
-      });
+      const [next, predicted] = blocking.forward(batch.size, () =>
+        tf.tidy(() => {
+          const images = prepareImages(
+            batch.pixels,
+            batch.size,
+            split.imageSize,
+            settings.imageSize,
+          );
+          const labels = tf.tensor1d(batch.labels, 'int32');
+          const result = evaluateBatch(model, images, labels, NUM_CLASSES);
+          return [
+            totals.add(tf.stack([result.lossSum, result.correct])),
+            result.predicted,
+          ] as const;
+        }),
+      );
       totals.dispose();
       totals = next;
       predictions.push(predicted);
@@ -261,9 +291,12 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
     settings.imageSize,
     settings.seed,
   );
+  const blocking = blockingWorkOf(settings, input.announceBlocking);
   // A variant the backend cannot train (a missing kernel, a shader the GPU rejects) fails here,
-  // before the first batch, with what the backend said.
-  const unsupported = await preflightVariant(model, settings.imageSize, NUM_CLASSES);
+  // before the first batch, with what the backend said. It is a step on 2 images.
+  const unsupported = await blocking.training(2, () =>
+    preflightVariant(model, settings.imageSize, NUM_CLASSES),
+  );
   if (unsupported !== null) {
     model.dispose();
     return { status: 'failed', message: unsupported };
@@ -379,7 +412,9 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
           settings.imageSize,
         );
         const labels = tf.tensor1d(examples.labels, 'int32');
-        const step = trainStep(model, optimizer, images, labels, NUM_CLASSES);
+        const step = blocking.training(examples.size, () =>
+          trainStep(model, optimizer, images, labels, NUM_CLASSES),
+        );
         images.dispose();
         labels.dispose();
         pending.push({ ...step, size: examples.size });
@@ -418,7 +453,7 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
       }
       const epochTrainMs = performance.now() - epochStartedAt - epochPausedMs;
 
-      const validation = await evaluate(model, test, testIndices, settings, control);
+      const validation = await evaluate(model, test, testIndices, settings, control, blocking);
       if (validation === null) {
         if (control.failure !== null) return { status: 'failed', message: control.failure };
         return { status: 'stopped', message: `Stopped during validation of epoch ${epoch + 1}.` };
@@ -429,7 +464,9 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
         test.imageSize,
         settings.imageSize,
       );
-      const sampleResult = predictWithConfidence(model, sampleImages);
+      const sampleResult = blocking.forward(samples.size, () =>
+        predictWithConfidence(model, sampleImages),
+      );
       sampleImages.dispose();
       const predicted = Uint8Array.from(await sampleResult.predicted.data());
       const confidence = Float32Array.from(await sampleResult.confidence.data());

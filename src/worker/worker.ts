@@ -68,6 +68,15 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
 
+/**
+ * On TF.js's CPU backend every op computes synchronously, so the worker cannot answer the
+ * heartbeat during a step: it says beforehand how long it expects to be busy.
+ */
+function blockingAnnouncer(report: BackendReport): ((expectedMs: number) => void) | undefined {
+  if (report.backend !== 'cpu') return undefined;
+  return (expectedMs) => post({ type: 'blockingWork', expectedMs });
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -311,7 +320,17 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
         return;
       }
     }
-    const data = await ensureData(runId);
+    // Loading goes on for the next run if the person stops meanwhile; this run ends at once.
+    const data = await Promise.race([ensureData(runId), control.stopped.then(() => null)]);
+    if (data === null) {
+      post({
+        type: 'runEnded',
+        runId,
+        status: control.failure !== null ? 'failed' : 'stopped',
+        message: control.failure ?? 'Stopped while loading the data, before the first batch.',
+      });
+      return;
+    }
     const mismatch = dataMismatch(data, request.dataId);
     if (mismatch !== null) {
       post({ type: 'runEnded', runId, status: 'failed', message: mismatch });
@@ -368,6 +387,7 @@ async function train(request: Extract<ToWorker, { type: 'train' }>): Promise<voi
       control,
       emit: post,
       resume,
+      announceBlocking: blockingAnnouncer(report),
       saveCheckpoint: async (state) => {
         try {
           await saveCheckpoint({
@@ -456,12 +476,19 @@ async function modelTask(key: string, task: ModelTask, request: ToWorker): Promi
     }
     case 'evaluateSavedModel': {
       const settings = await prepareFor(request.settings);
+      const report = await ensureBackend(settings.backend);
       const data = await ensureData(0);
       const mismatch = dataMismatch(data, request.dataId);
       if (mismatch !== null) throw new Error(mismatch);
       const { model, epochs } = await loadSavedModel(key, settings);
       try {
-        const result = await validateModel(model, settings, data.test, new RunControl());
+        const result = await validateModel(
+          model,
+          settings,
+          data.test,
+          new RunControl(),
+          blockingAnnouncer(report),
+        );
         if (result === null) throw new Error('The evaluation was stopped.');
         post({
           type: 'savedModelEvaluated',
