@@ -18,7 +18,7 @@ const comparisonRows = (page: Page) =>
 
 test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 does not, the reading says so; overlaid, compared, kept across a reload', async ({
   page,
-}) => {
+}, testInfo) => {
   // Four runs of about two minutes each on a software GPU.
   test.setTimeout(20 * 60_000);
   // The book's settings: the exercise scale is fitted to the device, from the form's settings.
@@ -82,6 +82,12 @@ test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 do
     /^Learning rate: lr 0\.1 reached \d+%.*lr 0\.0001 stayed at .*about chance: too small to move in 4 epochs\.$/,
   );
   await expect(runItems(page)).toHaveCount(4);
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await testInfo.attach('learning-rate exercise', {
+    body: await page.screenshot(),
+    contentType: 'image/png',
+  });
 
   // Reload: the runs come back from IndexedDB with their metrics.
   await page.reload();

@@ -48,8 +48,10 @@ test('the book’s settings are estimated in days; Quick fits minutes and learns
   const accuracy = await finalValidationAccuracy(page);
   console.log(`Quick: Train click to done in ${wallSeconds.toFixed(0)} s, val acc ${accuracy}`);
   expect(accuracy).toBeGreaterThanOrEqual(0.65);
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await testInfo.attach('Quick run', {
-    body: await page.screenshot({ fullPage: false }),
+    body: await page.screenshot(),
     contentType: 'image/png',
   });
 });
