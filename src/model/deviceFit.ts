@@ -24,16 +24,21 @@ export type Scale = Pick<
 export const QUICK_BUDGET_MS = 5 * 60_000;
 export const EXERCISE_RUN_BUDGET_MS = 2 * 60_000;
 
-/** The book's run (d2l §8.1): the top rung, where a GPU is fast enough. */
-const BOOK_SCALE: Scale = {
-  imageSize: 224,
-  width: 1,
-  batchSize: 128,
-  learningRate: 0.01,
-  trainExamples: 60_000,
-  testExamples: 10_000,
-  epochs: 10,
-};
+type Shape = Pick<Scale, 'imageSize' | 'width' | 'batchSize' | 'learningRate'>;
+type Amount = Pick<Scale, 'trainExamples' | 'testExamples' | 'epochs'>;
+
+/** The network and step of each rung, shared by both ladders; the last is the book's (§8.1). */
+const RUNG_SHAPES: readonly Shape[] = [
+  { imageSize: 65, width: 0.1, batchSize: 32, learningRate: 0.1 },
+  { imageSize: 96, width: 0.25, batchSize: 64, learningRate: 0.05 },
+  { imageSize: 128, width: 0.5, batchSize: 128, learningRate: 0.05 },
+  { imageSize: 224, width: 1, batchSize: 128, learningRate: 0.01 },
+];
+const BOOK_AMOUNT: Amount = { trainExamples: 60_000, testExamples: 10_000, epochs: 10 };
+
+function ladder(amounts: readonly Amount[]): Scale[] {
+  return RUNG_SHAPES.map((shape, rung) => ({ ...shape, ...amounts[rung] }));
+}
 
 /**
  * Quick's ladder. The first rung (with 1000 test examples) reached 71.8% validation accuracy
@@ -41,71 +46,23 @@ const BOOK_SCALE: Scale = {
  * book's PyTorch code reaches 66–75% at a similar scale (67 px, width 0.125, 4,000 examples,
  * 4 epochs, lr 0.1). Learning here is counted in steps: 2800 examples (350 steps) reached 58%.
  */
-export const QUICK_RUNGS: readonly Scale[] = [
-  {
-    imageSize: 65,
-    width: 0.1,
-    batchSize: 32,
-    learningRate: 0.1,
-    trainExamples: 4000,
-    testExamples: 500,
-    epochs: 4,
-  },
-  {
-    imageSize: 96,
-    width: 0.25,
-    batchSize: 64,
-    learningRate: 0.05,
-    trainExamples: 12_000,
-    testExamples: 2000,
-    epochs: 5,
-  },
-  {
-    imageSize: 128,
-    width: 0.5,
-    batchSize: 128,
-    learningRate: 0.05,
-    trainExamples: 30_000,
-    testExamples: 5000,
-    epochs: 6,
-  },
-  BOOK_SCALE,
-];
+export const QUICK_RUNGS: readonly Scale[] = ladder([
+  { trainExamples: 4000, testExamples: 500, epochs: 4 },
+  { trainExamples: 12_000, testExamples: 2000, epochs: 5 },
+  { trainExamples: 30_000, testExamples: 5000, epochs: 6 },
+  BOOK_AMOUNT,
+]);
 
 /**
  * The exercises' ladder: half Quick's examples or fewer, so that a four-run exercise answers
  * in about ten minutes.
  */
-export const EXERCISE_RUNGS: readonly Scale[] = [
-  {
-    imageSize: 65,
-    width: 0.1,
-    batchSize: 32,
-    learningRate: 0.1,
-    trainExamples: 2000,
-    testExamples: 500,
-    epochs: 4,
-  },
-  {
-    imageSize: 96,
-    width: 0.25,
-    batchSize: 64,
-    learningRate: 0.05,
-    trainExamples: 6000,
-    testExamples: 1000,
-    epochs: 4,
-  },
-  {
-    imageSize: 128,
-    width: 0.5,
-    batchSize: 128,
-    learningRate: 0.05,
-    trainExamples: 15_000,
-    testExamples: 2000,
-    epochs: 5,
-  },
-  BOOK_SCALE,
-];
+export const EXERCISE_RUNGS: readonly Scale[] = ladder([
+  { trainExamples: 2000, testExamples: 500, epochs: 4 },
+  { trainExamples: 6000, testExamples: 1000, epochs: 4 },
+  { trainExamples: 15_000, testExamples: 2000, epochs: 5 },
+  BOOK_AMOUNT,
+]);
 
 /** Below this many training examples a few epochs learn nothing visible. */
 export const MIN_FITTED_TRAIN_EXAMPLES = 1000;
