@@ -143,6 +143,8 @@ test('the keyboard alone sets fields, trains, pauses, resumes, stops, ticks runs
 
   // An exercise is queued with Enter and starts; its queue is cancelled and its run stopped.
   const exercise = page.getByRole('button', { name: 'Learning rate', exact: true });
+  // Stop replaced the worker: the exercise scale waits for the new one's backend.
+  await expect(exercise).toBeEnabled({ timeout: 60_000 });
   await app.tabTo(exercise, { backwards: true });
   await page.keyboard.press('Enter');
   const queue = page.getByRole('list', { name: 'Queue' });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from '../config/settings.ts';
 import {
   describeScale,
+  EXERCISE_MIN_TRAIN_EXAMPLES,
   EXERCISE_RUN_BUDGET_MS,
   EXERCISE_RUNGS,
   fitToDevice,
@@ -57,15 +58,24 @@ describe('fitToDevice', () => {
     expect(cpu.estimate.totalMs).toBeGreaterThan(QUICK_BUDGET_MS);
   });
 
-  it('fits an exercise run in about two minutes', () => {
+  it('fits an exercise run in about two and a half minutes, never below its floor', () => {
     const fitted = fitToDevice(
       base,
-      speedWithProbe(500, 'software GPU'),
+      speedWithProbe(400, 'software GPU'),
       EXERCISE_RUN_BUDGET_MS,
       EXERCISE_RUNGS,
+      EXERCISE_MIN_TRAIN_EXAMPLES,
     )!;
-    expect(fitted.rung).toBe(0);
+    expect(fitted).toMatchObject({ rung: 0, shrunk: false });
     expect(fitted.estimate.totalMs).toBeLessThanOrEqual(EXERCISE_RUN_BUDGET_MS);
+    const slower = fitToDevice(
+      base,
+      speedWithProbe(800, 'software GPU'),
+      EXERCISE_RUN_BUDGET_MS,
+      EXERCISE_RUNGS,
+      EXERCISE_MIN_TRAIN_EXAMPLES,
+    )!;
+    expect(slower.settings.trainExamples).toBe(EXERCISE_MIN_TRAIN_EXAMPLES);
   });
 
   it('is null until the device is timed', () => {

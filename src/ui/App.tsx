@@ -13,6 +13,7 @@ import { alexNetLayers } from '../model/architecture.ts';
 import { computeLayerTable } from '../model/layerTable.ts';
 import { currentDataId, dataSetInfoOf, deviceSpeedOf, isActive } from '../state/trainerState.ts';
 import {
+  EXERCISE_MIN_TRAIN_EXAMPLES,
   EXERCISE_RUN_BUDGET_MS,
   EXERCISE_RUNGS,
   fitToDevice,
@@ -144,7 +145,13 @@ export function App() {
     () =>
       settledSettings === null
         ? null
-        : fitToDevice(settledSettings, speed, EXERCISE_RUN_BUDGET_MS, EXERCISE_RUNGS),
+        : fitToDevice(
+            settledSettings,
+            speed,
+            EXERCISE_RUN_BUDGET_MS,
+            EXERCISE_RUNGS,
+            EXERCISE_MIN_TRAIN_EXAMPLES,
+          ),
     [settledSettings, speed],
   );
   const applyQuick = (fitted: FittedSettings) => {

@@ -24,7 +24,7 @@ export const ExercisesPanel = memo(function ExercisesPanel({
 }: {
   /** The form's settings, or null while the form has errors. */
   base: Settings | null;
-  /** The exercise scale fitted to this device (about 2 minutes a run); null until timed. */
+  /** The exercise scale fitted to this device (EXERCISE_RUN_BUDGET_MS a run); null until timed. */
   fitted: FittedSettings | null;
   /** One run at the form's settings on this device, or null. */
   formRunEstimateMs: number | null;
