@@ -20,6 +20,8 @@ export default defineConfig({
   outputDir: 'test-results',
   use: {
     baseURL: `http://localhost:${PORT}`,
+    // An action whose target never appears fails within minutes, not at the test's timeout.
+    actionTimeout: 120_000,
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
     launchOptions: {

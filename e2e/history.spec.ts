@@ -96,11 +96,11 @@ test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 do
     await expect(item).toHaveAttribute('data-status', 'done');
     await expect(item).toContainText(/val \d+\.\d%/);
   }
-  // Selecting two of them draws them again.
+  // Selecting two of them draws them again (lr 0.01 is the book's: its label does not say lr).
   await page.getByRole('checkbox', { name: /^lr 0\.1,/ }).check();
-  await page.getByRole('checkbox', { name: /^lr 0\.01,/ }).check();
+  await page.getByRole('checkbox', { name: /^lr 0\.0001,/ }).check();
   await expect(page.locator('figure[data-chart="loss"]')).toHaveAttribute('data-runs', '2');
-  await expect(comparisonRows(page)).toHaveText([/lr 0\.1/, /lr 0\.01/]);
+  await expect(comparisonRows(page)).toHaveText([/lr 0\.1/, /lr 0\.0001/]);
 });
 
 test('delete with undo, export and import, and a malformed import changes nothing', async ({

@@ -3,7 +3,7 @@ import { estimateRun, type DeviceSpeed, type RunEstimate } from './speed.ts';
 
 /**
  * Settings that fit this device: "Quick" (one run in about 5 minutes) and the exercises' scale
- * (about 2 minutes a run). The rule, the same for both:
+ * (about two and a half minutes a run). The rule, the same for both:
  *
  * 1. A ladder of scales, smallest first, each one that learns visibly in its epochs (the first
  *    rungs were trained here on SwiftShader; the last is the book's own run).

@@ -1,4 +1,4 @@
-import { startTransition, useMemo } from 'react';
+import { startTransition, useCallback, useMemo } from 'react';
 import {
   architectureFromDraft,
   architectureOf,
@@ -154,11 +154,15 @@ export function App() {
           ),
     [settledSettings, speed],
   );
-  const applyQuick = (fitted: FittedSettings) => {
-    const { imageSize, width, batchSize, learningRate, trainExamples, testExamples, epochs } =
-      fitted.settings;
-    setFields({ imageSize, width, batchSize, learningRate, trainExamples, testExamples, epochs });
-  };
+  // Stable, so that the memoised DeviceFit does not re-render on every batch report.
+  const applyQuick = useCallback(
+    (fitted: FittedSettings) => {
+      const { imageSize, width, batchSize, learningRate, trainExamples, testExamples, epochs } =
+        fitted.settings;
+      setFields({ imageSize, width, batchSize, learningRate, trainExamples, testExamples, epochs });
+    },
+    [setFields],
+  );
 
   const run = state.run;
   // Before a run's first report, its time left is the estimate made before it started.
@@ -171,6 +175,8 @@ export function App() {
   const exerciseId = selectedRecords[0]?.exercise?.id ?? null;
   const reading = useMemo(() => {
     if (exerciseId === null || queue.some((item) => item.exercise?.id === exerciseId)) return null;
+    // An answer compares: at least two of the exercise's runs, and nothing else, selected.
+    if (selectedRecords.length < 2) return null;
     if (selectedRecords.some((record) => record.exercise?.id !== exerciseId)) return null;
     return exerciseReading(exerciseId, selectedRecords);
   }, [exerciseId, queue, selectedRecords]);
