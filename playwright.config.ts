@@ -3,7 +3,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
 
 /**
  * End-to-end tests run the production build (vite preview) in Debian's Chromium, which has
- * real WebGPU through SwiftShader when started with these flags (shared/reference/README.md).
+ * real WebGPU through SwiftShader when started with these flags (docs/reference.md).
  */
 // E2E_PORT lets a second checkout run its tests beside a running preview server.
 const PORT = Number(process.env.E2E_PORT ?? 4173);

@@ -1,6 +1,6 @@
 // How the tests and the benchmark start Chromium: Debian's build, headless, with WebGPU on
 // whatever adapter the machine has (SwiftShader without a GPU). Flags from
-// shared/reference/README.md; without the background-networking ones Chromium keeps dialling
+// docs/reference.md; without the background-networking ones Chromium keeps dialling
 // out on a closed network.
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 

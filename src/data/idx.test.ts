@@ -14,7 +14,7 @@ import {
 
 const DATA_DIR = '/usr/share/datasets/fashion-mnist/';
 
-// sha256 of the decompressed files, from shared/reference/README.md.
+// sha256 of the decompressed files, from docs/reference.md.
 const SHA256: Record<string, string> = {
   'train-images-idx3-ubyte': 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
   'train-labels-idx1-ubyte': 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',

@@ -8,7 +8,7 @@ import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
  * bounds and divisors; a network has only a handful of distinct layer shapes.
  *
  * SwiftShader (software Vulkan) runs workgroup memory and barriers slowly, and this layout was
- * the fastest measured there (shared/reference/README.md). The stock kernels stay selectable
+ * the fastest measured there (docs/reference.md). The stock kernels stay selectable
  * (register.ts) for real GPUs, where shared-memory tiling usually wins.
  */
 

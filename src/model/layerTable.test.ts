@@ -10,7 +10,7 @@ import {
 
 const book = alexNetLayers({ width: 1, dropout: 0.5, numClasses: 10 });
 
-// shared/reference/README.md, "The book's AlexNet": every row of the book's layer_summary.
+// docs/reference.md, "The book's AlexNet": every row of the book's layer_summary.
 const REFERENCE_ROWS: [name: string, shape: string, parameters: number][] = [
   ['conv1', '96×54×54', 11_712],
   ['pool1', '96×26×26', 0],
