@@ -20,6 +20,8 @@ export interface ExerciseDefinition {
    * the fitted settings instead, where the book's values would not fit that scale.
    */
   scaledVariations?: (base: Settings) => Partial<Settings>[];
+  /** What the scaled variations change besides the book's, shown beside the question. */
+  scaledNote?: string;
 }
 
 export const EXERCISES = [
@@ -48,11 +50,18 @@ export const EXERCISES = [
     variations: [{ batchSize: 64 }, { batchSize: 128 }, { batchSize: 256 }],
     // The book's 64 and 256 are half and twice its 128; at a few thousand examples a batch of
     // 256 makes too few steps to learn, so the exercise scale keeps the ratios around its batch.
+    // It also keeps the number of steps: at 300 steps the fitted network has only just left
+    // the loss of guessing, and half the steps (the doubled batch over the same epochs) stay
+    // near chance. Equal steps compare the batches step for step, where stability shows.
     scaledVariations: (base: Settings) => [
-      { batchSize: Math.max(1, Math.round(base.batchSize / 2)) },
-      { batchSize: base.batchSize },
-      { batchSize: base.batchSize * 2 },
+      {
+        batchSize: Math.max(1, Math.round(base.batchSize / 2)),
+        epochs: Math.max(1, Math.round(base.epochs / 2)),
+      },
+      { batchSize: base.batchSize, epochs: base.epochs },
+      { batchSize: base.batchSize * 2, epochs: base.epochs * 2 },
     ],
+    scaledNote: 'At the exercise scale every run takes the same number of steps.',
   },
   {
     id: 'simplify',

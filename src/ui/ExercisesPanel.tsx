@@ -109,7 +109,11 @@ export const ExercisesPanel = memo(function ExercisesPanel({
             >
               {exercise.title}
             </button>
-            <span className="muted"> {exercise.question}</span>
+            <span className="muted">
+              {' '}
+              {exercise.question}
+              {scale === 'fitted' && 'scaledNote' in exercise && ` ${exercise.scaledNote}`}
+            </span>
           </li>
         ))}
       </ul>
