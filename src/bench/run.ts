@@ -5,7 +5,8 @@ import { buildAlexNet } from '../model/alexnet.ts';
 import { computeLayerTable } from '../model/layerTable.ts';
 import { prepareImages, trainStep } from '../model/training.ts';
 import { convKernelOptions } from '../kernels/conv.ts';
-import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
+import { setConvKernels } from '../kernels/register.ts';
+import type { KernelChoice } from '../shared/types.ts';
 import { convOpShapes, denseMatMuls, timeConvOps, timeMatMuls } from './ops.ts';
 import {
   BENCH_PRESETS,

@@ -1,6 +1,6 @@
 import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
-import type { EpochMetrics } from '../worker/protocol.ts';
-import { RUN_RECORD_VERSION, type RunRecord, type SeriesPoint } from './runRecord.ts';
+import type { EpochMetrics, SeriesPoint } from '../shared/types.ts';
+import { RUN_RECORD_VERSION, type RunRecord } from './runRecord.ts';
 
 /**
  * Fixtures for tests of anything that handles RunRecords (history store, hooks, comparison,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
+import { setConvKernels } from '../kernels/register.ts';
+import type { KernelChoice } from '../shared/types.ts';
 import {
   ALEXNET_LRN,
   alexNetLayers,

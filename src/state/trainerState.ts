@@ -12,7 +12,7 @@ import {
   type UploadedDataSummary,
 } from '../data/uploadedData.ts';
 import type { KernelChoice } from '../kernels/register.ts';
-import type { KernelTrialResult } from '../model/kernelTrial.ts';
+import type { KernelTrialResult } from '../model/kernelDecision.ts';
 import {
   deviceKindOf,
   timingOf,
