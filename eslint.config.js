@@ -8,6 +8,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist',
+      'dist-harness',
       'node_modules',
       'test-results',
       'playwright-report',
@@ -32,6 +33,8 @@ export default tseslint.config(
   {
     files: [
       'vite.config.ts',
+      'vite.harness.config.ts',
+      'test/**',
       'vitest.config.ts',
       'playwright.config.ts',
       'vite-plugins/**',

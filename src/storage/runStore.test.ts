@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeRecord } from '../history/testRecords.ts';
+import { makeRecord } from '../../test/fixtures/runRecords.ts';
 import { MemoryRunStore, openRunStore, storageErrorMessage } from './runStore.ts';
 
 /**

@@ -17,7 +17,7 @@ import {
   type EpochState,
 } from './trainingLoop.ts';
 import { modelFiles } from '../history/modelExport.ts';
-import { makeRecord } from '../history/testRecords.ts';
+import { makeRecord } from '../../test/fixtures/runRecords.ts';
 
 const DATA_DIR = '/usr/share/datasets/fashion-mnist/';
 let train: Split;
