@@ -2,10 +2,10 @@ import {
   BACKENDS,
   CHOICE_KEYS,
   NUMERIC_KEYS,
-  validateSettings,
   type BackendName,
   type Settings,
 } from '../config/settings.ts';
+import { validateSettings } from '../model/settingsCheck.ts';
 import {
   MAX_DATA_SET_NAME_CHARS,
   validateClassNames,

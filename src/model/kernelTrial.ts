@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { architectureOf, NUM_CLASSES, type Settings } from '../config/settings.ts';
+import { NUM_CLASSES, type Settings } from '../config/settings.ts';
+import { architectureOf } from './settingsCheck.ts';
 import { setConvKernels } from '../kernels/register.ts';
 import type { KernelChoice } from '../shared/types.ts';
 import { alexNetLayers } from './architecture.ts';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { architectureOf, DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
+import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
+import { architectureOf } from '../model/settingsCheck.ts';
 import { FASHION_MNIST_FILES, parseFashionMnist, type Split } from '../data/fashionMnist.ts';
 import type { FromWorker } from './protocol.ts';
 import { alexNetLayers } from '../model/architecture.ts';

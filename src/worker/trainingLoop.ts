@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { architectureOf, NUM_CLASSES, type Settings } from '../config/settings.ts';
+import { NUM_CLASSES, type Settings } from '../config/settings.ts';
+import { architectureOf } from '../model/settingsCheck.ts';
 import type { Split } from '../data/fashionMnist.ts';
 import { batchCount, epochOrder, gatherBatch, stratifiedSubset } from '../data/sampling.ts';
 import { alexNetLayers } from '../model/architecture.ts';

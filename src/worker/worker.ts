@@ -1,11 +1,10 @@
 import {
   DEFAULT_SETTINGS,
   parseNumericSetting,
-  trainingMemoryOf,
-  validateSettings,
   type BackendName,
   type Settings,
 } from '../config/settings.ts';
+import { trainingMemoryOf, validateSettings } from '../model/settingsCheck.ts';
 import { gpuFitProblem } from '../model/memory.ts';
 import {
   APP_DATA_PATH,
