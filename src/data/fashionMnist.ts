@@ -54,9 +54,6 @@ export const DATA_CACHE_NAME = 'fashion-mnist-v1';
 /** Fashion-MNIST images are 28×28 grey levels. */
 export const IMAGE_SIZE = 28;
 
-// Re-exported for the modules that still import it from here (see shared/types.ts).
-export type { Split };
-
 export type DataSourceKind = 'app' | 'cache' | 'download';
 
 export interface Dataset {

@@ -38,9 +38,6 @@ export const DEFAULT_UPLOADED_DATA_SET_NAME = 'Your data';
 /** The id of the built-in data set; uploaded sets get `upload-<fingerprint>`. */
 export const FASHION_MNIST_DATA_ID = 'fashion-mnist';
 
-// Re-exported for the modules that still import it from here (see shared/types.ts).
-export type { DataSetInfo };
-
 export const FASHION_MNIST_INFO: DataSetInfo = {
   id: FASHION_MNIST_DATA_ID,
   name: 'Fashion-MNIST',

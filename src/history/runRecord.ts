@@ -15,9 +15,6 @@ import type {
 
 export const RUN_RECORD_VERSION = 1;
 
-// Re-exported for the chart modules that still import it from here (see shared/types.ts).
-export type { SeriesPoint };
-
 /** The learning rate was changed during the run; it applies from epoch position `x` on. */
 export interface LearningRateChange {
   x: number;

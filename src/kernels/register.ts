@@ -19,8 +19,6 @@ import type { KernelChoice } from '../shared/types.ts';
  * registered; 'optimized' registers ours, which delegate to the stock ones for any case they
  * do not handle. Idempotent; safe to call before or after the backend is initialised.
  */
-// Re-exported for the modules that still import it from here (see shared/types.ts).
-export type { KernelChoice };
 
 const BACKEND = 'webgpu';
 

@@ -9,7 +9,6 @@ import { prepareImages } from './training.ts';
 import { median } from './metrics.ts';
 import {
   decideKernels,
-  kernelTrialKey,
   maxRelativeDifferenceOf,
   type KernelTrialResult,
 } from './kernelDecision.ts';
@@ -24,9 +23,6 @@ import {
 
 export const KERNEL_TRIAL_WARMUP_STEPS = 1;
 export const KERNEL_TRIAL_TIMED_STEPS = 3;
-
-// Re-exported for the worker, which still imports them from here (see kernelDecision.ts).
-export { kernelTrialKey, type KernelTrialResult };
 
 export interface KernelTrialOptions {
   /** Side length of the source images (28 for Fashion-MNIST). */

@@ -1,9 +1,12 @@
 /**
  * The plain data types that both threads and every layer share: what a run reports each epoch,
- * a split of images, the data set a run trained on, the convolution kernels, a chart point and
- * a run's status. The bottom layer: this module imports nothing, and holds no code that needs
- * TensorFlow.js or the DOM, so the main thread can import it without loading either.
+ * a split of images, the data set a run trained on, the convolution kernels, a chart point,
+ * a run's status and a trained model as the worker hands it over. The bottom layer: it imports
+ * types only, and holds no code that needs TensorFlow.js or the DOM, so the main thread can
+ * import it without loading either.
  */
+
+import type { io } from '@tensorflow/tfjs';
 
 export interface EpochMetrics {
   /** 1-based. */
@@ -55,3 +58,12 @@ export type RunEndStatus = (typeof RUN_END_STATUSES)[number];
  * on load is 'interrupted'. */
 export const RUN_RECORD_STATUSES = ['running', ...RUN_END_STATUSES, 'interrupted'] as const;
 export type RunRecordStatus = (typeof RUN_RECORD_STATUSES)[number];
+
+/** A model as TF.js's `model.save` hands it over (Layers format), weights in one buffer. */
+export interface ExportedModel {
+  /** Keras-style JSON topology: `{ class_name: 'Sequential', config, … }`. */
+  modelTopology: object;
+  weightSpecs: io.WeightsManifestEntry[];
+  /** Every weight, in weightSpecs order (transferred). */
+  weightData: ArrayBuffer;
+}

@@ -1,20 +1,22 @@
-import type { io } from '@tensorflow/tfjs';
 import type { BackendName, Settings } from '../config/settings.ts';
 import type { DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
 import type { KernelTrialResult } from '../model/kernelDecision.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
 import type { StepTiming } from '../model/speed.ts';
 import type { UploadedDataSummary } from '../data/uploadedData.ts';
-import type { EpochMetrics, KernelChoice, RunEndStatus, SeriesPoint } from '../shared/types.ts';
+import type {
+  EpochMetrics,
+  ExportedModel,
+  KernelChoice,
+  RunEndStatus,
+  SeriesPoint,
+} from '../shared/types.ts';
 
 /**
  * The only messages that cross the worker boundary, in both directions. Both threads import
  * this module; every switch over these unions is exhaustive. It imports types only, so the main
  * thread loads no TensorFlow.js through it.
  */
-
-// Re-exported for the modules that still import them from here (to be moved to shared/types.ts).
-export type { EpochMetrics, RunEndStatus };
 
 /** Main thread → worker. */
 export type ToWorker =
@@ -61,15 +63,6 @@ export type DataChoice =
 
 /** What the worker does with a finished run's model. */
 export type ModelTask = 'save' | 'evaluate' | 'export';
-
-/** A model as TF.js's `model.save` hands it over (Layers format), weights in one buffer. */
-export interface ExportedModel {
-  /** Keras-style JSON topology: `{ class_name: 'Sequential', config, … }`. */
-  modelTopology: object;
-  weightSpecs: io.WeightsManifestEntry[];
-  /** Every weight, in weightSpecs order (transferred). */
-  weightData: ArrayBuffer;
-}
 
 export interface AdapterDescription {
   vendor: string;
