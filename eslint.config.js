@@ -4,10 +4,93 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import reactRefresh from 'eslint-plugin-react-refresh';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers, downward only: each folder of src/ may import the folders listed for it, nothing
+ * above. shared/ (plain types) and config/ (settings) at the bottom; data/, kernels/ and model/
+ * (no DOM, no React); storage/ and browser/ (IndexedDB, downloads); history/ (run records);
+ * worker/ (the training thread); state/ and session/ (the main thread's store); ui/ (React).
+ * No product folder imports the harnesses (harness/) or the test fixtures (test/).
+ */
+const LAYERS = {
+  shared: [],
+  config: ['shared'],
+  data: ['shared', 'config'],
+  kernels: ['shared', 'config'],
+  model: ['shared', 'config', 'data', 'kernels'],
+  storage: ['shared', 'config'],
+  browser: ['shared'],
+  history: ['shared', 'config', 'data', 'model', 'storage'],
+  worker: ['shared', 'config', 'data', 'kernels', 'model', 'storage'],
+  state: ['shared', 'config', 'data', 'model', 'storage', 'browser', 'history', 'worker'],
+  session: ['shared', 'config', 'data', 'model', 'storage', 'browser', 'history', 'worker'],
+  ui: [
+    'shared',
+    'config',
+    'data',
+    'model',
+    'storage',
+    'browser',
+    'history',
+    'worker',
+    'state',
+    'session',
+  ],
+};
+const FOLDERS = [...Object.keys(LAYERS), 'harness', 'test'];
+
+/**
+ * The folders whose code runs on the main thread: they may import TensorFlow.js, the kernels
+ * and the model modules that build or train networks for their types only, so that the page
+ * loads no TF.js (scripts/checkEntrySize.mjs checks the build).
+ */
+const MAIN_THREAD = [
+  'shared',
+  'config',
+  'data',
+  'storage',
+  'browser',
+  'history',
+  'state',
+  'session',
+  'ui',
+];
+const TF_MODULES =
+  '(^|/)(kernels/|model/(alexnet|kernelTrial|lrn|preflight|speedProbe|training)\\.ts$)';
+
+function layerRules(folder) {
+  const forbidden = FOLDERS.filter((other) => other !== folder && !LAYERS[folder].includes(other));
+  const patterns = [
+    {
+      regex: `(^|/)(${forbidden.join('|')})/`,
+      message: `src/${folder}/ may import only ${LAYERS[folder].map((f) => f + '/').join(', ') || 'nothing'} (the layers, eslint.config.js).`,
+    },
+  ];
+  if (MAIN_THREAD.includes(folder)) {
+    patterns.push(
+      {
+        group: ['@tensorflow/*'],
+        allowTypeImports: true,
+        message: 'Main-thread code loads no TensorFlow.js: import its types only.',
+      },
+      {
+        regex: TF_MODULES,
+        allowTypeImports: true,
+        message: 'This module imports TensorFlow.js; the main thread may import its types only.',
+      },
+    );
+  }
+  return {
+    files: [`src/${folder}/**/*.{ts,tsx}`],
+    ignores: ['**/*.test.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
+  };
+}
+
 export default tseslint.config(
   {
     ignores: [
       'dist',
+      'dist-harness',
       'node_modules',
       'test-results',
       'playwright-report',
@@ -29,9 +112,12 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
+  ...Object.keys(LAYERS).map(layerRules),
   {
     files: [
       'vite.config.ts',
+      'vite.harness.config.ts',
+      'test/**',
       'vitest.config.ts',
       'playwright.config.ts',
       'vite-plugins/**',

@@ -1,12 +1,13 @@
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
+import { APP_PORT as PORT, HARNESS_PORT } from './e2e/ports.ts';
 
 /**
  * End-to-end tests run the production build (vite preview) in Debian's Chromium, which has
- * real WebGPU through SwiftShader when started with these flags (docs/reference.md).
+ * real WebGPU through SwiftShader when started with these flags (docs/reference.md). The harness
+ * pages (kernel self-test, variants check) are served from their own build (npm run
+ * build:harness) on the next port.
  */
-// E2E_PORT lets a second checkout run its tests beside a running preview server.
-const PORT = Number(process.env.E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',
@@ -29,10 +30,18 @@ export default defineConfig({
       args: CHROMIUM_ARGS,
     },
   },
-  webServer: {
-    command: `npx vite preview --port ${PORT} --strictPort`,
-    url: `http://localhost:${PORT}`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 60_000,
-  },
+  webServer: [
+    {
+      command: `npx vite preview --port ${PORT} --strictPort`,
+      url: `http://localhost:${PORT}`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+    {
+      command: `npx vite preview --config vite.harness.config.ts --port ${HARNESS_PORT} --strictPort`,
+      url: `http://localhost:${HARNESS_PORT}/kernels-test.html`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+  ],
 });

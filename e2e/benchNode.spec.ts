@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
 /**
- * The benchmark's Node runner (npm run bench -- --runner=node): src/bench/run.ts under Node.js
+ * The benchmark's Node runner (npm run bench -- --runner=node): harness/bench/run.ts under Node.js
  * on Dawn (the npm package `webgpu`), one tiny configuration with our kernels. Without a GPU it
  * runs on Chromium's SwiftShader, the adapter the browser tests use. No page is involved.
  */

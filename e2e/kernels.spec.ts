@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
-import type { SelfTestReport } from '../src/kernels/selfTest.ts';
+import type { SelfTestReport } from '../harness/kernels/selfTest.ts';
+import { HARNESS_URL } from './ports.ts';
 
 /**
  * Our WGSL convolution kernels (src/kernels) against the tfjs CPU backend, on WebGPU in the
@@ -12,7 +13,7 @@ test('optimized conv kernels match the CPU backend and leak nothing', async ({ p
   page.on('console', (message) => {
     if (message.type() === 'error') console.error(`page: ${message.text()}`);
   });
-  await page.goto('/kernels-test.html');
+  await page.goto(`${HARNESS_URL}/kernels-test.html`);
   await page.waitForFunction(() => window.kernelSelfTest?.done === true, null, {
     timeout: 9 * 60_000,
     polling: 500,

@@ -1,6 +1,6 @@
 import { expect, test, type Locator } from '@playwright/test';
 import { exportRunsJson } from '../src/history/exportImport.ts';
-import { makeRecord } from '../src/history/testRecords.ts';
+import { makeRecord } from '../test/fixtures/runRecords.ts';
 import { PlaygroundPage } from './pages/playgroundPage.ts';
 
 /**

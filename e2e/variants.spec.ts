@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
-import type { VariantsCheckReport } from '../src/model/variantsCheck.ts';
+import type { VariantsCheckReport } from '../harness/model/variantsCheck.ts';
+import { HARNESS_URL } from './ports.ts';
 
 /**
  * Every architecture variant (each dropped conv, batch norm, sigmoid, LRN, all at once) trains
@@ -11,7 +12,7 @@ test('every architecture variant trains on WebGPU with both kernel sets', async 
   page.on('console', (message) => {
     if (message.type() === 'error') console.error(`page: ${message.text()}`);
   });
-  await page.goto('/variants-test.html');
+  await page.goto(`${HARNESS_URL}/variants-test.html`);
   await page.waitForFunction(() => window.variantsCheck?.done === true, null, {
     timeout: 9 * 60_000,
     polling: 500,

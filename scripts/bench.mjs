@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the benchmark (src/bench/run.ts) and prints the training-step timings as a table and
-// JSON (also saved under bench-results/): by default the built app's benchmark page (bench.html)
+// Runs the benchmark (harness/bench/run.ts) and prints the training-step timings as a table and
+// JSON (also saved under bench-results/): by default the harness build's benchmark page
+// (bench.html in dist-harness/, built by npm run build:harness when missing or with --build)
 // in headless Chromium on WebGPU; with --runner=node the same code under Node.js on Dawn (the
 // npm package `webgpu`), for a machine with a GPU but no browser.
 //
@@ -42,15 +43,26 @@ if (runner !== 'chromium' && runner !== 'node') {
 }
 
 async function runInChromium() {
-  if (args.build === 'true' || !existsSync('dist/bench.html')) {
-    const build = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
+  if (args.build === 'true' || !existsSync('dist-harness/bench.html')) {
+    const build = spawnSync('npx', ['vite', 'build', '--config', 'vite.harness.config.ts'], {
+      stdio: 'inherit',
+    });
     if (build.status !== 0) process.exit(build.status ?? 1);
   }
 
-  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true,
-  });
+  const server = spawn(
+    'npx',
+    [
+      'vite',
+      'preview',
+      '--config',
+      'vite.harness.config.ts',
+      '--port',
+      String(PORT),
+      '--strictPort',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+  );
   const stopServer = () => {
     try {
       process.kill(-server.pid, 'SIGTERM');
@@ -95,7 +107,7 @@ async function runInChromium() {
       for (const line of lines.slice(shown)) console.log(line);
       shown = lines.length;
     }, 1000);
-    // --data leaves its report in dataBenchReport instead (src/bench/dataLoad.ts).
+    // --data leaves its report in dataBenchReport instead (harness/bench/dataLoad.ts).
     await page.waitForFunction(
       () => globalThis.benchReport !== undefined || globalThis.dataBenchReport !== undefined,
       null,
@@ -114,7 +126,7 @@ async function runInChromium() {
   }
 }
 
-/** The data-load benchmark's table (bench.html?data=1, src/bench/dataLoad.ts), and its JSON. */
+/** The data-load benchmark's table (bench.html?data=1, harness/bench/dataLoad.ts), and its JSON. */
 function printDataReport(report) {
   if (report.error) throw new Error(report.error);
   const ms = (value) => value.toFixed(0);

@@ -1,5 +1,5 @@
 // The benchmark under Node.js on Dawn (the npm package `webgpu`), for a machine with a GPU but
-// no browser: installs Dawn as navigator.gpu, then loads src/bench/run.ts through Vite's module
+// no browser: installs Dawn as navigator.gpu, then loads harness/bench/run.ts through Vite's module
 // runner (TypeScript compiled on the fly, dependencies from node_modules as Node loads them) and
 // runs it with the same query the page takes.
 import { spawnSync } from 'node:child_process';
@@ -50,7 +50,7 @@ export async function runInNode(query, dawnOptions) {
   }
   // Loaded only now: @tensorflow/tfjs-backend-webgpu registers its backend on import, and only
   // where navigator.gpu exists. configFile: false keeps the app's browser plugins out.
-  const { module } = await runnerImport('./src/bench/run.ts', {
+  const { module } = await runnerImport('./harness/bench/run.ts', {
     configFile: false,
     logLevel: 'warn',
   });

@@ -1,17 +1,7 @@
-import {
-  alexNetLayers,
-  DROPPABLE_CONVS,
-  HIDDEN_ACTIVATIONS,
-  type ArchitectureOptions,
-  type DroppableConv,
-  type HiddenActivation,
-} from '../model/architecture.ts';
-import { computeLayerTable, vanishedMessage } from '../model/layerTable.ts';
-import { estimateTrainingMemory, type MemoryEstimate } from '../model/memory.ts';
-
 /**
- * The one source of truth for run settings: types, the book's defaults, and the validator that
- * the form, the URL and the worker all use.
+ * The one source of truth for run settings: types, the book's defaults, and the field rules that
+ * the form, the URL and the worker all use. The bottom layer: it imports nothing. The checks that
+ * need the network (an image too small for it, its memory) are in model/settingsCheck.ts.
  */
 
 export const BACKENDS = ['webgpu', 'webgl', 'cpu'] as const;
@@ -28,6 +18,13 @@ export type KernelsSetting = (typeof KERNEL_CHOICES)[number];
 
 export const SWITCH = ['off', 'on'] as const;
 export type Switch = (typeof SWITCH)[number];
+
+/** Which of the three 3×3 conv layers a run leaves out (the exercise "simplify AlexNet"). */
+export const DROPPABLE_CONVS = ['none', 'conv3', 'conv4', 'conv5'] as const;
+export type DroppableConv = (typeof DROPPABLE_CONVS)[number];
+/** Activation of every hidden layer; the book's AlexNet uses ReLU. */
+export const HIDDEN_ACTIVATIONS = ['relu', 'sigmoid'] as const;
+export type HiddenActivation = (typeof HIDDEN_ACTIVATIONS)[number];
 
 export const NUM_CLASSES = 10;
 export const FASHION_MNIST_TRAIN_EXAMPLES = 60_000;
@@ -220,18 +217,6 @@ export type ArchitectureSettings = Pick<
   'width' | 'dropout' | 'dropConv' | 'batchNorm' | 'activation' | 'lrn'
 >;
 
-export function architectureOf(settings: ArchitectureSettings): ArchitectureOptions {
-  return {
-    width: settings.width,
-    dropout: settings.dropout,
-    numClasses: NUM_CLASSES,
-    dropConv: settings.dropConv,
-    batchNorm: settings.batchNorm === 'on',
-    activation: settings.activation,
-    lrn: settings.lrn === 'on',
-  };
-}
-
 export function draftFromSettings(settings: Settings): SettingsDraft {
   const draft = {} as SettingsDraft;
   for (const key of NUMERIC_KEYS) draft[key] = String(settings[key]);
@@ -291,8 +276,11 @@ export function choiceProblem(key: ChoiceSettingKey, text: string): string | nul
     : `${rule.label} "${text.slice(0, 40)}" is unknown; allowed: ${rule.options.join(', ')}.`;
 }
 
-/** Validates every field and the rules that tie fields together. */
-export function validateDraft(draft: SettingsDraft): ValidationResult {
+/**
+ * Validates every field and the rules that tie fields together, except those that need the
+ * network (validateDraft in model/settingsCheck.ts adds them).
+ */
+export function validateFields(draft: SettingsDraft): ValidationResult {
   const errors: SettingsErrors = {};
   const values: Partial<Settings> = {};
   for (const key of NUMERIC_KEYS) {
@@ -307,38 +295,12 @@ export function validateDraft(draft: SettingsDraft): ValidationResult {
   const choices: Partial<Record<ChoiceSettingKey, string>> = values;
   for (const key of CHOICE_KEYS) if (errors[key] === undefined) choices[key] = draft[key];
 
-  const { batchSize, trainExamples, imageSize, width, dropout } = values;
+  const { batchSize, trainExamples } = values;
   if (batchSize !== undefined && trainExamples !== undefined && batchSize > trainExamples) {
     errors.batchSize =
       `Batch size ${batchSize} is larger than the ${trainExamples} training examples; ` +
       `allowed: at most the number of training examples.`;
   }
-  const { dropConv, batchNorm, activation, lrn } = values;
-  if (
-    imageSize !== undefined &&
-    width !== undefined &&
-    dropout !== undefined &&
-    dropConv !== undefined &&
-    batchNorm !== undefined &&
-    activation !== undefined &&
-    lrn !== undefined
-  ) {
-    const architecture = architectureOf({ width, dropout, dropConv, batchNorm, activation, lrn });
-    const table = computeLayerTable(alexNetLayers(architecture), imageSize);
-    if (!table.ok) errors.imageSize = vanishedMessage(table.vanished);
-  }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, settings: values as Settings };
-}
-
-export function validateSettings(settings: Settings): ValidationResult {
-  return validateDraft(draftFromSettings(settings));
-}
-
-/** GPU memory a training step with these settings needs; null when the image is too small. */
-export function trainingMemoryOf(settings: Settings): MemoryEstimate | null {
-  const table = computeLayerTable(alexNetLayers(architectureOf(settings)), settings.imageSize);
-  return table.ok
-    ? estimateTrainingMemory(table.table, settings.imageSize, settings.batchSize)
-    : null;
 }

@@ -14,6 +14,7 @@ import {
   type IdxImages,
   type IdxLabels,
 } from './idx.ts';
+import type { Split } from '../shared/types.ts';
 
 export const CLASS_NAMES: readonly string[] = [
   'T-shirt/top',
@@ -52,16 +53,6 @@ export const REMOTE_DATA_URL =
 export const DATA_CACHE_NAME = 'fashion-mnist-v1';
 /** Fashion-MNIST images are 28×28 grey levels. */
 export const IMAGE_SIZE = 28;
-
-export interface Split {
-  count: number;
-  /** Side of the square images: 28. */
-  imageSize: number;
-  /** count*28*28 grey levels 0..255, image after image, row-major. */
-  pixels: Uint8Array;
-  /** count class ids 0..9, indexes into CLASS_NAMES. */
-  labels: Uint8Array;
-}
 
 export type DataSourceKind = 'app' | 'cache' | 'download';
 

@@ -8,7 +8,8 @@
  * main thread) and in Node tests.
  */
 
-import { CLASS_NAMES, type Split } from './fashionMnist.ts';
+import type { DataSetInfo, Split } from '../shared/types.ts';
+import { CLASS_NAMES } from './fashionMnist.ts';
 import {
   DataFileError,
   gunzipIfNeeded,
@@ -36,15 +37,6 @@ export const DEFAULT_UPLOADED_DATA_SET_NAME = 'Your data';
 
 /** The id of the built-in data set; uploaded sets get `upload-<fingerprint>`. */
 export const FASHION_MNIST_DATA_ID = 'fashion-mnist';
-
-/** What a run trained on, as the run's record keeps it. Plain data. */
-export interface DataSetInfo {
-  /** FASHION_MNIST_DATA_ID, or `upload-…` from the files' contents. */
-  id: string;
-  name: string;
-  /** Ten names, index = class id. */
-  classNames: string[];
-}
 
 export const FASHION_MNIST_INFO: DataSetInfo = {
   id: FASHION_MNIST_DATA_ID,

@@ -15,7 +15,7 @@ import {
 } from './compare.ts';
 import { expandExercise } from './exercises.ts';
 import type { RunRecord } from './runRecord.ts';
-import { makeEpochMetrics, makeRecord } from './testRecords.ts';
+import { makeEpochMetrics, makeRecord } from '../../test/fixtures/runRecords.ts';
 
 const small: Partial<Settings> = { imageSize: 65, width: 0.1, epochs: 3 };
 

@@ -1,11 +1,6 @@
 import { DEFAULT_SETTINGS, SETTING_KEYS, type Settings } from '../config/settings.ts';
-import {
-  dataSetOf,
-  type LearningRateChange,
-  type RunRecord,
-  type RunRecordStatus,
-  type SeriesPoint,
-} from './runRecord.ts';
+import type { RunRecordStatus, SeriesPoint } from '../shared/types.ts';
+import { dataSetOf, type LearningRateChange, type RunRecord } from './runRecord.ts';
 import { FASHION_MNIST_DATA_ID } from '../data/uploadedData.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exerciseReading } from './exerciseReading.ts';
-import { makeEpochMetrics, makeRecord } from './testRecords.ts';
+import { makeEpochMetrics, makeRecord } from '../../test/fixtures/runRecords.ts';
 
 const exercise = { id: 'learning-rate', title: 'Learning rate' };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, validateSettings, type Settings } from '../config/settings.ts';
+import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
+import { validateSettings } from '../model/settingsCheck.ts';
 import { settingsDifferences } from './compare.ts';
 import { EXERCISES, expandExercise, findExercise } from './exercises.ts';
 

@@ -1,4 +1,5 @@
-import { validateSettings, type Settings } from '../config/settings.ts';
+import { type Settings } from '../config/settings.ts';
+import { validateSettings } from '../model/settingsCheck.ts';
 import { settingLabel, SETTING_KEYS_IN_ORDER } from './compare.ts';
 
 /**

@@ -16,7 +16,7 @@ import {
   type ParseRunsResult,
 } from './exportImport.ts';
 import type { RunRecord } from './runRecord.ts';
-import { makeBatchLoss, makeEpochMetrics, makeRecord } from './testRecords.ts';
+import { makeBatchLoss, makeEpochMetrics, makeRecord } from '../../test/fixtures/runRecords.ts';
 
 const NOW = new Date('2025-11-26T10:00:00.000Z');
 

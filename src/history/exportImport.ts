@@ -2,27 +2,25 @@ import {
   BACKENDS,
   CHOICE_KEYS,
   NUMERIC_KEYS,
-  validateSettings,
   type BackendName,
   type Settings,
 } from '../config/settings.ts';
-import type { KernelChoice } from '../kernels/register.ts';
+import { validateSettings } from '../model/settingsCheck.ts';
 import {
   MAX_DATA_SET_NAME_CHARS,
   validateClassNames,
   validateDataSetName,
-  type DataSetInfo,
 } from '../data/uploadedData.ts';
-import type { EpochMetrics } from '../worker/protocol.ts';
-import { distinguishingSettings, runLabels } from './compare.ts';
 import {
   RUN_RECORD_STATUSES,
-  RUN_RECORD_VERSION,
-  type LearningRateChange,
-  type RunRecord,
+  type DataSetInfo,
+  type EpochMetrics,
+  type KernelChoice,
   type RunRecordStatus,
   type SeriesPoint,
-} from './runRecord.ts';
+} from '../shared/types.ts';
+import { distinguishingSettings, runLabels } from './compare.ts';
+import { RUN_RECORD_VERSION, type LearningRateChange, type RunRecord } from './runRecord.ts';
 
 /**
  * Runs to and from files: a versioned JSON envelope that round-trips, and a CSV of per-epoch

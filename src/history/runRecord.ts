@@ -1,7 +1,12 @@
 import type { BackendName, Settings } from '../config/settings.ts';
-import type { KernelChoice } from '../kernels/register.ts';
-import { FASHION_MNIST_INFO, type DataSetInfo } from '../data/uploadedData.ts';
-import type { EpochMetrics } from '../worker/protocol.ts';
+import { FASHION_MNIST_INFO } from '../data/uploadedData.ts';
+import type {
+  DataSetInfo,
+  EpochMetrics,
+  KernelChoice,
+  RunRecordStatus,
+  SeriesPoint,
+} from '../shared/types.ts';
 
 /**
  * One training run as it is kept in the history (IndexedDB), exported to JSON and compared.
@@ -9,23 +14,6 @@ import type { EpochMetrics } from '../worker/protocol.ts';
  */
 
 export const RUN_RECORD_VERSION = 1;
-
-/** 'running' is only ever seen while the run trains; one found on load is 'interrupted'. */
-export const RUN_RECORD_STATUSES = [
-  'running',
-  'done',
-  'stopped',
-  'diverged',
-  'failed',
-  'interrupted',
-] as const;
-export type RunRecordStatus = (typeof RUN_RECORD_STATUSES)[number];
-
-/** A point on a chart: x in (fractional) epochs. */
-export interface SeriesPoint {
-  x: number;
-  y: number;
-}
 
 /** The learning rate was changed during the run; it applies from epoch position `x` on. */
 export interface LearningRateChange {

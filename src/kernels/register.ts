@@ -10,6 +10,7 @@ import {
   makeFusedMatMul,
 } from './conv.ts';
 import { GREY_IMAGES_CONFIG, GREY_IMAGES_KERNEL } from './inputImages.ts';
+import type { KernelChoice } from '../shared/types.ts';
 
 /**
  * Swaps our WGSL convolution (and batched matrix product) kernels (conv.ts) in and out of
@@ -18,7 +19,6 @@ import { GREY_IMAGES_CONFIG, GREY_IMAGES_KERNEL } from './inputImages.ts';
  * registered; 'optimized' registers ours, which delegate to the stock ones for any case they
  * do not handle. Idempotent; safe to call before or after the backend is initialised.
  */
-export type KernelChoice = 'optimized' | 'stock';
 
 const BACKEND = 'webgpu';
 

@@ -4,6 +4,8 @@
  * model builder, so the table can never disagree with what trains.
  */
 
+import type { DroppableConv, HiddenActivation } from '../config/settings.ts';
+
 export interface ArchitectureOptions {
   /** Multiplies every channel and hidden-unit count; 1 is the book's network. */
   width: number;
@@ -19,11 +21,6 @@ export interface ArchitectureOptions {
   /** Local response normalization after conv1 and conv2 blocks, as in the original AlexNet. */
   lrn?: boolean;
 }
-
-export const DROPPABLE_CONVS = ['none', 'conv3', 'conv4', 'conv5'] as const;
-export type DroppableConv = (typeof DROPPABLE_CONVS)[number];
-export const HIDDEN_ACTIVATIONS = ['relu', 'sigmoid'] as const;
-export type HiddenActivation = (typeof HIDDEN_ACTIVATIONS)[number];
 
 /** Activation of a conv or dense layer: 'linear' when batch norm follows (it then applies it). */
 export type LayerActivation = HiddenActivation | 'linear';

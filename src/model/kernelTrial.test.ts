@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
-import type { KernelChoice } from '../kernels/register.ts';
+import type { KernelChoice } from '../shared/types.ts';
 import {
   decideKernels,
   KERNEL_TRIAL_TOLERANCE,
   kernelTrialKey,
   maxRelativeDifferenceOf,
-  runKernelTrial,
-} from './kernelTrial.ts';
+} from './kernelDecision.ts';
+import { runKernelTrial } from './kernelTrial.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

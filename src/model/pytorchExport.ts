@@ -1,11 +1,10 @@
 import {
   SETTING_KEYS,
-  architectureOf,
   FASHION_MNIST_TEST_EXAMPLES,
   FASHION_MNIST_TRAIN_EXAMPLES,
-  validateSettings,
   type Settings,
 } from '../config/settings.ts';
+import { architectureOf, validateSettings } from './settingsCheck.ts';
 import {
   MAX_DATA_SET_NAME_CHARS,
   UPLOAD_CLASS_COUNT,

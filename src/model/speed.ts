@@ -1,4 +1,5 @@
-import { architectureOf, type BackendName, type Settings } from '../config/settings.ts';
+import { type BackendName, type Settings } from '../config/settings.ts';
+import { architectureOf } from './settingsCheck.ts';
 import { batchCount } from '../data/sampling.ts';
 import { alexNetLayers } from './architecture.ts';
 import { computeLayerTable } from './layerTable.ts';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { architectureOf, NUM_CLASSES, type Settings } from '../config/settings.ts';
+import { NUM_CLASSES, type Settings } from '../config/settings.ts';
+import { architectureOf } from './settingsCheck.ts';
 import { alexNetLayers } from './architecture.ts';
 import { buildAlexNet } from './alexnet.ts';
 import { prepareImages, trainStep } from './training.ts';

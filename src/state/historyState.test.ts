@@ -1,7 +1,7 @@
 import { FASHION_MNIST_INFO } from '../data/uploadedData.ts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../config/settings.ts';
-import { makeEpochMetrics, makeRecord } from '../history/testRecords.ts';
+import { makeEpochMetrics, makeRecord } from '../../test/fixtures/runRecords.ts';
 import type { BackendReport } from '../worker/protocol.ts';
 import {
   canResume,

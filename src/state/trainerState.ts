@@ -8,11 +8,10 @@ import {
   FASHION_MNIST_INFO,
   validateClassNames,
   validateDataSetName,
-  type DataSetInfo,
   type UploadedDataSummary,
 } from '../data/uploadedData.ts';
-import type { KernelChoice } from '../kernels/register.ts';
-import type { KernelTrialResult } from '../model/kernelTrial.ts';
+import type { DataSetInfo, KernelChoice, EpochMetrics, RunEndStatus } from '../shared/types.ts';
+import type { KernelTrialResult } from '../model/kernelDecision.ts';
 import {
   deviceKindOf,
   timingOf,
@@ -23,12 +22,10 @@ import {
 import {
   unpackPoints,
   type BackendReport,
-  type EpochMetrics,
   type FilterWeights,
   type FromWorker,
   type PredictionSamples,
   type SamplePredictions,
-  type RunEndStatus,
   type ResumeSource,
 } from '../worker/protocol.ts';
 import { STOP_TIMEOUT_MS } from '../worker/client.ts';

@@ -8,10 +8,11 @@ import {
 } from '../history/exportImport.ts';
 import { modelFiles } from '../history/modelExport.ts';
 import { dataSetOf, RUN_RECORD_VERSION, type RunRecord } from '../history/runRecord.ts';
-import type { DataSetInfo } from '../data/uploadedData.ts';
+import type { DataSetInfo } from '../shared/types.ts';
 import { deleteCheckpoint, listCheckpoints, recordIdOf } from '../storage/checkpointStore.ts';
-import { openRunStore, storageErrorMessage, type RunStore } from '../storage/runStore.ts';
-import { downloadBinary, downloadText } from '../ui/download.ts';
+import { openRunStore, type RunStore } from '../history/runStore.ts';
+import { storageErrorMessage } from '../storage/idb.ts';
+import { downloadBinary, downloadText } from '../browser/download.ts';
 import {
   historyReducer,
   historyUpTo,

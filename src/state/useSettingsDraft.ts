@@ -1,10 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
-import {
-  validateDraft,
-  type Settings,
-  type SettingsDraft,
-  type ValidationResult,
-} from '../config/settings.ts';
+import { type Settings, type SettingsDraft, type ValidationResult } from '../config/settings.ts';
+import { validateDraft } from '../model/settingsCheck.ts';
 import { draftFromQuery, queryFromDraft } from '../config/url.ts';
 
 export interface SettingsDraftState {

@@ -5,8 +5,8 @@ import {
   DEFAULT_UPLOADED_DATA_SET_NAME,
   FASHION_MNIST_DATA_ID,
   uploadSizeProblem,
-  type DataSetInfo,
 } from '../data/uploadedData.ts';
+import type { DataSetInfo } from '../shared/types.ts';
 import { STOP_TIMEOUT_MS, TrainerClient } from '../worker/client.ts';
 import type { DataChoice, FromWorker } from '../worker/protocol.ts';
 import {

@@ -1,13 +1,12 @@
 import { startTransition, useCallback, useMemo } from 'react';
 import {
   architectureFromDraft,
-  architectureOf,
   DEFAULT_SETTINGS,
   parseNumericSetting,
-  trainingMemoryOf,
   type ArchitectureSettings,
   type SettingsErrors,
 } from '../config/settings.ts';
+import { architectureOf, trainingMemoryOf } from '../model/settingsCheck.ts';
 import { gpuFitProblem } from '../model/memory.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { computeLayerTable } from '../model/layerTable.ts';

@@ -1,7 +1,7 @@
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import type { KernelTrialResult } from '../model/kernelTrial.ts';
+import type { KernelTrialResult } from '../model/kernelDecision.ts';
 import { KernelsNote } from './KernelsNote.tsx';
 import { kernelTrialText } from './kernelTrialText.ts';
 

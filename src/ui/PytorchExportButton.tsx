@@ -7,7 +7,7 @@ import {
   type PytorchOwnData,
 } from '../model/pytorchExport.ts';
 import { UPLOAD_ROLES } from '../data/uploadedData.ts';
-import { downloadText } from './download.ts';
+import { downloadText } from '../browser/download.ts';
 
 /**
  * "Export as PyTorch": downloads a d2l-style script with this network variant and these

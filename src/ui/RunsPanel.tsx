@@ -4,7 +4,7 @@ import { exportRunsJson, runsMetricsCsv } from '../history/exportImport.ts';
 import { dataSetOf, type RunRecord } from '../history/runRecord.ts';
 import { resumePoint, type ModelRowState } from '../state/historyState.ts';
 import type { RunHistory } from '../state/useRunHistory.ts';
-import { downloadText, fileTimestamp } from './download.ts';
+import { downloadText, fileTimestamp } from '../browser/download.ts';
 import { formatPercent } from './format.ts';
 
 const STATUS_TEXT: Readonly<Record<RunRecord['status'], string>> = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { overlaySeries } from '../history/compare.ts';
-import { makeEpochMetrics, makeRecord } from '../history/testRecords.ts';
+import { makeEpochMetrics, makeRecord } from '../../test/fixtures/runRecords.ts';
 import {
   accuracySummary,
   lossSummary,

@@ -1,5 +1,5 @@
 import type { KernelTrialView } from '../state/trainerState.ts';
-import { KERNEL_TRIAL_TOLERANCE } from '../model/kernelTrial.ts';
+import { KERNEL_TRIAL_TOLERANCE } from '../model/kernelDecision.ts';
 
 function formatMs(milliseconds: number): string {
   return milliseconds >= 100

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 // Registers the 'webgpu' backend with tfjs (side effect only).
 import '@tensorflow/tfjs-backend-webgpu';
 import type { BackendName, KernelsSetting } from '../config/settings.ts';
-import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
+import { setConvKernels } from '../kernels/register.ts';
+import type { KernelChoice } from '../shared/types.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
 import type { AdapterDescription, BackendReport } from './protocol.ts';
 

@@ -1,15 +1,21 @@
-import type { io } from '@tensorflow/tfjs';
 import type { BackendName, Settings } from '../config/settings.ts';
 import type { DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
-import type { KernelChoice } from '../kernels/register.ts';
-import type { KernelTrialResult } from '../model/kernelTrial.ts';
+import type { KernelTrialResult } from '../model/kernelDecision.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
 import type { StepTiming } from '../model/speed.ts';
 import type { UploadedDataSummary } from '../data/uploadedData.ts';
+import type {
+  EpochMetrics,
+  ExportedModel,
+  KernelChoice,
+  RunEndStatus,
+  SeriesPoint,
+} from '../shared/types.ts';
 
 /**
  * The only messages that cross the worker boundary, in both directions. Both threads import
- * this module; every switch over these unions is exhaustive.
+ * this module; every switch over these unions is exhaustive. It imports types only, so the main
+ * thread loads no TensorFlow.js through it.
  */
 
 /** Main thread → worker. */
@@ -58,15 +64,6 @@ export type DataChoice =
 /** What the worker does with a finished run's model. */
 export type ModelTask = 'save' | 'evaluate' | 'export';
 
-/** A model as TF.js's `model.save` hands it over (Layers format), weights in one buffer. */
-export interface ExportedModel {
-  /** Keras-style JSON topology: `{ class_name: 'Sequential', config, … }`. */
-  modelTopology: object;
-  weightSpecs: io.WeightsManifestEntry[];
-  /** Every weight, in weightSpecs order (transferred). */
-  weightData: ArrayBuffer;
-}
-
 export interface AdapterDescription {
   vendor: string;
   architecture: string;
@@ -86,19 +83,6 @@ export interface BackendReport {
   adapter: AdapterDescription | null;
   /** Why `backend` differs from `requested`; null when it does not. */
   fallbackReason: string | null;
-}
-
-export interface EpochMetrics {
-  /** 1-based. */
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  valLoss: number;
-  valAccuracy: number;
-  /** Training images per second in this epoch (validation time excluded). */
-  imagesPerSecond: number;
-  /** Time since the run started, pauses excluded. */
-  elapsedMs: number;
 }
 
 export interface PredictionSamples {
@@ -123,9 +107,6 @@ export interface FilterWeights {
   /** Transferred. */
   weights: Float32Array;
 }
-
-export const RUN_END_STATUSES = ['done', 'stopped', 'diverged', 'failed'] as const;
-export type RunEndStatus = (typeof RUN_END_STATUSES)[number];
 
 /** Worker → main thread. */
 export type FromWorker =
@@ -232,8 +213,8 @@ export type FromWorker =
   | { type: 'workerCrashed'; message: string };
 
 /** Pairs [x, y, x, y…] from a batchMetrics message, as chart points. */
-export function unpackPoints(points: Float64Array): { x: number; y: number }[] {
-  const result: { x: number; y: number }[] = [];
+export function unpackPoints(points: Float64Array): SeriesPoint[] {
+  const result: SeriesPoint[] = [];
   for (let i = 0; i + 1 < points.length; i += 2) result.push({ x: points[i], y: points[i + 1] });
   return result;
 }

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { architectureOf, DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
-import { FASHION_MNIST_FILES, parseFashionMnist, type Split } from '../data/fashionMnist.ts';
+import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
+import { architectureOf } from '../model/settingsCheck.ts';
+import { FASHION_MNIST_FILES, parseFashionMnist } from '../data/fashionMnist.ts';
+import type { Split } from '../shared/types.ts';
 import type { FromWorker } from './protocol.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { computeLayerTable } from '../model/layerTable.ts';
@@ -17,7 +19,7 @@ import {
   type EpochState,
 } from './trainingLoop.ts';
 import { modelFiles } from '../history/modelExport.ts';
-import { makeRecord } from '../history/testRecords.ts';
+import { makeRecord } from '../../test/fixtures/runRecords.ts';
 
 const DATA_DIR = '/usr/share/datasets/fashion-mnist/';
 let train: Split;

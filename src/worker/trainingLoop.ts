@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { architectureOf, NUM_CLASSES, type Settings } from '../config/settings.ts';
-import type { Split } from '../data/fashionMnist.ts';
+import { NUM_CLASSES, type Settings } from '../config/settings.ts';
+import { architectureOf } from '../model/settingsCheck.ts';
+import type { Split, KernelChoice, ExportedModel, RunEndStatus } from '../shared/types.ts';
 import { batchCount, epochOrder, gatherBatch, stratifiedSubset } from '../data/sampling.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { buildAlexNet } from '../model/alexnet.ts';
@@ -13,9 +14,9 @@ import {
   prepareImages,
   trainStep,
 } from '../model/training.ts';
-import type { KernelChoice } from '../kernels/register.ts';
+
 import type { StoredWeight } from '../storage/checkpointStore.ts';
-import type { ExportedModel, FromWorker, RunEndStatus } from './protocol.ts';
+import type { FromWorker } from './protocol.ts';
 import { BlockingWork } from './blockingWork.ts';
 import { yieldToEventLoop, type RunControl } from './runControl.ts';
 

@@ -1,28 +1,26 @@
 import {
   DEFAULT_SETTINGS,
   parseNumericSetting,
-  trainingMemoryOf,
-  validateSettings,
   type BackendName,
   type Settings,
 } from '../config/settings.ts';
+import { trainingMemoryOf, validateSettings } from '../model/settingsCheck.ts';
 import { gpuFitProblem } from '../model/memory.ts';
 import {
   APP_DATA_PATH,
   loadFashionMnist,
   type Dataset,
   type DataSourceKind,
-  type Split,
 } from '../data/fashionMnist.ts';
+import type { Split } from '../shared/types.ts';
 import { FASHION_MNIST_DATA_ID, parseUploadedData } from '../data/uploadedData.ts';
 import { applyKernels, initBackend, needsKernelTrial } from './backend.ts';
 import {
   KERNEL_TRIAL_TIMED_STEPS,
   KERNEL_TRIAL_WARMUP_STEPS,
-  kernelTrialKey,
   runKernelTrial,
-  type KernelTrialResult,
 } from '../model/kernelTrial.ts';
+import { kernelTrialKey, type KernelTrialResult } from '../model/kernelDecision.ts';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendReport, DataChoice, FromWorker, ModelTask, ToWorker } from './protocol.ts';
 import { RunControl } from './runControl.ts';
@@ -41,7 +39,7 @@ import {
   savedModelKey,
   type Checkpoint,
 } from '../storage/checkpointStore.ts';
-import { storageErrorMessage } from '../storage/runStore.ts';
+import { storageErrorMessage } from '../storage/idb.ts';
 import { probeStepTime } from '../model/speedProbe.ts';
 import { QUICK_RUNGS } from '../model/deviceFit.ts';
 import { timingOf } from '../model/speed.ts';

@@ -1,5 +1,5 @@
-import type { RunRecord } from '../history/runRecord.ts';
-import { completed, promised } from './idb.ts';
+import { completed, promised, storageErrorMessage } from '../storage/idb.ts';
+import type { RunRecord } from './runRecord.ts';
 
 /**
  * The run history's persistence: one IndexedDB object store of RunRecords keyed by id. Where
@@ -17,19 +17,6 @@ export interface RunStore {
   loadAll(): Promise<RunRecord[]>;
   put(record: RunRecord): Promise<void>;
   delete(id: string): Promise<void>;
-}
-
-/** A person-readable sentence for a storage failure, naming the cause when it is known. */
-export function storageErrorMessage(action: string, error: unknown): string {
-  const name = error instanceof DOMException ? error.name : null;
-  const detail = error instanceof Error ? error.message : String(error);
-  if (name === 'QuotaExceededError') {
-    return (
-      `Could not ${action}: the browser's storage for this site is full. ` +
-      `Training still works; delete or export old runs to make room.`
-    );
-  }
-  return `Could not ${action} (${name ?? 'error'}: ${detail}). Training still works.`;
 }
 
 class IndexedDbRunStore implements RunStore {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alexNetLayers } from '../model/architecture.ts';
-import { computeLayerTable } from '../model/layerTable.ts';
+import { alexNetLayers } from '../../src/model/architecture.ts';
+import { computeLayerTable } from '../../src/model/layerTable.ts';
 import { convOpShapes, denseMatMuls } from './ops.ts';
 
 function tableOf(width: number, imageSize: number) {

@@ -3,7 +3,7 @@ import { runBench } from './run.ts';
 import type { BenchReport } from './presets.ts';
 
 /**
- * The benchmark page (bench.html): runs src/bench/run.ts with the page's query and leaves the
+ * The benchmark page (bench.html): runs harness/bench/run.ts with the page's query and leaves the
  * report in `window.benchReport` for `scripts/bench.mjs`, which drives it in headless Chromium.
  * With data=1 it times loading the data set instead (dataLoad.ts; repeats=N, default 5), whose
  * report goes to `window.dataBenchReport`.

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
-import type { LayerSpec } from '../model/architecture.ts';
-import type { LayerTable } from '../model/layerTable.ts';
+import { setConvKernels } from '../../src/kernels/register.ts';
+import type { KernelChoice } from '../../src/shared/types.ts';
+import type { LayerSpec } from '../../src/model/architecture.ts';
+import type { LayerTable } from '../../src/model/layerTable.ts';
 
 /**
  * Single-op timings, stock vs ours (bench.html?ops=1): each op of each layer shape runs

@@ -1,5 +1,5 @@
-import type { FashionMnistFileKey } from '../data/fashionMnist.ts';
-import { median } from '../model/metrics.ts';
+import type { FashionMnistFileKey } from '../../src/data/fashionMnist.ts';
+import { median } from '../../src/model/metrics.ts';
 
 /**
  * The data-load benchmark (bench.html?data=1, `npm run bench -- --data`): in a Web Worker, as

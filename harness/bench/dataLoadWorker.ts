@@ -4,8 +4,8 @@ import {
   FASHION_MNIST_FILES,
   parseFashionMnist,
   type FashionMnistFileKey,
-} from '../data/fashionMnist.ts';
-import { gunzipIfNeeded, isGzip } from '../data/idx.ts';
+} from '../../src/data/fashionMnist.ts';
+import { gunzipIfNeeded, isGzip } from '../../src/data/idx.ts';
 import type { DataBenchRequest, DataBenchResult } from './dataLoad.ts';
 
 /**

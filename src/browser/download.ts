@@ -1,3 +1,8 @@
+/**
+ * Browser helpers for files the person saves: plain DOM, no React, so that both the main-thread
+ * state and the UI can use them (they used to live in ui/).
+ */
+
 /** Saves `text` as a file through the browser's download (no server involved). */
 export function downloadText(fileName: string, text: string, mimeType: string): void {
   downloadBlob(fileName, new Blob([text], { type: mimeType }));

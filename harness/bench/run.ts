@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { alexNetLayers } from '../model/architecture.ts';
-import { buildAlexNet } from '../model/alexnet.ts';
-import { computeLayerTable } from '../model/layerTable.ts';
-import { prepareImages, trainStep } from '../model/training.ts';
-import { convKernelOptions } from '../kernels/conv.ts';
-import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
+import { alexNetLayers } from '../../src/model/architecture.ts';
+import { buildAlexNet } from '../../src/model/alexnet.ts';
+import { computeLayerTable } from '../../src/model/layerTable.ts';
+import { prepareImages, trainStep } from '../../src/model/training.ts';
+import { convKernelOptions } from '../../src/kernels/conv.ts';
+import { setConvKernels } from '../../src/kernels/register.ts';
+import type { KernelChoice } from '../../src/shared/types.ts';
 import { convOpShapes, denseMatMuls, timeConvOps, timeMatMuls } from './ops.ts';
 import {
   BENCH_PRESETS,
@@ -14,7 +15,7 @@ import {
   type BenchReport,
   type BenchResult,
 } from './presets.ts';
-import { median } from '../model/metrics.ts';
+import { median } from '../../src/model/metrics.ts';
 
 /**
  * The training-step benchmark, shared by the page (main.ts, in Chromium) and the Node runner
@@ -26,7 +27,7 @@ import { median } from '../model/metrics.ts';
  * TF.js flag (e.g. flag=WEBGPU_MATMUL_PROGRAM_TYPE=3); kernels=stock|optimized|both picks the
  * convolution kernels (src/kernels; 'both' times every configuration with each); profile=1
  * adds a per-kernel tf.profile of one step after the timed ones; ops=1 times the single ops of
- * every layer of the size/width/batch configuration instead of steps (src/bench/ops.ts: each
+ * every layer of the size/width/batch configuration instead of steps (harness/bench/ops.ts: each
  * conv op beside the stock matrix product of the same FLOPs, then the dense layers' products;
  * matmulOnly=1 skips the convolutions, convOnly=1 the dense layers, layers=conv1,conv2 keeps
  * only those convolutions, sameFlops=0 the

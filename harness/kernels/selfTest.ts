@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { prepareImages } from '../model/training.ts';
-import { matMulStats } from './conv.ts';
-import { greyImagesStats } from './inputImages.ts';
-import { setConvKernels } from './register.ts';
+import { prepareImages } from '../../src/model/training.ts';
+import { matMulStats } from '../../src/kernels/conv.ts';
+import { greyImagesStats } from '../../src/kernels/inputImages.ts';
+import { setConvKernels } from '../../src/kernels/register.ts';
 
 /**
  * Correctness check of our WGSL convolution kernels (kernels-test.html, e2e/kernels.spec.ts):

@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { setConvKernels, type KernelChoice } from '../kernels/register.ts';
+import { setConvKernels } from '../../src/kernels/register.ts';
+import type { KernelChoice } from '../../src/shared/types.ts';
 import {
   ALEXNET_LRN,
   alexNetLayers,
   ARCHITECTURE_VARIANTS,
   type ArchitectureOptions,
-} from './architecture.ts';
-import { buildAlexNet } from './alexnet.ts';
-import { localResponseNorm } from './lrn.ts';
-import { preflightVariant } from './preflight.ts';
-import { evaluateBatch, trainStep } from './training.ts';
+} from '../../src/model/architecture.ts';
+import { buildAlexNet } from '../../src/model/alexnet.ts';
+import { localResponseNorm } from '../../src/model/lrn.ts';
+import { preflightVariant } from '../../src/model/preflight.ts';
+import { evaluateBatch, trainStep } from '../../src/model/training.ts';
 
 /**
  * Browser check (variants-test.html, e2e/variants.spec.ts) that every architecture variant

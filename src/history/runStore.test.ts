@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { makeRecord } from '../history/testRecords.ts';
-import { MemoryRunStore, openRunStore, storageErrorMessage } from './runStore.ts';
+import { makeRecord } from '../../test/fixtures/runRecords.ts';
+import { storageErrorMessage } from '../storage/idb.ts';
+import { MemoryRunStore, openRunStore } from './runStore.ts';
 
 /**
  * IndexedDB itself is exercised in real Chromium (e2e/history.spec.ts); here, the fallbacks when
