@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/fixtures.ts';
 import type { VariantsCheckReport } from '../src/model/variantsCheck.ts';
 
 /**
