@@ -35,7 +35,7 @@ test('kernels auto on a real GPU: both sets are timed, the faster trains, the ti
   await expect(note).toHaveAttribute('data-reason', 'timing');
   await expect(note).toContainText('Timing TF.js’s kernels and this project’s on this GPU');
   await expect(app.statusBar).toContainText('timing the kernels on this GPU');
-  await page.getByRole('button', { name: 'Stop', exact: true }).click();
+  await app.stop();
   await app.waitForState('stopped', 120_000);
   await expect(app.alert('Stopped while timing the kernels')).toBeVisible();
 
