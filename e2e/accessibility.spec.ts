@@ -1,7 +1,7 @@
 import { AxeBuilder } from '@axe-core/playwright';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
+import { expect, test } from './fixtures/fixtures.ts';
 import { TINY } from './helpers.ts';
-import { PlaygroundPage } from './pages/playgroundPage.ts';
 
 /**
  * Issue 12, item 9: accessible to everyone who studies with it. axe-core finds no serious or
@@ -44,10 +44,10 @@ function focusRing(element: Locator) {
 
 test('axe finds no serious or critical violation idle, training and done; charts have text alternatives', async ({
   page,
+  app,
 }) => {
   test.setTimeout(8 * 60_000);
-  const app = new PlaygroundPage(page);
-  await app.goto(TWO_EPOCHS);
+  await app.open(TWO_EPOCHS);
   await expect(app.runState).toHaveText('idle');
   await expectNoSeriousViolations(page, 'idle');
 
@@ -87,11 +87,11 @@ test('axe finds no serious or critical violation idle, training and done; charts
 
 test('the keyboard alone sets fields, trains, pauses, resumes, stops, ticks runs and runs an exercise', async ({
   page,
+  app,
 }) => {
   test.setTimeout(8 * 60_000);
-  const app = new PlaygroundPage(page);
   // Ten epochs: long enough to pause, resume and stop it by keyboard before it ends.
-  await app.goto({ ...TINY, lr: '0.05', epochs: '10' });
+  await app.open({ ...TINY, lr: '0.05', epochs: '10' });
 
   // From the top of the page, Tab reaches the first field; typing sets it.
   const learningRate = app.field('Learning rate');
@@ -142,12 +142,12 @@ test('the keyboard alone sets fields, trains, pauses, resumes, stops, ticks runs
   await expect(app.comparisonRows).toHaveCount(1);
 
   // An exercise is queued with Enter and starts; its queue is cancelled and its run stopped.
-  const exercise = page.getByRole('button', { name: 'Learning rate', exact: true });
+  const exercise = app.exerciseButton('Learning rate');
   // Stop replaced the worker: the exercise scale waits for the new one's backend.
   await expect(exercise).toBeEnabled({ timeout: 60_000 });
   await app.tabTo(exercise, { backwards: true });
   await page.keyboard.press('Enter');
-  const queue = page.getByRole('list', { name: 'Queue' });
+  const queue = app.queue;
   await expect(queue).toBeVisible();
   await app.waitForState(/loading data|training/, 60_000);
   await expect(app.runCheckboxes).toHaveCount(2);

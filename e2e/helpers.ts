@@ -21,8 +21,6 @@ export function url(settings: Record<string, string>): string {
   return `/?${new URLSearchParams(settings).toString()}`;
 }
 
-export const runState = (page: Page) => page.getByTestId('run-state');
-
 /**
  * Fault injection: prepends `code` to the training worker's script, for the first worker only
  * (its replacement loads the real script).

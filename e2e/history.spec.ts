@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Page } from '@playwright/test';
-import { injectIntoFirstWorker, runState, TINY, url } from './helpers.ts';
+import { expect, test } from './fixtures/fixtures.ts';
+import { TINY } from './helpers.ts';
 
 /**
  * The experiment bench: exercise presets, the run history in the browser's real IndexedDB,
@@ -11,34 +11,30 @@ import { injectIntoFirstWorker, runState, TINY, url } from './helpers.ts';
 // One epoch of 64 images per run: each run of an exercise takes seconds.
 const SMALL = { ...TINY, train: '64', test: '32', epochs: '1' };
 
-const runItems = (page: Page) =>
-  page.getByRole('list', { name: 'Runs', exact: true }).getByRole('listitem');
-const comparisonRows = (page: Page) =>
-  page.getByRole('table', { name: 'Run comparison' }).locator('tbody tr');
-
 test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 does not, the reading says so; overlaid, compared, kept across a reload', async ({
   page,
+  app,
 }, testInfo) => {
   // Four runs of about two minutes each on a software GPU.
   test.setTimeout(20 * 60_000);
   // The book's settings: the exercise scale is fitted to the device, from the form's settings.
-  await page.goto('/');
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await app.open();
+  await expect(app.backendName).toHaveText('webgpu');
   await expect(page.getByRole('radio', { name: /the exercise scale/ })).toBeChecked();
   await expect(page.getByTestId('exercise-scale')).toContainText('65 px, width 0.1', {
     timeout: 120_000,
   });
-  await page.getByRole('button', { name: 'Learning rate', exact: true }).click();
+  await app.exerciseButton('Learning rate').click();
 
   // The queue is visible while the exercise runs, and is empty at the end.
-  await expect(page.getByRole('list', { name: 'Queue' })).toBeVisible();
-  await expect(page.getByRole('list', { name: 'Queue' })).toHaveCount(0, { timeout: 16 * 60_000 });
-  await expect(runState(page)).toHaveText('done', { timeout: 5 * 60_000 });
+  await expect(app.queue).toBeVisible();
+  await expect(app.queue).toHaveCount(0, { timeout: 16 * 60_000 });
+  await app.waitForState('done', 5 * 60_000);
 
   // One series per run on both charts, named by what differs, in the same colours.
   const labels = ['lr 0.1', 'lr 0.01', 'lr 0.001', 'lr 0.0001'];
-  for (const chart of ['loss', 'accuracy']) {
-    await expect(page.locator(`figure[data-chart="${chart}"]`)).toHaveAttribute('data-runs', '4');
+  for (const chart of ['loss', 'accuracy'] as const) {
+    await expect(app.chartFigure(chart)).toHaveAttribute('data-runs', '4');
   }
   const lossLegend = page.getByRole('list', { name: 'Loss chart runs' }).getByRole('listitem');
   const accuracyLegend = page
@@ -52,12 +48,12 @@ test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 do
       .evaluateAll((nodes) => nodes.map((n) => getComputedStyle(n).backgroundColor));
   expect(await swatchColours(lossLegend)).toEqual(await swatchColours(accuracyLegend));
   // Each run has its 4 epochs on the accuracy chart: train and validation points.
-  await expect(page.locator('figure[data-chart="accuracy"]')).toHaveAttribute('data-points', '32');
+  await expect(app.chartFigure('accuracy')).toHaveAttribute('data-points', '32');
 
   // The comparison table: one row per run, each finished with a validation accuracy.
-  await expect(comparisonRows(page)).toHaveCount(4);
-  await expect(comparisonRows(page).locator('th')).toHaveText(labels);
-  for (const row of await comparisonRows(page).all()) {
+  await expect(app.comparisonRows).toHaveCount(4);
+  await expect(app.comparisonRows.locator('th')).toHaveText(labels);
+  for (const row of await app.comparisonRows.all()) {
     await expect(row).toContainText('done');
     await expect(row).toContainText(/\d+\.\d%/);
   }
@@ -69,7 +65,7 @@ test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 do
   const valColumn = headers.findIndex((text) => text.trim() === 'Val acc');
   const valAccuracy = async (row: number) =>
     Number(
-      (await comparisonRows(page).nth(row).locator('th, td').nth(valColumn).innerText()).replace(
+      (await app.comparisonRows.nth(row).locator('th, td').nth(valColumn).innerText()).replace(
         '%',
         '',
       ),
@@ -81,7 +77,7 @@ test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 do
   await expect(page.getByTestId('exercise-reading')).toContainText(
     /^Learning rate: lr 0\.1 reached \d+%.*lr 0\.0001 stayed at .*about chance: too small to move in 4 epochs\.$/,
   );
-  await expect(runItems(page)).toHaveCount(4);
+  await expect(app.runItems).toHaveCount(4);
   await page.setViewportSize({ width: 1400, height: 1000 });
   await page.evaluate(() => window.scrollTo(0, 0));
   await testInfo.attach('learning-rate exercise', {
@@ -91,47 +87,48 @@ test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 do
 
   // Reload: the runs come back from IndexedDB with their metrics.
   await page.reload();
-  await expect(runItems(page)).toHaveCount(4);
-  for (const item of await runItems(page).all()) {
+  await expect(app.runItems).toHaveCount(4);
+  for (const item of await app.runItems.all()) {
     await expect(item).toHaveAttribute('data-status', 'done');
     await expect(item).toContainText(/val \d+\.\d%/);
   }
   // Selecting two of them draws them again (lr 0.01 is the book's: its label does not say lr).
   await page.getByRole('checkbox', { name: /^lr 0\.1,/ }).check();
   await page.getByRole('checkbox', { name: /^lr 0\.0001,/ }).check();
-  await expect(page.locator('figure[data-chart="loss"]')).toHaveAttribute('data-runs', '2');
-  await expect(comparisonRows(page)).toHaveText([/lr 0\.1/, /lr 0\.0001/]);
+  await expect(app.chartFigure('loss')).toHaveAttribute('data-runs', '2');
+  await expect(app.comparisonRows).toHaveText([/lr 0\.1/, /lr 0\.0001/]);
 });
 
 test('delete with undo, export and import, and a malformed import changes nothing', async ({
   page,
+  app,
 }, testInfo) => {
-  await page.goto(url({ ...SMALL, epochs: '1' }));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await app.open({ ...SMALL, epochs: '1' });
+  await expect(app.backendName).toHaveText('webgpu');
   await page.getByRole('radio', { name: /the settings above/ }).check();
-  await page.getByRole('button', { name: 'Dropout', exact: true }).click();
-  await expect(page.getByRole('list', { name: 'Queue' })).toHaveCount(0, { timeout: 240_000 });
-  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
-  await expect(runItems(page)).toHaveCount(3);
+  await app.exerciseButton('Dropout').click();
+  await expect(app.queue).toHaveCount(0, { timeout: 240_000 });
+  await app.waitForState('done', 120_000);
+  await expect(app.runItems).toHaveCount(3);
 
   // Delete, then undo; both survive a reload.
-  const first = runItems(page).first();
+  const first = app.runItems.first();
   const firstName = (await first.locator('.run-label').innerText()).trim();
   await page.getByRole('button', { name: `Delete ${firstName}` }).click();
-  await expect(runItems(page)).toHaveCount(2);
+  await expect(app.runItems).toHaveCount(2);
   await page.getByRole('button', { name: 'Undo' }).click();
-  await expect(runItems(page)).toHaveCount(3);
+  await expect(app.runItems).toHaveCount(3);
   await page.getByRole('button', { name: `Delete ${firstName}` }).click();
-  await expect(runItems(page)).toHaveCount(2);
+  await expect(app.runItems).toHaveCount(2);
   await page.reload();
-  await expect(runItems(page)).toHaveCount(2);
+  await expect(app.runItems).toHaveCount(2);
 
   // Rename one; the name is kept and used as its label.
-  const renamed = runItems(page).first();
+  const renamed = app.runItems.first();
   await renamed.getByRole('button', { name: /^Rename/ }).click();
   await page.getByLabel('Run name').fill('my favourite');
   await page.getByLabel('Run name').press('Enter');
-  await expect(runItems(page).first().locator('.run-label')).toHaveText('my favourite');
+  await expect(app.runItems.first().locator('.run-label')).toHaveText('my favourite');
 
   // Export all as JSON, and the metrics as CSV.
   const jsonDownload = page.waitForEvent('download');
@@ -156,71 +153,75 @@ test('delete with undo, export and import, and a malformed import changes nothin
   expect(csvLines[0]).toMatch(/epoch/);
 
   // A malformed file is refused with a message and leaves the runs as they were.
-  const importInput = page.getByLabel('Import runs (JSON)');
+  const importInput = app.importRunsInput;
   await importInput.setInputFiles({
     name: 'broken.json',
     mimeType: 'application/json',
     buffer: Buffer.from('{"format": "alexnet-playground-runs", "version": 1, "runs": [{"id": 5}]}'),
   });
-  await expect(page.getByTestId('import-message')).toContainText('"broken.json" was not imported');
-  await expect(runItems(page)).toHaveCount(2);
+  await expect(app.importMessage).toContainText('"broken.json" was not imported');
+  await expect(app.runItems).toHaveCount(2);
   await importInput.setInputFiles({
     name: 'not-json.json',
     mimeType: 'application/json',
     buffer: Buffer.from('this is not json'),
   });
-  await expect(page.getByTestId('import-message')).toContainText('not JSON');
-  await expect(runItems(page)).toHaveCount(2);
+  await expect(app.importMessage).toContainText('not JSON');
+  await expect(app.runItems).toHaveCount(2);
 
   // The exported file imports back as new runs beside the existing ones, and they persist.
   await importInput.setInputFiles(jsonPath);
-  await expect(page.getByTestId('import-message')).toHaveText(/Imported 2 runs/);
-  await expect(runItems(page)).toHaveCount(4);
-  await expect(comparisonRows(page)).toHaveCount(2);
+  await expect(app.importMessage).toHaveText(/Imported 2 runs/);
+  await expect(app.runItems).toHaveCount(4);
+  await expect(app.comparisonRows).toHaveCount(2);
   await page.reload();
-  await expect(runItems(page)).toHaveCount(4);
+  await expect(app.runItems).toHaveCount(4);
 });
 
-test('a learning-rate change mid-run is applied, recorded and kept', async ({ page }) => {
+test('a learning-rate change mid-run is applied, recorded and kept', async ({ page, app }) => {
   // 8 batches an epoch, 2 epochs: room to change the rate part-way.
-  await page.goto(url({ ...SMALL, batch: '8', epochs: '2' }));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(/batch [1-9]\d* of 16/, {
+  await app.open({ ...SMALL, batch: '8', epochs: '2' });
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
+  await expect(app.statusBar).toContainText(/batch [1-9]\d* of 16/, {
     timeout: 120_000,
   });
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(runState(page)).toHaveText('paused');
+  await app.pause();
+  await expect(app.runState).toHaveText('paused');
   await page.getByLabel('Learning rate now').fill('0.02');
   await page.getByRole('button', { name: 'Apply' }).click();
-  await page.getByRole('button', { name: 'Resume' }).click();
-  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+  await app.resume();
+  await app.waitForState('done', 120_000);
 
-  const item = runItems(page).first();
+  const item = app.runItems.first();
   await expect(item).toContainText(/lr → 0\.02 at epoch [01]\.\d\d/);
   await page.reload();
-  await expect(runItems(page).first()).toContainText(/lr → 0\.02 at epoch [01]\.\d\d/);
+  await expect(app.runItems.first()).toContainText(/lr → 0\.02 at epoch [01]\.\d\d/);
 });
 
-test('a run in progress when the page closes is kept and marked interrupted', async ({ page }) => {
-  await page.goto(url({ ...SMALL, batch: '8', epochs: '50' }));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
+test('a run in progress when the page closes is kept and marked interrupted', async ({
+  page,
+  app,
+}) => {
+  await app.open({ ...SMALL, batch: '8', epochs: '50' });
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
   // Close the page once the run's record holds a finished epoch.
-  await expect(runItems(page).first()).toContainText(/val \d+\.\d%/, { timeout: 120_000 });
+  await expect(app.runItems.first()).toContainText(/val \d+\.\d%/, { timeout: 120_000 });
   await page.reload();
-  const item = runItems(page).first();
+  const item = app.runItems.first();
   await expect(item).toHaveAttribute('data-status', 'interrupted');
   await expect(item).toContainText(/kept up to its last saved point \([1-9]\d* of 50 epochs\)/);
 });
 
 test('an interrupted run resumes from its checkpoint after a reload, with the same results', async ({
   page,
+  app,
 }) => {
   // 4 batches an epoch, 3 epochs, no dropout: the same seed gives the same run.
-  await page.goto(url({ ...SMALL, batch: '16', epochs: '3' }));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  const epochRows = page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr');
+  await app.open({ ...SMALL, batch: '16', epochs: '3' });
+  await expect(app.backendName).toHaveText('webgpu');
+  const epochRows = app.epochRows;
   // Full-precision values from the cells' titles: train loss, train acc, val loss, val acc.
   const metrics = async () =>
     Promise.all(
@@ -234,24 +235,24 @@ test('an interrupted run resumes from its checkpoint after a reload, with the sa
     );
 
   // The reference: the same run, not interrupted.
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runState(page)).toHaveText('done', { timeout: 180_000 });
+  await app.train();
+  await app.waitForState('done', 180_000);
   await expect(epochRows).toHaveCount(3);
   const reference = await metrics();
 
   // Again, closing the page once the first epoch is checkpointed.
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runItems(page).first()).toContainText('checkpoint after epoch', {
+  await app.train();
+  await expect(app.runItems.first()).toContainText('checkpoint after epoch', {
     timeout: 180_000,
   });
   await page.reload();
-  const interrupted = runItems(page).first();
+  const interrupted = app.runItems.first();
   await expect(interrupted).toHaveAttribute('data-status', 'interrupted');
   await interrupted.getByRole('button', { name: /^Resume .* from epoch [23]$/ }).click();
-  await expect(runState(page)).toHaveText('done', { timeout: 180_000 });
-  await expect(runItems(page).first()).toHaveAttribute('data-status', 'done');
+  await app.waitForState('done', 180_000);
+  await expect(app.runItems.first()).toHaveAttribute('data-status', 'done');
   // A finished run keeps no checkpoint.
-  await expect(runItems(page).first()).not.toContainText('checkpoint after epoch');
+  await expect(app.runItems.first()).not.toContainText('checkpoint after epoch');
 
   await expect(epochRows).toHaveCount(3);
   const resumed = await metrics();
@@ -264,38 +265,36 @@ test('an interrupted run resumes from its checkpoint after a reload, with the sa
     }
   }
   // Still one record for the resumed run: the two runs of this test.
-  await expect(runItems(page)).toHaveCount(2);
+  await expect(app.runItems).toHaveCount(2);
 });
 
 test('queued runs can be removed or cancelled; a failed run does not stop the queue', async ({
   page,
+  app,
+  faults,
 }) => {
   // The first worker crashes on its first run; the queue goes on in the replacement worker.
-  await injectIntoFirstWorker(
-    page,
-    "self.addEventListener('message', (e) => { if (e.data.type === 'train') " +
-      "setTimeout(() => { throw new Error('injected crash'); }); });",
-  );
+  await faults.crashFirstWorker();
   // Two epochs of 8 batches: each run lasts long enough to edit the queue behind it.
-  await page.goto(url({ ...SMALL, batch: '8', epochs: '2' }));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await app.open({ ...SMALL, batch: '8', epochs: '2' });
+  await expect(app.backendName).toHaveText('webgpu');
   // Dropout 0.3, 0.5, 0.7: the first starts (and crashes), 0.7 is removed from the queue.
   await page.getByRole('radio', { name: /the settings above/ }).check();
-  await page.getByRole('button', { name: 'Dropout', exact: true }).click();
-  const queue = page.getByRole('list', { name: 'Queue' });
+  await app.exerciseButton('Dropout').click();
+  const queue = app.queue;
   await queue.getByRole('button', { name: 'Remove queued run dropout 0.7' }).click();
   await expect(queue).toHaveCount(0, { timeout: 240_000 });
-  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
-  await expect(runItems(page)).toHaveCount(2);
-  await expect(runItems(page).nth(1)).toHaveAttribute('data-status', 'failed');
-  await expect(runItems(page).nth(1)).toContainText('injected crash');
-  await expect(runItems(page).nth(0)).toHaveAttribute('data-status', 'done');
-  await expect(comparisonRows(page).locator('th')).toHaveText(['dropout 0.3', 'dropout 0.5']);
+  await app.waitForState('done', 120_000);
+  await expect(app.runItems).toHaveCount(2);
+  await expect(app.runItems.nth(1)).toHaveAttribute('data-status', 'failed');
+  await expect(app.runItems.nth(1)).toContainText('injected crash');
+  await expect(app.runItems.nth(0)).toHaveAttribute('data-status', 'done');
+  await expect(app.comparisonRows.locator('th')).toHaveText(['dropout 0.3', 'dropout 0.5']);
 
   // Batch norm off, on: cancelling the queue leaves only the run already started.
-  await page.getByRole('button', { name: 'Batch norm', exact: true }).click();
+  await app.exerciseButton('Batch norm').click();
   await page.getByRole('button', { name: 'Cancel queue' }).click();
   await expect(queue).toHaveCount(0);
-  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
-  await expect(runItems(page)).toHaveCount(3);
+  await app.waitForState('done', 120_000);
+  await expect(app.runItems).toHaveCount(3);
 });

@@ -1,7 +1,7 @@
-import { expect, test, type Locator } from '@playwright/test';
+import type { Locator } from '@playwright/test';
+import { expect, test } from './fixtures/fixtures.ts';
 import { exportRunsJson } from '../src/history/exportImport.ts';
 import { makeRecord } from '../test/fixtures/runRecords.ts';
-import { PlaygroundPage } from './pages/playgroundPage.ts';
 
 /**
  * Issue 12: the status stays in view while the page scrolls, and the run comparison fits its
@@ -72,9 +72,9 @@ function lastColumnReach(scroller: Locator) {
 
 test('the run comparison fits its panel: one line per run, the full settings on hover, every column reachable', async ({
   page,
+  app,
 }) => {
-  const app = new PlaygroundPage(page);
-  await app.goto();
+  await app.open();
   await app.importRuns('many.json', exportRunsJson([manyDifferencesRun()]));
   await expect(app.comparisonRows).toHaveCount(1);
 
@@ -105,9 +105,8 @@ test('the run comparison fits its panel: one line per run, the full settings on 
   expect(await lineCount(runCell)).toBe(1);
 });
 
-test('runs compared with others are named by what differs among them', async ({ page }) => {
-  const app = new PlaygroundPage(page);
-  await app.goto();
+test('runs compared with others are named by what differs among them', async ({ app }) => {
+  await app.open();
   const slow = manyDifferencesRun();
   const fast = makeRecord({ settings: { ...slow.settings, learningRate: 0.1 } });
   await app.importRuns('two.json', exportRunsJson([slow, fast]));
@@ -118,9 +117,11 @@ test('runs compared with others are named by what differs among them', async ({ 
   );
 });
 
-test('the status bar stays in view when the page is scrolled to the bottom', async ({ page }) => {
-  const app = new PlaygroundPage(page);
-  await app.goto();
+test('the status bar stays in view when the page is scrolled to the bottom', async ({
+  page,
+  app,
+}) => {
+  await app.open();
   const before = await app.statusBar.boundingBox();
   expect(before).not.toBeNull();
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { expect, test } from '@playwright/test';
-import { TINY, url } from './helpers.ts';
+import { expect, test } from './fixtures/fixtures.ts';
+import { TINY } from './helpers.ts';
 
 /**
  * Issue #5: training runs in the worker, so the page must stay responsive while it trains. The
@@ -151,6 +151,7 @@ test.use({ trace: 'off' });
 
 test('no main-thread task over 50 ms from the Train click to the end of a run', async ({
   page,
+  app,
   browser,
 }, testInfo) => {
   // Installed before the page's own scripts, so that nothing the page does escapes it.
@@ -197,9 +198,9 @@ test('no main-thread task over 50 ms from the Train click to the end of a run', 
 
   // Two epochs, so that the window includes an epoch's end (confusion matrix, predictions,
   // filters, epoch table) both mid-run and as the run ends.
-  await page.goto(url({ ...TINY, epochs: '2' }));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  const train = page.getByRole('button', { name: 'Train', exact: true });
+  await app.open({ ...TINY, epochs: '2' });
+  await expect(app.backendName).toHaveText('webgpu');
+  const train = app.trainButton;
   await expect(train).toBeEnabled();
 
   // The window: from just before the Train click (its handler and the render it causes are
@@ -235,10 +236,8 @@ test('no main-thread task over 50 ms from the Train click to the end of a run', 
   );
   await train.click();
   expect(await ended).toBe('done');
-  await expect(page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr')).toHaveCount(
-    2,
-  );
-  await expect(page.locator('figure[data-chart="accuracy"]')).toHaveAttribute('data-points', '4');
+  await expect(app.epochRows).toHaveCount(2);
+  await expect(app.chartFigure('accuracy')).toHaveAttribute('data-points', '4');
   // The charts and images drawn after the last update run in tasks of their own; the page is
   // idle once they have run.
   await page.evaluate(

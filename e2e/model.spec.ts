@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
-import { expect, test, type Download, type Page } from '@playwright/test';
-import { runState, TINY, url } from './helpers.ts';
+import type { Download } from '@playwright/test';
+import { expect, test } from './fixtures/fixtures.ts';
+import { TINY } from './helpers.ts';
 
 /**
  * Taking the model away: save a finished run's model in the browser, evaluate it after a reload,
@@ -10,18 +11,16 @@ import { runState, TINY, url } from './helpers.ts';
 
 const SMALL = { ...TINY, train: '64', test: '32', epochs: '2' };
 
-const runItems = (page: Page) =>
-  page.getByRole('list', { name: 'Runs', exact: true }).getByRole('listitem');
-
 test('a saved model survives a reload, evaluates to the run’s validation accuracy, trains on and downloads', async ({
   page,
+  app,
 }, testInfo) => {
-  await page.goto(url(SMALL));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runState(page)).toHaveText('done', { timeout: 180_000 });
+  await app.open(SMALL);
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
+  await app.waitForState('done', 180_000);
 
-  const item = runItems(page).first();
+  const item = app.runItems.first();
   const finalVal = (await item.getByTitle('final validation accuracy').innerText()).trim();
   expect(finalVal).toMatch(/^val \d+\.\d%$/);
   await expect(item).toContainText('trained model in memory until the next run');
@@ -30,7 +29,7 @@ test('a saved model survives a reload, evaluates to the run’s validation accur
 
   // After a reload the worker holds no model; the saved one is listed, evaluated and downloaded.
   await page.reload();
-  const saved = runItems(page).first();
+  const saved = app.runItems.first();
   await expect(saved).toContainText('model saved (epoch 2)');
   await expect(saved.getByRole('button', { name: /^Save model of / })).toHaveCount(0);
   await saved.getByRole('button', { name: /^Evaluate saved model of / }).click();
@@ -86,15 +85,9 @@ test('a saved model survives a reload, evaluates to the run’s validation accur
   // Train it on from the saved model: one more epoch, appended to the same run.
   await saved.getByLabel(/^More epochs for /).fill('1');
   await saved.getByRole('button', { name: /^Continue training / }).click();
-  await expect(runState(page)).toHaveText('done', { timeout: 180_000 });
-  await expect(runItems(page)).toHaveCount(1);
-  await expect(page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr')).toHaveCount(
-    3,
-  );
-  await expect(runItems(page).first()).toContainText('model saved (epoch 2)');
-  await expect(
-    runItems(page)
-      .first()
-      .getByRole('button', { name: /^Save model of / }),
-  ).toBeVisible();
+  await app.waitForState('done', 180_000);
+  await expect(app.runItems).toHaveCount(1);
+  await expect(app.epochRows).toHaveCount(3);
+  await expect(app.runItems.first()).toContainText('model saved (epoch 2)');
+  await expect(app.runItems.first().getByRole('button', { name: /^Save model of / })).toBeVisible();
 });

@@ -1,22 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Page } from '@playwright/test';
-import { injectIntoFirstWorker, runState, TINY, url } from './helpers.ts';
+import { expect, test } from './fixtures/fixtures.ts';
+import { TINY } from './helpers.ts';
 
 /**
  * The playground as a person uses it, in real headless Chromium on its real WebGPU adapter
  * (SwiftShader here), with the real Fashion-MNIST files served by the app.
  */
 
-const status = (page: Page) => page.getByRole('status');
-
-async function epochRows(page: Page) {
-  return page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr');
-}
-
-test('opens with the book’s AlexNet layer table and the WebGPU backend', async ({ page }) => {
-  await page.goto('/');
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await expect(runState(page)).toHaveText('idle');
+test('opens with the book’s AlexNet layer table and the WebGPU backend', async ({ page, app }) => {
+  await app.open();
+  await expect(app.backendName).toHaveText('webgpu');
+  await expect(app.runState).toHaveText('idle');
   await expect(page.getByLabel('Learning rate')).toHaveValue('0.01');
   await expect(page.getByLabel('Batch size')).toHaveValue('128');
   await expect(page.getByLabel('Dropout')).toHaveValue('0.5');
@@ -50,9 +44,9 @@ test('opens with the book’s AlexNet layer table and the WebGPU backend', async
   await expect(page).toHaveURL(/width=0.5/);
 });
 
-test('bad input shows what is allowed and disables Train', async ({ page }) => {
-  await page.goto('/');
-  const train = page.getByRole('button', { name: 'Train', exact: true });
+test('bad input shows what is allowed and disables Train', async ({ page, app }) => {
+  await app.open();
+  const train = app.trainButton;
   await expect(train).toBeEnabled();
 
   const cases: [label: string, value: string, message: RegExp][] = [
@@ -91,8 +85,8 @@ test('bad input shows what is allowed and disables Train', async ({ page }) => {
   await expect(train).toBeDisabled();
 });
 
-test('a bad link value is ignored with a notice', async ({ page }) => {
-  await page.goto('/?lr=abc&batch=64&colour=red');
+test('a bad link value is ignored with a notice', async ({ page, app }) => {
+  await app.open({ lr: 'abc', batch: '64', colour: 'red' });
   await expect(page.getByText(/Ignored lr=abc from the link/)).toBeVisible();
   await expect(page.getByText(/Ignored unknown link parameter "colour"/)).toBeVisible();
   await expect(page.getByLabel('Learning rate')).toHaveValue('0.01');
@@ -101,9 +95,10 @@ test('a bad link value is ignored with a notice', async ({ page }) => {
 
 test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume', async ({
   page,
+  app,
 }, testInfo) => {
-  await page.goto(url(TINY));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await app.open(TINY);
+  await expect(app.backendName).toHaveText('webgpu');
   await expect(page.getByTestId('software-adapter-warning')).toBeVisible();
   // The production Content-Security-Policy (no inline script, no eval) must not block anything.
   const violations: string[] = [];
@@ -115,25 +110,25 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
       );
     });
   });
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await app.train();
 
   // Pause once the first loss window has arrived.
-  await expect(status(page)).toContainText(/batch [1-9]\d* of 12/, { timeout: 120_000 });
-  await expect(status(page)).toContainText('left');
+  await expect(app.statusBar).toContainText(/batch [1-9]\d* of 12/, { timeout: 120_000 });
+  await expect(app.statusBar).toContainText('left');
   await expect(page.getByTestId('data-source')).toContainText('served by the app');
   // 'auto' picks this project's kernels on a software adapter.
   await expect(page.getByTestId('kernels-in-use')).toContainText('this project’s WGSL kernels');
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(runState(page)).toHaveText('paused');
-  await expect(page.getByRole('button', { name: 'Resume' })).toBeEnabled();
-  await page.getByRole('button', { name: 'Resume' }).click();
-  await expect(runState(page)).toHaveText(/training|done/);
+  await app.pause();
+  await expect(app.runState).toHaveText('paused');
+  await expect(app.resumeButton).toBeEnabled();
+  await app.resume();
+  await expect(app.runState).toHaveText(/training|done/);
 
-  await expect(runState(page)).toHaveText('done', { timeout: 240_000 });
-  const rows = await epochRows(page);
+  await app.waitForState('done', 240_000);
+  const rows = app.epochRows;
   await expect(rows).toHaveCount(3);
-  await expect(page.locator('figure[data-chart="loss"]')).not.toHaveAttribute('data-points', '0');
-  await expect(page.locator('figure[data-chart="accuracy"]')).toHaveAttribute('data-points', '6');
+  await expect(app.chartFigure('loss')).not.toHaveAttribute('data-points', '0');
+  await expect(app.chartFigure('accuracy')).toHaveAttribute('data-points', '6');
 
   // Loss falls: the last epoch's training and validation losses are below the first epoch's.
   // Cells carry the full-precision value in their title.
@@ -143,7 +138,7 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
   expect(await loss(2, 3)).toBeLessThan(await loss(0, 3));
 
   // No tensor accumulates on the WebGPU backend: the live count is the same at every report.
-  await expect(page.getByTestId('tensor-readout')).toHaveText(
+  await expect(app.tensorReadout).toHaveText(
     /Worker tensors: (\d+) holding .* \(between \1 and \1 during this run\)/,
   );
 
@@ -186,29 +181,28 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
   });
 });
 
-test('Stop ends a run within a batch and keeps what was recorded', async ({ page }) => {
+test('Stop ends a run within a batch and keeps what was recorded', async ({ page, app }) => {
   // TF.js's stock kernels stay selectable: this run uses them.
-  await page.goto(url({ ...TINY, epochs: '5', kernels: 'stock' }));
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(status(page)).toContainText(/batch [1-9]\d* of 20/, { timeout: 120_000 });
-  await page.getByRole('button', { name: 'Stop' }).click();
-  await expect(runState(page)).toHaveText('stopped');
-  await expect(
-    page.getByRole('alert').filter({ hasText: /Stopped (in|during validation of) epoch \d+/ }),
-  ).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled();
-  await expect(page.locator('figure[data-chart="loss"]')).not.toHaveAttribute('data-points', '0');
+  await app.open({ ...TINY, epochs: '5', kernels: 'stock' });
+  await app.train();
+  await expect(app.statusBar).toContainText(/batch [1-9]\d* of 20/, { timeout: 120_000 });
+  await app.stop();
+  await expect(app.runState).toHaveText('stopped');
+  await expect(app.alert(/Stopped (in|during validation of) epoch \d+/)).toBeVisible();
+  await expect(app.trainButton).toBeEnabled();
+  await expect(app.chartFigure('loss')).not.toHaveAttribute('data-points', '0');
   await expect(page.getByTestId('kernels-in-use')).toContainText('TF.js’s own kernels');
 });
 
-test('without WebGPU the worker falls back to WebGL and says why', async ({ page }) => {
+test('without WebGPU the worker falls back to WebGL and says why', async ({
+  page,
+  app,
+  faults,
+}) => {
   // Hide navigator.gpu inside the training worker only.
-  await injectIntoFirstWorker(
-    page,
-    "Object.defineProperty(Object.getPrototypeOf(navigator), 'gpu', { get: () => undefined });",
-  );
-  await page.goto('/');
-  await expect(page.getByTestId('backend-name')).toHaveText('webgl');
+  await faults.hideWebGpuFromFirstWorker();
+  await app.open();
+  await expect(app.backendName).toHaveText('webgl');
   await expect(
     page.getByText(/Running on webgl instead of webgpu: this browser has no WebGPU/),
   ).toBeVisible();
@@ -217,9 +211,10 @@ test('without WebGPU the worker falls back to WebGL and says why', async ({ page
 
 test('the CPU backend can be chosen from the link, and gets the estimate and the warning', async ({
   page,
+  app,
 }) => {
-  await page.goto('/?backend=cpu');
-  await expect(page.getByTestId('backend-name')).toHaveText('cpu');
+  await app.open({ backend: 'cpu' });
+  await expect(app.backendName).toHaveText('cpu');
   await expect(page.getByLabel('Backend')).toHaveValue('cpu');
   // The speed probe times a step on the CPU too: the book's run is estimated, in days.
   const warning = page.getByTestId('device-fit');
@@ -230,55 +225,42 @@ test('the CPU backend can be chosen from the link, and gets the estimate and the
 });
 
 test('a worker that stops answering is detected by the heartbeat and replaced', async ({
-  page,
+  app,
+  faults,
 }) => {
   // The first worker spins forever as soon as a run starts: no error event, just silence.
-  await injectIntoFirstWorker(
-    page,
-    "self.addEventListener('message', (e) => { if (e.data.type === 'train') " +
-      '{ for (;;) {} } });',
-  );
-  await page.goto(url({ ...TINY, train: '32', epochs: '1' }));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await faults.hangFirstWorker();
+  await app.open({ ...TINY, train: '32', epochs: '1' });
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
   // HANG_TIMEOUT_MS (30 s) after the first unanswered ping.
-  await expect(runState(page)).toHaveText('failed', { timeout: 60_000 });
-  await expect(
-    page
-      .getByRole('alert')
-      .filter({ hasText: /stopped answering for \d+ s.*a new one was started/ }),
-  ).toBeVisible();
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+  await app.waitForState('failed', 60_000);
+  await expect(app.alert(/stopped answering for \d+ s.*a new one was started/)).toBeVisible();
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
+  await app.waitForState('done', 120_000);
 });
 
-test('a crashed worker is reported and replaced; training works again', async ({ page }) => {
+test('a crashed worker is reported and replaced; training works again', async ({ app, faults }) => {
   // The first worker throws an uncaught error as soon as a run starts.
-  await injectIntoFirstWorker(
-    page,
-    "self.addEventListener('message', (e) => { if (e.data.type === 'train') " +
-      "setTimeout(() => { throw new Error('injected crash'); }); });",
-  );
-  await page.goto(url({ ...TINY, train: '32', epochs: '1' }));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runState(page)).toHaveText('failed');
+  await faults.crashFirstWorker();
+  await app.open({ ...TINY, train: '32', epochs: '1' });
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
+  await expect(app.runState).toHaveText('failed');
   await expect(
-    page
-      .getByRole('alert')
-      .filter({ hasText: /training worker crashed .*injected crash.*a new one was started/ }),
+    app.alert(/training worker crashed .*injected crash.*a new one was started/),
   ).toBeVisible();
 
   // The replacement worker reports its backend and trains.
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runState(page)).toHaveText('done', { timeout: 180_000 });
-  await expect(await epochRows(page)).toHaveCount(1);
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
+  await app.waitForState('done', 180_000);
+  await expect(app.epochRows).toHaveCount(1);
 });
 
-test('the Content-Security-Policy blocks injected inline scripts', async ({ page }) => {
-  await page.goto('/');
+test('the Content-Security-Policy blocks injected inline scripts', async ({ page, app }) => {
+  await app.open();
   // (DevTools-protocol evaluation itself is exempt from CSP; the script element it adds is not.)
   const result = await page.evaluate(async () => {
     const violation = new Promise<string>((resolve) =>
@@ -296,74 +278,63 @@ test('the Content-Security-Policy blocks injected inline scripts', async ({ page
 
 test('a batch the GPU cannot hold is refused before training, with the numbers', async ({
   page,
+  app,
 }) => {
-  await page.goto('/?batch=1024');
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await app.open({ batch: '1024' });
+  await expect(app.backendName).toHaveText('webgpu');
   // SwiftShader allows 1 GiB per buffer; conv1's output is 96·54·54·4 bytes an image.
   await expect(page.getByTestId('gpu-fit-problem')).toHaveText(
     /conv1's output at batch 1024 and 224 px is 1,147 MB; this GPU allows 1,074 MB per buffer\. Batch size \d+ or less fits\./,
   );
-  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
+  await expect(app.trainButton).toBeDisabled();
   await page.getByLabel('Batch size').fill('128');
   await expect(page.getByTestId('gpu-fit-problem')).toHaveCount(0);
-  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled();
+  await expect(app.trainButton).toBeEnabled();
   await expect(page.getByTestId('memory-estimate')).toContainText('largest single buffer is conv1');
 });
 
 test('a diverging run stops at once, says where, keeps its points; the next run starts clean', async ({
   page,
+  app,
 }) => {
-  await page.goto(url({ ...TINY, lr: '1000', train: '64', epochs: '2' }));
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runState(page)).toHaveText('diverged', { timeout: 120_000 });
+  await app.open({ ...TINY, lr: '1000', train: '64', epochs: '2' });
+  await app.train();
+  await app.waitForState('diverged', 120_000);
   await expect(
-    page.getByRole('alert').filter({
-      hasText: /Training diverged at epoch 1, batch \d+: the loss .* Try a smaller learning rate/,
-    }),
+    app.alert(/Training diverged at epoch 1, batch \d+: the loss .* Try a smaller learning rate/),
   ).toBeVisible();
-  await expect(page.locator('figure[data-chart="loss"]')).not.toHaveAttribute('data-points', '0');
+  await expect(app.chartFigure('loss')).not.toHaveAttribute('data-points', '0');
 
   await page.getByLabel('Learning rate').fill('0.1');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
-  await expect(await epochRows(page)).toHaveCount(2);
+  await app.train();
+  await app.waitForState('done', 120_000);
+  await expect(app.epochRows).toHaveCount(2);
 });
 
 test('a lost GPU device fails the run with the reason and a new worker takes over', async ({
-  page,
+  app,
+  faults,
 }) => {
   // Destroy the first worker's GPU device when a run starts (as a GPU reset would).
-  await injectIntoFirstWorker(
-    page,
-    `let injectedDevice;
-    const requestDevice = GPUAdapter.prototype.requestDevice;
-    GPUAdapter.prototype.requestDevice = async function (...args) {
-      injectedDevice = await requestDevice.apply(this, args);
-      return injectedDevice;
-    };
-    self.addEventListener('message', (e) => {
-      if (e.data.type === 'train') injectedDevice?.destroy();
-    });`,
-  );
-  await page.goto(url({ ...TINY, train: '32', epochs: '1' }));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runState(page)).toHaveText('failed');
+  await faults.loseDeviceOfFirstWorker();
+  await app.open({ ...TINY, train: '32', epochs: '1' });
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
+  await expect(app.runState).toHaveText('failed');
   await expect(
-    page
-      .getByRole('alert')
-      .filter({ hasText: /GPU device was lost \(destroyed\).*A new worker was started/ }),
+    app.alert(/GPU device was lost \(destroyed\).*A new worker was started/),
   ).toBeVisible();
 
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runState(page)).toHaveText('done', { timeout: 120_000 });
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
+  await app.waitForState('done', 120_000);
 });
 
 test('Export as PyTorch downloads a script with the chosen variant and hyperparameters', async ({
   page,
+  app,
 }) => {
-  await page.goto('/?lr=0.05&batch=64&drop=conv4&bn=on');
+  await app.open({ lr: '0.05', batch: '64', drop: 'conv4', bn: 'on' });
   // The layer table follows the variant before any training.
   const table = page.getByRole('table', { name: 'Layer shapes' });
   await expect(table.getByText('conv1_bn', { exact: true })).toBeVisible();
@@ -380,16 +351,16 @@ test('Export as PyTorch downloads a script with the chosen variant and hyperpara
   expect(script).not.toContain('nn.Conv2d(384, 384');
 });
 
-test('the tensor count stays flat over 64 WebGPU steps and from run to run', async ({ page }) => {
+test('the tensor count stays flat over 64 WebGPU steps and from run to run', async ({ app }) => {
   // 64 examples in batches of 4 for 4 epochs: 64 training steps, with validation between.
-  await page.goto(url({ ...TINY, train: '64', test: '32', batch: '4', epochs: '4' }));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
-  const readout = page.getByTestId('tensor-readout');
+  await app.open({ ...TINY, train: '64', test: '32', batch: '4', epochs: '4' });
+  await expect(app.backendName).toHaveText('webgpu');
+  const readout = app.tensorReadout;
   const counts: string[] = [];
   for (let run = 0; run < 2; run++) {
-    await page.getByRole('button', { name: 'Train', exact: true }).click();
-    await expect(runState(page)).toHaveText('done', { timeout: 240_000 });
-    await expect(page.getByRole('status')).toContainText('batch 64 of 64');
+    await app.train();
+    await app.waitForState('done', 240_000);
+    await expect(app.statusBar).toContainText('batch 64 of 64');
     // The same count at every report of the run: "(between N and N during this run)".
     await expect(readout).toHaveText(/Worker tensors: (\d+) holding .* \(between \1 and \1 /);
     counts.push((await readout.innerText()).replace(/ \(between.*/, ''));
@@ -397,11 +368,8 @@ test('the tensor count stays flat over 64 WebGPU steps and from run to run', asy
   // And the same from one run to the next: the first run's model and optimizer were freed.
   expect(counts[1]).toBe(counts[0]);
   // Throughput and memory over the run, and each run's peak beside its speed.
-  await expect(page.locator('figure[data-chart="throughput"]')).not.toHaveAttribute(
-    'data-points',
-    '0',
-  );
-  const rows = page.getByRole('table', { name: 'Run comparison' }).locator('tbody tr');
+  await expect(app.chartFigure('throughput')).not.toHaveAttribute('data-points', '0');
+  const rows = app.comparisonRows;
   await expect(rows).toHaveCount(2);
   for (const row of await rows.all()) await expect(row).toContainText(/\d+ (KB|MB)$/);
 });

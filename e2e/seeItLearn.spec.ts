@@ -1,5 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
-import { runState } from './helpers.ts';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures/fixtures.ts';
+import type { PlaygroundPage } from './pages/playgroundPage.ts';
 
 /**
  * "See it learn" on the machine at hand (a software GPU in CI): the estimate before Train, and
@@ -11,16 +12,17 @@ const estimate = (page: Page) => page.getByTestId('run-estimate');
 const quickButton = (page: Page) => page.getByRole('button', { name: /^Quick/ });
 
 /** The last epoch's validation accuracy, from its cell's full-precision title. */
-async function finalValidationAccuracy(page: Page): Promise<number> {
-  const rows = page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr');
+async function finalValidationAccuracy(app: PlaygroundPage): Promise<number> {
+  const rows = app.epochRows;
   return Number(await rows.last().locator('td').nth(4).getAttribute('title'));
 }
 
 test('the book’s settings are estimated in days; Quick fits minutes and learns Fashion-MNIST to 65%', async ({
   page,
+  app,
 }, testInfo) => {
   test.setTimeout(12 * 60_000);
-  await page.goto('/');
+  await app.open();
   // The book's run on a software GPU: weeks. The estimate comes from the worker's speed probe.
   await expect(estimate(page)).toHaveText(/This run: ≈ [\d.]+ days on this software GPU/, {
     timeout: 120_000,
@@ -39,13 +41,13 @@ test('the book’s settings are estimated in days; Quick fits minutes and learns
   await expect(page.getByTestId('book-result')).toHaveCount(0);
 
   const trainClickedAt = Date.now();
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await app.train();
   // The time left shows from the first batch on (before its first report: the estimate).
-  await expect(page.getByRole('status')).toContainText(/about .+ left/, { timeout: 120_000 });
-  await expect(runState(page)).toHaveText('done', { timeout: 10 * 60_000 });
+  await expect(app.statusBar).toContainText(/about .+ left/, { timeout: 120_000 });
+  await app.waitForState('done', 10 * 60_000);
   const wallSeconds = (Date.now() - trainClickedAt) / 1000;
 
-  const accuracy = await finalValidationAccuracy(page);
+  const accuracy = await finalValidationAccuracy(app);
   console.log(`Quick: Train click to done in ${wallSeconds.toFixed(0)} s, val acc ${accuracy}`);
   expect(accuracy).toBeGreaterThanOrEqual(0.65);
   await page.setViewportSize({ width: 1400, height: 1000 });

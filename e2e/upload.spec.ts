@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures/fixtures.ts';
 import { encodeIdxImages, encodeIdxLabels } from '../src/data/idxWriter.ts';
-import { runState, TINY, url } from './helpers.ts';
+import { TINY } from './helpers.ts';
 
 /**
  * Training on the person's own data: four MNIST-format IDX files, chosen in the page, checked
@@ -37,9 +38,9 @@ const CLASS_NAMES = Array.from({ length: 10 }, (_, i) => `bar ${i}`);
 const dataPanel = (page: Page) => page.getByRole('region', { name: 'Data' });
 const fileInput = (page: Page) => dataPanel(page).getByLabel('Train on your own data');
 
-test('uploaded MNIST-format files train, under the class names given', async ({ page }) => {
-  await page.goto(url({ ...TINY, train: '1000', test: '1000', epochs: '1' }));
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+test('uploaded MNIST-format files train, under the class names given', async ({ page, app }) => {
+  await app.open({ ...TINY, train: '1000', test: '1000', epochs: '1' });
+  await expect(app.backendName).toHaveText('webgpu');
 
   // A wrong choice is refused with what is needed, and nothing changes.
   await fileInput(page).setInputFiles(FILES.slice(0, 3));
@@ -63,7 +64,7 @@ test('uploaded MNIST-format files train, under the class names given', async ({ 
   await expect(page.getByTestId('upload-problem')).toHaveCount(0);
 
   // Names: a repeated class name blocks Train with the reason; distinct names free it.
-  const train = page.getByRole('button', { name: 'Train', exact: true });
+  const train = app.trainButton;
   await uploaded.getByLabel('Data set name').fill('Bars');
   await uploaded.getByLabel('Name of class 1').fill('0');
   await expect(page.getByTestId('data-names-problem')).toHaveText(
@@ -90,7 +91,7 @@ test('uploaded MNIST-format files train, under the class names given', async ({ 
   expect(text).not.toContain('datasets.FashionMNIST(');
 
   await train.click();
-  await expect(runState(page)).toHaveText('done', { timeout: 180_000 });
+  await app.waitForState('done', 180_000);
   await expect(page.getByTestId('data-source')).toHaveText(
     'Bars from train-images-idx3-ubyte, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, ' +
       't10k-labels-idx1-ubyte.',

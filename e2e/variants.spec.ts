@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/fixtures.ts';
 import type { VariantsCheckReport } from '../harness/model/variantsCheck.ts';
 import { HARNESS_URL } from './ports.ts';
 

@@ -26,7 +26,13 @@ export class PlaygroundPage {
   readonly comparisonScroll: Locator;
   readonly comparisonRows: Locator;
   readonly runsList: Locator;
+  /** The Runs list's entries, newest first. */
+  readonly runItems: Locator;
   readonly runCheckboxes: Locator;
+  /** The exercise queue (absent when empty). */
+  readonly queue: Locator;
+  /** The worker's live tensor count and bytes, in the Data panel. */
+  readonly tensorReadout: Locator;
   readonly importRunsInput: Locator;
   readonly importMessage: Locator;
   readonly epochRows: Locator;
@@ -44,15 +50,18 @@ export class PlaygroundPage {
     this.comparisonTable = page.getByRole('table', { name: 'Run comparison' });
     this.comparisonScroll = page.getByRole('group', { name: 'Run comparison, scrolls sideways' });
     this.comparisonRows = this.comparisonTable.locator('tbody tr');
-    this.runsList = page.getByRole('list', { name: 'Runs' });
+    this.runsList = page.getByRole('list', { name: 'Runs', exact: true });
+    this.runItems = this.runsList.getByRole('listitem');
     this.runCheckboxes = this.runsList.getByRole('checkbox');
+    this.queue = page.getByRole('list', { name: 'Queue' });
+    this.tensorReadout = page.getByTestId('tensor-readout');
     this.importRunsInput = page.getByLabel('Import runs (JSON)');
     this.importMessage = page.getByTestId('import-message');
     this.epochRows = page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr');
   }
 
   /** Opens the page with `settings` as link parameters and waits for its backend. */
-  async goto(settings: Record<string, string> = {}): Promise<void> {
+  async open(settings: Record<string, string> = {}): Promise<void> {
     await this.page.goto(url(settings));
     await expect(this.backendName).not.toHaveText('starting…');
   }
@@ -65,6 +74,21 @@ export class PlaygroundPage {
   /** The canvas of a chart ("Loss", "Accuracy", "Throughput and memory"). */
   chart(name: string): Locator {
     return this.page.getByRole('img', { name: `${name} chart`, exact: true });
+  }
+
+  /** A chart's figure, whose data-points and data-runs attributes count what it draws. */
+  chartFigure(name: 'loss' | 'accuracy' | 'throughput'): Locator {
+    return this.page.locator(`figure[data-chart="${name}"]`);
+  }
+
+  /** An exercise's button ("Learning rate", "Dropout", "Batch norm", …), which queues its runs. */
+  exerciseButton(name: string): Locator {
+    return this.page.getByRole('button', { name, exact: true });
+  }
+
+  /** The page's alerts (a failed, stopped or diverged run's message) whose text matches. */
+  alert(text: string | RegExp): Locator {
+    return this.page.getByRole('alert').filter({ hasText: text });
   }
 
   async train(): Promise<void> {
