@@ -11,13 +11,19 @@ import { computeLayerTable } from '../model/layerTable.ts';
 import { expectedBlockingMs, trainingFlops } from './blockingWork.ts';
 import { RunControl } from './runControl.ts';
 import {
+  EXPLODED_LOSS,
+  epochReport,
   exportModel,
   readWeights,
   restoredModel,
   runTraining,
+  summarizeLossWindow,
   validateModel,
   type EpochState,
 } from './trainingLoop.ts';
+import { BlockingWork } from './blockingWork.ts';
+import { gatherBatch, stratifiedSubset } from '../data/sampling.ts';
+import { buildAlexNet } from '../model/alexnet.ts';
 import { modelFiles } from '../history/modelExport.ts';
 import { makeRecord } from '../../test/fixtures/runRecords.ts';
 
@@ -378,6 +384,90 @@ describe('training loop', () => {
       epoch: 1,
       message: 'storage is full',
     });
+  });
+});
+
+describe('the stages of a run', () => {
+  it('sums a loss window weighted by batch size, and finds the first batch that blew up', () => {
+    // [meanLoss, correct] per batch; batches of 8, 8 and 4 images.
+    expect(summarizeLossWindow([2, 3, 1, 5, 0.5, 4], [8, 8, 4])).toEqual({
+      diverged: false,
+      lossSum: 2 * 8 + 1 * 8 + 0.5 * 4,
+      correctSum: 12,
+      size: 20,
+    });
+    expect(summarizeLossWindow([2, 3, NaN, 0, 1, 4], [8, 8, 8])).toEqual({
+      diverged: true,
+      badIndex: 1,
+      loss: NaN,
+      lossSum: 16,
+      size: 8,
+    });
+    expect(summarizeLossWindow([EXPLODED_LOSS + 1, 0], [8])).toMatchObject({
+      diverged: true,
+      badIndex: 0,
+      size: 0,
+    });
+  });
+
+  it('reports an epoch: validation counts, sample predictions, conv1 filters, training means', async () => {
+    const before = tf.memory().numTensors;
+    const model = buildAlexNet(alexNetLayers(architectureOf(TINY)), TINY.imageSize, TINY.seed);
+    const testIndices = stratifiedSubset(test.labels, TINY.testExamples, TINY.seed);
+    const samples = gatherBatch(test, testIndices, 0, 5);
+    const report = await epochReport(
+      model,
+      {
+        runId: 4,
+        settings: TINY,
+        test,
+        testIndices,
+        samples,
+        control: new RunControl(),
+        blocking: new BlockingWork(0, null),
+      },
+      1,
+      { lossSum: 48, correctSum: 12, seen: 24, trainMs: 2000 },
+      () => 1234,
+    );
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    if (report === null) throw new Error('an epoch report');
+    const { message, transfer } = report;
+    expect(message.metrics).toMatchObject({
+      epoch: 2,
+      trainLoss: 2,
+      trainAccuracy: 0.5,
+      imagesPerSecond: 12,
+      elapsedMs: 1234,
+    });
+    expect(message.confusion.reduce((a, b) => a + b, 0)).toBe(20);
+    expect(message.predictions.predicted).toHaveLength(5);
+    expect(message.firstLayerFilters.weights).toHaveLength(11 * 11 * 5);
+    expect(transfer).toHaveLength(4);
+
+    // Stopped before validation: no report.
+    const stopped = new RunControl();
+    stopped.stop();
+    const again = buildAlexNet(alexNetLayers(architectureOf(TINY)), TINY.imageSize, TINY.seed);
+    const none = await epochReport(
+      again,
+      {
+        runId: 4,
+        settings: TINY,
+        test,
+        testIndices,
+        samples,
+        control: stopped,
+        blocking: new BlockingWork(0, null),
+      },
+      0,
+      { lossSum: 1, correctSum: 1, seen: 1, trainMs: 1 },
+      () => 0,
+    );
+    again.dispose();
+    expect(none).toBeNull();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

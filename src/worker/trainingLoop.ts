@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES, type Settings } from '../config/settings.ts';
 import { architectureOf } from '../model/settingsCheck.ts';
 import type { Split, KernelChoice, ExportedModel, RunEndStatus } from '../shared/types.ts';
-import { batchCount, epochOrder, gatherBatch, stratifiedSubset } from '../data/sampling.ts';
+import {
+  batchCount,
+  epochOrder,
+  gatherBatch,
+  stratifiedSubset,
+  type PixelBatch,
+} from '../data/sampling.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { buildAlexNet } from '../model/alexnet.ts';
 import { computeLayerTable } from '../model/layerTable.ts';
@@ -23,7 +29,11 @@ import { yieldToEventLoop, type RunControl } from './runControl.ts';
 /**
  * The training run: the book's `trainer.fit` for one settings object. Runs wherever tfjs has a
  * backend (the worker in the app, Node with the CPU backend in unit tests). It talks to the
- * outside only through `emit`, so the worker entry stays a thin adapter.
+ * outside only through `emit`, so the worker session stays free of training details.
+ *
+ * runTraining is three stages: startRun (network, preflight, resume, runStarted), then per epoch
+ * trainEpochBatches (the batches, read back and posted a loss window at a time, with
+ * summarizeLossWindow) and epochReport (validation, sample predictions, filters).
  */
 
 /** Validation images whose predictions are shown after every epoch. */
@@ -281,8 +291,143 @@ function divergedMessage(epoch: number, batch: number, loss: number, learningRat
   );
 }
 
-export async function runTraining(input: RunInput): Promise<RunOutcome> {
-  const { runId, kernels, settings, train, test, control, emit } = input;
+/**
+ * One loss window read back from the device: its sums, or where in it the loss blew up. Values
+ * come as [meanLoss0, correct0, meanLoss1, correct1, …], one pair per batch; sizes are the
+ * batches' image counts.
+ */
+export type LossWindow =
+  | { diverged: false; lossSum: number; correctSum: number; size: number }
+  | {
+      diverged: true;
+      /** Index in the window of the first batch whose loss blew up. */
+      badIndex: number;
+      loss: number;
+      /** Sums over the sound batches before it. */
+      lossSum: number;
+      size: number;
+    };
+
+/** Folds one window's batches, stopping at the first loss that is not finite or exploded. */
+export function summarizeLossWindow(
+  values: ArrayLike<number>,
+  sizes: readonly number[],
+): LossWindow {
+  let lossSum = 0;
+  let correctSum = 0;
+  let size = 0;
+  for (const [index, batchSize] of sizes.entries()) {
+    const loss = values[2 * index];
+    if (!Number.isFinite(loss) || loss > EXPLODED_LOSS) {
+      return { diverged: true, badIndex: index, loss, lossSum, size };
+    }
+    lossSum += loss * batchSize;
+    size += batchSize;
+    correctSum += values[2 * index + 1];
+  }
+  return { diverged: false, lossSum, correctSum, size };
+}
+
+/** Training time of a run, pauses excluded, continuing from a resumed run's time. */
+class RunClock {
+  private readonly startedAt = performance.now();
+  private pausedMs = 0;
+
+  constructor(private readonly elapsedBeforeMs: number) {}
+
+  addPause(pausedMs: number): void {
+    this.pausedMs += pausedMs;
+  }
+
+  elapsedMs(): number {
+    return this.elapsedBeforeMs + performance.now() - this.startedAt - this.pausedMs;
+  }
+}
+
+/**
+ * The batch points not yet posted, and how many batches are done. Points are posted at most every
+ * BATCH_POST_INTERVAL_MS, and always at the end of an epoch or of the run.
+ */
+class BatchPoints {
+  private unsent: number[] = [];
+  private lastPostAt = -Infinity;
+
+  constructor(
+    private readonly runId: number,
+    private readonly emit: RunInput['emit'],
+    private readonly clock: RunClock,
+    public batchesDone: number,
+  ) {}
+
+  /** A point at fractional epoch `x` (1.5 = half-way through epoch 2). */
+  add(x: number, meanLoss: number): void {
+    this.unsent.push(x, meanLoss);
+  }
+
+  /** Posts the unsent points when the interval has passed, or when `force`. */
+  post(force: boolean): void {
+    if (!force && performance.now() - this.lastPostAt < BATCH_POST_INTERVAL_MS) return;
+    this.flush();
+  }
+
+  /** Posts whatever is unsent (before the run ends early). */
+  flush(): void {
+    if (this.unsent.length === 0) return;
+    const points = Float64Array.from(this.unsent);
+    this.unsent = [];
+    this.lastPostAt = performance.now();
+    // Live tensors and their bytes, to show that nothing accumulates from batch to batch.
+    const { numTensors, numBytes } = tf.memory();
+    this.emit(
+      {
+        type: 'batchMetrics',
+        runId: this.runId,
+        points,
+        batchesDone: this.batchesDone,
+        elapsedMs: this.clock.elapsedMs(),
+        tensorCount: numTensors,
+        tensorBytes: numBytes,
+      },
+      [points.buffer],
+    );
+  }
+}
+
+/** Everything the stages of one run share; built by startRun. */
+interface TrainingRun {
+  input: RunInput;
+  model: tf.LayersModel;
+  optimizer: tf.SGDOptimizer;
+  blocking: BlockingWork;
+  trainIndices: Uint32Array;
+  testIndices: Uint32Array;
+  batchesPerEpoch: number;
+  /** The validation images whose predictions are shown after every epoch. */
+  samples: PixelBatch;
+  /** In force now: the person may change it during the run. */
+  learningRate: number;
+  clock: RunClock;
+  points: BatchPoints;
+  /** Steps trained but not yet read back (at most one loss window). */
+  pending: PendingStep[];
+}
+
+/** One epoch's training batches, summed. */
+export interface EpochTraining {
+  lossSum: number;
+  correctSum: number;
+  /** Images trained on. */
+  seen: number;
+  /** Training time of the epoch, pauses and validation excluded. */
+  trainMs: number;
+}
+
+/**
+ * Builds the network and optimizer, checks the variant trains here, restores a resumed run's
+ * weights and posts runStarted. Whatever it returns as a run is the caller's to dispose.
+ */
+async function startRun(input: RunInput): Promise<TrainingRun | RunOutcome> {
+  const { runId, kernels, settings, train, test, emit } = input;
   const resume = input.resume ?? null;
   const trainIndices = stratifiedSubset(train.labels, settings.trainExamples, settings.seed);
   const testIndices = stratifiedSubset(test.labels, settings.testExamples, settings.seed);
@@ -309,11 +454,9 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
       return { status: 'failed', message: problem };
     }
   }
-  // Changed during the run by the person; the divergence advice uses the rate in force.
-  let learningRate = resume?.learningRate ?? settings.learningRate;
+  const learningRate = resume?.learningRate ?? settings.learningRate;
   // Plain SGD keeps no state besides the rate, so weights and rate are all a resume needs.
   const optimizer = tf.train.sgd(learningRate);
-  const pending: PendingStep[] = [];
   // A fixed set of validation images whose predictions are shown after every epoch.
   const sampleStride = Math.max(1, Math.floor(testIndices.length / PREDICTION_SAMPLES));
   const sampleOrder = testIndices
@@ -336,196 +479,254 @@ export async function runTraining(input: RunInput): Promise<RunOutcome> {
     },
     [samplePixels.buffer, sampleLabels.buffer],
   );
-
-  const runStartedAt = performance.now();
-  let pausedTotalMs = 0;
-  const elapsedBeforeMs = resume?.elapsedMs ?? 0;
-  const elapsedMs = () => elapsedBeforeMs + performance.now() - runStartedAt - pausedTotalMs;
-  let unsentPoints: number[] = [];
-  let lastPostAt = -Infinity;
+  const clock = new RunClock(resume?.elapsedMs ?? 0);
   const firstEpoch = resume?.epochsDone ?? 0;
-  let batchesDone = firstEpoch * batchesPerEpoch;
-  const postPoints = () => {
-    const points = Float64Array.from(unsentPoints);
-    unsentPoints = [];
-    lastPostAt = performance.now();
-    // Live tensors and their bytes, to show that nothing accumulates from batch to batch.
-    const { numTensors, numBytes } = tf.memory();
-    emit(
-      {
-        type: 'batchMetrics',
-        runId,
-        points,
-        batchesDone,
-        elapsedMs: elapsedMs(),
-        tensorCount: numTensors,
-        tensorBytes: numBytes,
-      },
-      [points.buffer],
-    );
+  return {
+    input,
+    model,
+    optimizer,
+    blocking,
+    trainIndices,
+    testIndices,
+    batchesPerEpoch,
+    samples,
+    learningRate,
+    clock,
+    points: new BatchPoints(runId, emit, clock, firstEpoch * batchesPerEpoch),
+    pending: [],
   };
+}
 
+/**
+ * The training batches of epoch `epoch` (0-based): between batches it yields for pause, stop and
+ * learning-rate changes; every LOSS_WINDOW_BATCHES it reads the window's losses back, ends the
+ * run if they diverged, and adds the window's mean loss as a point.
+ */
+async function trainEpochBatches(
+  run: TrainingRun,
+  epoch: number,
+): Promise<EpochTraining | RunOutcome> {
+  const { runId, settings, train, control, emit } = run.input;
+  const { batchesPerEpoch, points } = run;
+  const order = epochOrder(run.trainIndices, settings.seed, epoch);
+  const epochStartedAt = performance.now();
+  let epochPausedMs = 0;
+  let lossSum = 0;
+  let correctSum = 0;
+  let seen = 0;
+  for (let batch = 0; batch < batchesPerEpoch; batch++) {
+    const { action, pausedMs } = await control.checkpoint(
+      () => emit({ type: 'paused', runId }),
+      () => emit({ type: 'resumed', runId }),
+    );
+    epochPausedMs += pausedMs;
+    run.clock.addPause(pausedMs);
+    if (action === 'stop') {
+      points.flush();
+      if (control.failure !== null) return { status: 'failed', message: control.failure };
+      return { status: 'stopped', message: `Stopped in epoch ${epoch + 1}, batch ${batch + 1}.` };
+    }
+
+    const newLearningRate = control.takeLearningRate();
+    if (newLearningRate !== null && newLearningRate !== run.learningRate) {
+      run.learningRate = newLearningRate;
+      run.optimizer.setLearningRate(newLearningRate);
+      const x = epoch + batch / batchesPerEpoch;
+      emit({ type: 'learningRateChanged', runId, x, learningRate: newLearningRate });
+    }
+
+    const start = batch * settings.batchSize;
+    const examples = gatherBatch(
+      train,
+      order,
+      start,
+      Math.min(start + settings.batchSize, order.length),
+    );
+    const images = prepareImages(
+      examples.pixels,
+      examples.size,
+      train.imageSize,
+      settings.imageSize,
+    );
+    const labels = tf.tensor1d(examples.labels, 'int32');
+    const step = run.blocking.training(examples.size, () =>
+      trainStep(run.model, run.optimizer, images, labels, NUM_CLASSES),
+    );
+    images.dispose();
+    labels.dispose();
+    run.pending.push({ ...step, size: examples.size });
+    points.batchesDone++;
+
+    const lastOfEpoch = batch === batchesPerEpoch - 1;
+    if (run.pending.length < LOSS_WINDOW_BATCHES && !lastOfEpoch) continue;
+    const window = run.pending.splice(0);
+    const summary = summarizeLossWindow(
+      await readSteps(window),
+      window.map((step) => step.size),
+    );
+    if (summary.diverged) {
+      // 1-based batch number within the epoch.
+      const badBatch = batch - window.length + summary.badIndex + 2;
+      // Keep the sound batches of this window as a last point.
+      if (summary.size > 0) {
+        points.add(epoch + (badBatch - 1) / batchesPerEpoch, summary.lossSum / summary.size);
+      }
+      points.flush();
+      return {
+        status: 'diverged',
+        message: divergedMessage(epoch + 1, badBatch, summary.loss, run.learningRate),
+      };
+    }
+    lossSum += summary.lossSum;
+    correctSum += summary.correctSum;
+    seen += summary.size;
+    points.add(epoch + (batch + 1) / batchesPerEpoch, summary.lossSum / summary.size);
+    points.post(lastOfEpoch);
+  }
+  return { lossSum, correctSum, seen, trainMs: performance.now() - epochStartedAt - epochPausedMs };
+}
+
+/** What epochReport needs besides the model: the run's settings, data and validation subset. */
+export interface EpochReportInput {
+  runId: number;
+  settings: Settings;
+  test: Split;
+  /** The validation subset (stratifiedSubset of the test split). */
+  testIndices: Uint32Array;
+  /** The sample images shown with their predictions. */
+  samples: PixelBatch;
+  control: RunControl;
+  blocking: BlockingWork;
+}
+
+/**
+ * The report after epoch `epoch` (0-based): validation loss, accuracy and confusion matrix,
+ * the sample images' predictions and conv1's filters, with the epoch's training sums. Null when
+ * the run was stopped or failed meanwhile (a GPU error makes results garbage: never reported).
+ * The message's typed arrays are listed in `transfer`.
+ */
+export async function epochReport(
+  model: tf.LayersModel,
+  input: EpochReportInput,
+  epoch: number,
+  training: EpochTraining,
+  elapsedMs: () => number,
+): Promise<{
+  message: Extract<FromWorker, { type: 'epochMetrics' }>;
+  transfer: Transferable[];
+} | null> {
+  const { runId, settings, test, samples, control, blocking } = input;
+  const validation = await evaluate(model, test, input.testIndices, settings, control, blocking);
+  if (validation === null) return null;
+  const sampleImages = prepareImages(
+    samples.pixels,
+    samples.size,
+    test.imageSize,
+    settings.imageSize,
+  );
+  const sampleResult = blocking.forward(samples.size, () =>
+    predictWithConfidence(model, sampleImages),
+  );
+  sampleImages.dispose();
+  let predicted: Uint8Array;
+  let confidence: Float32Array;
+  try {
+    predicted = Uint8Array.from(await sampleResult.predicted.data());
+    confidence = Float32Array.from(await sampleResult.confidence.data());
+  } finally {
+    sampleResult.predicted.dispose();
+    sampleResult.confidence.dispose();
+  }
+  // conv1's kernel [k, k, inputChannels, filters]: what the first layer has learned.
+  const firstKernel = model.getLayer('conv1').getWeights()[0]; // the variable: not disposed
+  const [kernelSize, , inputChannels, filterCount] = firstKernel.shape;
+  const filterWeights = Float32Array.from(await firstKernel.data());
+  if (control.failure !== null) return null;
+  const { confusion } = validation;
+  return {
+    message: {
+      type: 'epochMetrics',
+      runId,
+      confusion,
+      predictions: { predicted, confidence },
+      firstLayerFilters: { kernelSize, inputChannels, filterCount, weights: filterWeights },
+      metrics: {
+        epoch: epoch + 1,
+        trainLoss: training.lossSum / training.seen,
+        trainAccuracy: training.correctSum / training.seen,
+        valLoss: validation.loss,
+        valAccuracy: validation.accuracy,
+        imagesPerSecond: training.seen / (training.trainMs / 1000),
+        elapsedMs: elapsedMs(),
+      },
+    },
+    transfer: [confusion.buffer, predicted.buffer, confidence.buffer, filterWeights.buffer],
+  };
+}
+
+/** Keeps the weights after `epochsDone` epochs; a failure is reported and training goes on. */
+async function saveEpochCheckpoint(run: TrainingRun, epochsDone: number): Promise<void> {
+  const { runId, emit, saveCheckpoint } = run.input;
+  if (saveCheckpoint === undefined) return;
+  // The data order of every epoch follows from the seed, so weights and rate suffice.
+  try {
+    await saveCheckpoint({
+      epochsDone,
+      elapsedMs: run.clock.elapsedMs(),
+      learningRate: run.learningRate,
+      weights: await readWeights(run.model),
+    });
+    emit({ type: 'checkpointSaved', runId, epoch: epochsDone });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    emit({ type: 'checkpointFailed', runId, epoch: epochsDone, message });
+  }
+}
+
+/**
+ * A whole run: start, then for each epoch its training batches (trainEpochBatches), its report
+ * (epochReport) and a checkpoint, until done, stopped, diverged or failed.
+ */
+export async function runTraining(input: RunInput): Promise<RunOutcome> {
+  const started = await startRun(input);
+  if (!('model' in started)) return started;
+  const run = started;
+  const { settings, control, emit } = input;
   // Whether the model went to keepModel (the caller disposes it then).
   let kept = false;
   try {
-    for (let epoch = firstEpoch; epoch < settings.epochs; epoch++) {
-      const order = epochOrder(trainIndices, settings.seed, epoch);
-      const epochStartedAt = performance.now();
-      let epochPausedMs = 0;
-      let lossSum = 0;
-      let correctSum = 0;
-      let seen = 0;
-      for (let batch = 0; batch < batchesPerEpoch; batch++) {
-        const { action, pausedMs } = await control.checkpoint(
-          () => emit({ type: 'paused', runId }),
-          () => emit({ type: 'resumed', runId }),
-        );
-        epochPausedMs += pausedMs;
-        pausedTotalMs += pausedMs;
-        if (action === 'stop') {
-          if (unsentPoints.length > 0) postPoints();
-          if (control.failure !== null) return { status: 'failed', message: control.failure };
-          return {
-            status: 'stopped',
-            message: `Stopped in epoch ${epoch + 1}, batch ${batch + 1}.`,
-          };
-        }
-
-        const newLearningRate = control.takeLearningRate();
-        if (newLearningRate !== null && newLearningRate !== learningRate) {
-          learningRate = newLearningRate;
-          optimizer.setLearningRate(learningRate);
-          const x = epoch + batch / batchesPerEpoch;
-          emit({ type: 'learningRateChanged', runId, x, learningRate });
-        }
-
-        const start = batch * settings.batchSize;
-        const examples = gatherBatch(
-          train,
-          order,
-          start,
-          Math.min(start + settings.batchSize, order.length),
-        );
-        const images = prepareImages(
-          examples.pixels,
-          examples.size,
-          train.imageSize,
-          settings.imageSize,
-        );
-        const labels = tf.tensor1d(examples.labels, 'int32');
-        const step = blocking.training(examples.size, () =>
-          trainStep(model, optimizer, images, labels, NUM_CLASSES),
-        );
-        images.dispose();
-        labels.dispose();
-        pending.push({ ...step, size: examples.size });
-        batchesDone++;
-
-        const lastOfEpoch = batch === batchesPerEpoch - 1;
-        if (pending.length < LOSS_WINDOW_BATCHES && !lastOfEpoch) continue;
-        const window = pending.splice(0);
-        const values = await readSteps(window);
-        let windowLoss = 0;
-        let windowSize = 0;
-        for (let i = 0; i < window.length; i++) {
-          const loss = values[2 * i];
-          const size = window[i].size;
-          if (!Number.isFinite(loss) || loss > EXPLODED_LOSS) {
-            // 1-based batch number within the epoch.
-            const badBatch = batch - window.length + i + 2;
-            // Keep the sound batches of this window as a last point.
-            if (windowSize > 0) {
-              unsentPoints.push(epoch + (badBatch - 1) / batchesPerEpoch, windowLoss / windowSize);
-            }
-            if (unsentPoints.length > 0) postPoints();
-            return {
-              status: 'diverged',
-              message: divergedMessage(epoch + 1, badBatch, loss, learningRate),
-            };
-          }
-          windowLoss += loss * size;
-          windowSize += size;
-          correctSum += values[2 * i + 1];
-        }
-        lossSum += windowLoss;
-        seen += windowSize;
-        unsentPoints.push(epoch + (batch + 1) / batchesPerEpoch, windowLoss / windowSize);
-        if (lastOfEpoch || performance.now() - lastPostAt >= BATCH_POST_INTERVAL_MS) postPoints();
-      }
-      const epochTrainMs = performance.now() - epochStartedAt - epochPausedMs;
-
-      const validation = await evaluate(model, test, testIndices, settings, control, blocking);
-      if (validation === null) {
+    for (let epoch = input.resume?.epochsDone ?? 0; epoch < settings.epochs; epoch++) {
+      const training = await trainEpochBatches(run, epoch);
+      if ('status' in training) return training;
+      const report = await epochReport(
+        run.model,
+        { ...input, testIndices: run.testIndices, samples: run.samples, blocking: run.blocking },
+        epoch,
+        training,
+        () => run.clock.elapsedMs(),
+      );
+      if (report === null) {
         if (control.failure !== null) return { status: 'failed', message: control.failure };
         return { status: 'stopped', message: `Stopped during validation of epoch ${epoch + 1}.` };
       }
-      const sampleImages = prepareImages(
-        samples.pixels,
-        samples.size,
-        test.imageSize,
-        settings.imageSize,
-      );
-      const sampleResult = blocking.forward(samples.size, () =>
-        predictWithConfidence(model, sampleImages),
-      );
-      sampleImages.dispose();
-      const predicted = Uint8Array.from(await sampleResult.predicted.data());
-      const confidence = Float32Array.from(await sampleResult.confidence.data());
-      sampleResult.predicted.dispose();
-      sampleResult.confidence.dispose();
-      // conv1's kernel [k, k, inputChannels, filters]: what the first layer has learned.
-      const firstKernel = model.getLayer('conv1').getWeights()[0]; // the variable: not disposed
-      const [kernelSize, , inputChannels, filterCount] = firstKernel.shape;
-      const filterWeights = Float32Array.from(await firstKernel.data());
-      // A GPU error makes results garbage; never report them as an epoch.
-      if (control.failure !== null) return { status: 'failed', message: control.failure };
-      const { confusion } = validation;
-      emit(
-        {
-          type: 'epochMetrics',
-          runId,
-          confusion,
-          predictions: { predicted, confidence },
-          firstLayerFilters: { kernelSize, inputChannels, filterCount, weights: filterWeights },
-          metrics: {
-            epoch: epoch + 1,
-            trainLoss: lossSum / seen,
-            trainAccuracy: correctSum / seen,
-            valLoss: validation.loss,
-            valAccuracy: validation.accuracy,
-            imagesPerSecond: seen / (epochTrainMs / 1000),
-            elapsedMs: elapsedMs(),
-          },
-        },
-        [confusion.buffer, predicted.buffer, confidence.buffer, filterWeights.buffer],
-      );
-      if (input.saveCheckpoint !== undefined && epoch + 1 < settings.epochs) {
-        // The data order of every epoch follows from the seed, so weights and rate suffice.
-        try {
-          await input.saveCheckpoint({
-            epochsDone: epoch + 1,
-            elapsedMs: elapsedMs(),
-            learningRate,
-            weights: await readWeights(model),
-          });
-          emit({ type: 'checkpointSaved', runId, epoch: epoch + 1 });
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          emit({ type: 'checkpointFailed', runId, epoch: epoch + 1, message });
-        }
-      }
+      emit(report.message, report.transfer);
+      if (epoch + 1 < settings.epochs) await saveEpochCheckpoint(run, epoch + 1);
     }
     if (input.keepModel !== undefined) {
-      input.keepModel(model, { epochsDone: settings.epochs, elapsedMs: elapsedMs(), learningRate });
+      input.keepModel(run.model, {
+        epochsDone: settings.epochs,
+        elapsedMs: run.clock.elapsedMs(),
+        learningRate: run.learningRate,
+      });
       kept = true;
     }
     return { status: 'done', message: null };
   } finally {
-    for (const step of pending) {
+    for (const step of run.pending) {
       step.loss.dispose();
       step.correct.dispose();
     }
-    optimizer.dispose();
-    if (!kept) model.dispose();
+    run.optimizer.dispose();
+    if (!kept) run.model.dispose();
   }
 }

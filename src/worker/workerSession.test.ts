@@ -1,0 +1,340 @@
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, type BackendName, type Settings } from '../config/settings.ts';
+import { FASHION_MNIST_FILES, parseFashionMnist, type Dataset } from '../data/fashionMnist.ts';
+import { FASHION_MNIST_DATA_ID, parseUploadedData } from '../data/uploadedData.ts';
+import { savedModelKey, type Checkpoint } from '../storage/checkpointStore.ts';
+import type { DeviceErrorHandler } from './backend.ts';
+import type { FromWorker, ToWorker } from './protocol.ts';
+import { WorkerSession, type CheckpointStore } from './workerSession.ts';
+
+/**
+ * WorkerSession in Node on TF.js's CPU backend. Its collaborators are fakes: messages collected
+ * in an array, checkpoints in a Map, Fashion-MNIST read from disk, a backend that is always CPU.
+ */
+
+const DATA_DIR = '/usr/share/datasets/fashion-mnist/';
+let fashionMnist: Dataset;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  const read = (name: string) => new Uint8Array(readFileSync(DATA_DIR + name));
+  const { train, test } = await parseFashionMnist({
+    trainImages: read(FASHION_MNIST_FILES.trainImages),
+    trainLabels: read(FASHION_MNIST_FILES.trainLabels),
+    testImages: read(FASHION_MNIST_FILES.testImages),
+    testLabels: read(FASHION_MNIST_FILES.testLabels),
+  });
+  fashionMnist = { train, test, source: 'app', sourceDescription: 'read from disk by the test' };
+});
+
+/** A network small enough for the CPU backend in Node (as in trainingLoop.test.ts). */
+const TINY: Settings = {
+  ...DEFAULT_SETTINGS,
+  learningRate: 0.05,
+  dropout: 0,
+  batchSize: 8,
+  epochs: 2,
+  imageSize: 65,
+  width: 0.05,
+  trainExamples: 16,
+  testExamples: 16,
+  backend: 'cpu',
+};
+
+class MemoryCheckpoints implements CheckpointStore {
+  readonly entries = new Map<string, Checkpoint>();
+  save(checkpoint: Checkpoint): Promise<void> {
+    this.entries.set(checkpoint.meta.runId, checkpoint);
+    return Promise.resolve();
+  }
+  load(key: string): Promise<Checkpoint | null> {
+    return Promise.resolve(this.entries.get(key) ?? null);
+  }
+  delete(key: string): Promise<void> {
+    this.entries.delete(key);
+    return Promise.resolve();
+  }
+}
+
+/**
+ * A session with fake collaborators. `onMessage` sees each message as it is posted (to stop or
+ * pause at a chosen point); `deviceError` reaches the handler the session gave the backend.
+ */
+function sessionWithFakes(
+  onMessage: (message: FromWorker, session: WorkerSession) => void = () => undefined,
+) {
+  const messages: FromWorker[] = [];
+  const checkpoints = new MemoryCheckpoints();
+  let deviceError: DeviceErrorHandler = () => undefined;
+  let fashionMnistLoads = 0;
+  const session: WorkerSession = new WorkerSession({
+    post: (message) => {
+      messages.push(message);
+      onMessage(message, session);
+    },
+    checkpoints,
+    data: {
+      fashionMnist: (onProgress) => {
+        fashionMnistLoads++;
+        onProgress({ stage: 'parse', file: 'train-images', loadedBytes: 1, totalBytes: 1 });
+        return Promise.resolve(fashionMnist);
+      },
+      uploaded: parseUploadedData,
+    },
+    backend: {
+      init: async (requested: BackendName, onDeviceError) => {
+        deviceError = onDeviceError;
+        await tf.setBackend('cpu');
+        return { requested, backend: 'cpu', adapter: null, fallbackReason: null };
+      },
+    },
+  });
+  return {
+    session,
+    messages,
+    checkpoints,
+    deviceError: (message: string, lost: boolean) => deviceError(message, lost),
+    fashionMnistLoads: () => fashionMnistLoads,
+  };
+}
+
+function trainRequest(
+  runId: number,
+  overrides: Partial<Extract<ToWorker, { type: 'train' }>> = {},
+): Extract<ToWorker, { type: 'train' }> {
+  return {
+    type: 'train',
+    runId,
+    settings: TINY,
+    checkpointKey: `run-${runId}`,
+    resumeFrom: null,
+    dataId: FASHION_MNIST_DATA_ID,
+    ...overrides,
+  };
+}
+
+/** Message types in order, each run of repeats (batch points, blocking announcements) as one. */
+function sequence(messages: readonly FromWorker[]): string[] {
+  const types = messages.map((m) => m.type).filter((type) => type !== 'blockingWork');
+  return types.filter((type, i) => type !== types[i - 1]);
+}
+
+function runEnded(messages: readonly FromWorker[]) {
+  const ended = messages.filter((m) => m.type === 'runEnded');
+  expect(ended).toHaveLength(1);
+  return ended[0];
+}
+
+const epochsOf = (messages: readonly FromWorker[]) =>
+  messages.flatMap((m) => (m.type === 'epochMetrics' ? [m.metrics.epoch] : []));
+
+describe('worker session', () => {
+  it('runs from prepare to done with the expected messages, then saves, evaluates and exports its model', async () => {
+    const { session, messages, checkpoints } = sessionWithFakes();
+    await session.train(trainRequest(1));
+    expect(sequence(messages)).toEqual([
+      'backend',
+      'dataProgress',
+      'dataReady',
+      'runStarted',
+      'batchMetrics',
+      'epochMetrics',
+      'checkpointSaved',
+      'batchMetrics',
+      'epochMetrics',
+      'modelKept',
+      'runEnded',
+    ]);
+    expect(messages.find((m) => m.type === 'dataProgress')).toMatchObject({ runId: 1 });
+    expect(messages.find((m) => m.type === 'dataReady')).toMatchObject({
+      trainExamples: 60_000,
+      testExamples: 10_000,
+    });
+    // The CPU backend computes synchronously: its work is announced to the heartbeat.
+    expect(messages.some((m) => m.type === 'blockingWork')).toBe(true);
+    expect(runEnded(messages)).toEqual({
+      type: 'runEnded',
+      runId: 1,
+      status: 'done',
+      message: null,
+    });
+    expect(session.running).toBe(false);
+    // A finished run's checkpoint is deleted: there is nothing to resume.
+    expect(checkpoints.entries.size).toBe(0);
+
+    const lastEpoch = messages
+      .flatMap((m) => (m.type === 'epochMetrics' ? [m.metrics] : []))
+      .at(-1);
+    messages.length = 0;
+    await session.queueModelTask({ type: 'saveModel', key: 'run-1' });
+    expect(messages).toEqual([{ type: 'modelSaved', key: 'run-1', epochs: 2 }]);
+    expect(checkpoints.entries.get(savedModelKey('run-1'))?.meta).toMatchObject({
+      modelOf: 'run-1',
+      epochsDone: 2,
+    });
+    await session.queueModelTask({
+      type: 'evaluateSavedModel',
+      key: 'run-1',
+      settings: TINY,
+      dataId: FASHION_MNIST_DATA_ID,
+    });
+    expect(messages.find((m) => m.type === 'savedModelEvaluated')).toEqual({
+      type: 'savedModelEvaluated',
+      key: 'run-1',
+      epochs: 2,
+      valLoss: lastEpoch?.valLoss,
+      valAccuracy: lastEpoch?.valAccuracy,
+    });
+    await session.queueModelTask({ type: 'exportModel', key: 'run-1', settings: TINY });
+    const exported = messages.find((m) => m.type === 'modelExported');
+    if (exported?.type !== 'modelExported') throw new Error('the model was exported');
+    expect(exported.epochs).toBe(2);
+    expect(exported.model.weightData.byteLength).toBeGreaterThan(0);
+    // A model the worker no longer holds nor saved cannot be saved: said, not thrown.
+    await session.queueModelTask({ type: 'saveModel', key: 'run-9' });
+    expect(messages.at(-1)).toMatchObject({
+      type: 'modelTaskFailed',
+      key: 'run-9',
+      task: 'save',
+      message: expect.stringMatching(/no longer in memory/),
+    });
+  });
+
+  it('stopped mid-run, ends stopped without a kept model', async () => {
+    const { session, messages } = sessionWithFakes((message, self) => {
+      if (message.type === 'batchMetrics') self.stop();
+    });
+    await session.train(trainRequest(2, { settings: { ...TINY, trainExamples: 48 } }));
+    expect(runEnded(messages)).toMatchObject({
+      status: 'stopped',
+      message: expect.stringMatching(/^Stopped in epoch 1, batch \d+\.$/),
+    });
+    expect(messages.some((m) => m.type === 'epochMetrics')).toBe(false);
+    expect(messages.some((m) => m.type === 'modelKept')).toBe(false);
+    expect(session.running).toBe(false);
+  });
+
+  it('pauses and resumes a run, and refuses a second run meanwhile', async () => {
+    let second: Promise<void> | null = null;
+    const { session, messages } = sessionWithFakes((message, self) => {
+      if (message.type === 'batchMetrics' && second === null) {
+        self.pause();
+        second = self.train(trainRequest(4));
+      }
+      if (message.type === 'paused') self.resume();
+    });
+    // 6 batches: the first loss window (4 batches) is posted mid-epoch.
+    await session.train(trainRequest(3, { settings: { ...TINY, epochs: 1, trainExamples: 48 } }));
+    await second;
+    const types = messages.map((m) => m.type);
+    expect(types.indexOf('paused')).toBeGreaterThan(-1);
+    expect(types.indexOf('resumed')).toBeGreaterThan(types.indexOf('paused'));
+    const ends = messages.filter((m) => m.type === 'runEnded');
+    expect(ends).toEqual([
+      { type: 'runEnded', runId: 4, status: 'failed', message: 'A run is already in progress.' },
+      { type: 'runEnded', runId: 3, status: 'done', message: null },
+    ]);
+  });
+
+  it('resumed from a checkpoint, continues from its epoch', async () => {
+    const settings = { ...TINY, epochs: 3 };
+    const { session, messages, checkpoints } = sessionWithFakes((message, self) => {
+      // Stop once epoch 1 is checkpointed.
+      if (message.type === 'checkpointSaved') self.stop();
+    });
+    await session.train(trainRequest(5, { settings }));
+    expect(runEnded(messages)).toMatchObject({ status: 'stopped' });
+    expect(epochsOf(messages)).toEqual([1]);
+    expect(checkpoints.entries.get('run-5')?.meta).toMatchObject({ epochsDone: 1 });
+
+    const resumed = sessionWithFakes();
+    for (const [key, checkpoint] of checkpoints.entries)
+      resumed.checkpoints.entries.set(key, checkpoint);
+    await resumed.session.train(
+      trainRequest(6, { settings, checkpointKey: 'run-5', resumeFrom: 'checkpoint' }),
+    );
+    expect(resumed.messages.find((m) => m.type === 'runStarted')).toMatchObject({
+      resumedFromEpoch: 1,
+    });
+    expect(epochsOf(resumed.messages)).toEqual([2, 3]);
+    expect(runEnded(resumed.messages)).toMatchObject({ status: 'done' });
+    // The first batch point continues after epoch 1.
+    const firstPoints = resumed.messages.find((m) => m.type === 'batchMetrics');
+    if (firstPoints?.type !== 'batchMetrics') throw new Error('batch points');
+    expect(firstPoints.points[0]).toBeGreaterThan(1);
+    expect(resumed.checkpoints.entries.has('run-5')).toBe(false);
+  });
+
+  it('posts what stops a run before its first batch as a clear failure, and never throws', async () => {
+    const { session, messages } = sessionWithFakes();
+    await session.train(trainRequest(7, { settings: { ...TINY, batchSize: 0 } }));
+    expect(runEnded(messages)).toMatchObject({
+      runId: 7,
+      status: 'failed',
+      message: expect.stringMatching(/batch size/i),
+    });
+    expect(messages.some((m) => m.type === 'runStarted' || m.type === 'backend')).toBe(false);
+
+    messages.length = 0;
+    await session.train(trainRequest(8, { resumeFrom: 'checkpoint' }));
+    expect(runEnded(messages)).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/^No checkpoint of this run was found/),
+    });
+
+    messages.length = 0;
+    await session.train(trainRequest(9, { dataId: 'upload-abc' }));
+    expect(runEnded(messages)).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/files of your own that are not loaded now/),
+    });
+    expect(messages.some((m) => m.type === 'runStarted')).toBe(false);
+    expect(session.running).toBe(false);
+  });
+
+  it('a bad learning rate or unusable files are refused with a message', async () => {
+    const { session, messages } = sessionWithFakes();
+    session.setLearningRate(1, -1);
+    expect(messages.at(-1)).toMatchObject({ type: 'workerError' });
+    await session.chooseData({
+      kind: 'uploaded',
+      files: [{ name: 'notes.txt', bytes: new ArrayBuffer(8) }],
+    });
+    expect(messages.at(-1)).toMatchObject({ type: 'dataRejected' });
+  });
+
+  it('ends a run failed when the GPU device is lost, and says the device is lost', async () => {
+    let lost = false;
+    const fakes = sessionWithFakes((message) => {
+      if (message.type === 'batchMetrics' && !lost) {
+        lost = true;
+        fakes.deviceError('The GPU device was lost (destroyed): test', true);
+      }
+    });
+    await fakes.session.train(trainRequest(10, { settings: { ...TINY, trainExamples: 48 } }));
+    expect(fakes.messages.find((m) => m.type === 'deviceLost')).toEqual({
+      type: 'deviceLost',
+      message: 'The GPU device was lost (destroyed): test',
+    });
+    expect(runEnded(fakes.messages)).toMatchObject({
+      status: 'failed',
+      message: 'The GPU device was lost (destroyed): test',
+    });
+  });
+
+  it('leaks no tensors: memory is flat across two runs, and the data loads once', async () => {
+    const { session, messages, fashionMnistLoads } = sessionWithFakes();
+    const settings = { ...TINY, epochs: 1 };
+    await session.train(trainRequest(11, { settings }));
+    // The finished run's model is held (to save or export) until the next run starts.
+    const afterFirst = tf.memory().numTensors;
+    await session.train(trainRequest(12, { settings }));
+    expect(tf.memory().numTensors).toBe(afterFirst);
+    expect(
+      messages.filter((m) => m.type === 'runEnded').map((m) => m.type === 'runEnded' && m.status),
+    ).toEqual(['done', 'done']);
+    expect(fashionMnistLoads()).toBe(1);
+  });
+});

@@ -1,0 +1,570 @@
+import { parseNumericSetting, type BackendName, type Settings } from '../config/settings.ts';
+import { trainingMemoryOf, validateSettings } from '../model/settingsCheck.ts';
+import type { Dataset, DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
+import type { KernelChoice, Split } from '../shared/types.ts';
+import {
+  FASHION_MNIST_DATA_ID,
+  type UploadedDataSet,
+  type UploadedFile,
+} from '../data/uploadedData.ts';
+import {
+  KERNEL_TRIAL_TIMED_STEPS,
+  KERNEL_TRIAL_WARMUP_STEPS,
+  runKernelTrial,
+} from '../model/kernelTrial.ts';
+import { kernelTrialKey, type KernelTrialResult } from '../model/kernelDecision.ts';
+import { gpuFitProblem } from '../model/memory.ts';
+import { savedModelKey, type Checkpoint } from '../storage/checkpointStore.ts';
+import { storageErrorMessage } from '../storage/idb.ts';
+import type * as tf from '@tensorflow/tfjs';
+import { applyKernels, needsKernelTrial, type DeviceErrorHandler } from './backend.ts';
+import type { BackendReport, DataChoice, FromWorker, ModelTask, ToWorker } from './protocol.ts';
+import { RunControl } from './runControl.ts';
+import { SpeedProbeRunner } from './speedProbeRunner.ts';
+import {
+  exportModel,
+  readWeights,
+  restoredModel,
+  runTraining,
+  validateModel,
+  type EpochState,
+  type RunOutcome,
+} from './trainingLoop.ts';
+
+/**
+ * Everything the training worker does, as one object whose collaborators are injected: the
+ * worker entry (worker.ts) only turns messages into calls on it, and unit tests run it in Node
+ * on the CPU backend with fakes. It owns the backend, the data (kept after the first load), at
+ * most one run, the model of the last finished run, kernel-trial results and the speed probe.
+ *
+ * A run: train() → prepareRun() (validation, GPU fit, data, kernel trial, resume) → runTraining
+ * (trainingLoop.ts) → runEnded. Model tasks (save, evaluate, export) queue one after another;
+ * a run starts only after them.
+ */
+
+/** Sends a message to the main thread; typed arrays listed in `transfer` are moved, not copied. */
+export type PostToMain = (message: FromWorker, transfer?: Transferable[]) => void;
+
+/** Where checkpoints and saved models are kept (IndexedDB in the app). */
+export interface CheckpointStore {
+  save(checkpoint: Checkpoint): Promise<void>;
+  /** Null when there is none under `key`. */
+  load(key: string): Promise<Checkpoint | null>;
+  delete(key: string): Promise<void>;
+}
+
+/** Where the data comes from. */
+export interface DataLoader {
+  /** Fashion-MNIST, parsed (from the app's server, the cache or the network in the app). */
+  fashionMnist(onProgress: (progress: LoadProgress) => void): Promise<Dataset>;
+  /** The person's four IDX files, checked; rejects with a message for the person. */
+  uploaded(files: readonly UploadedFile[]): Promise<UploadedDataSet>;
+}
+
+/** The TF.js backend. */
+export interface BackendStarter {
+  /**
+   * Starts TF.js on `requested` (or what it falls back to) and reports its name and adapter;
+   * GPU errors and device loss later reach `onDeviceError`.
+   */
+  init(requested: BackendName, onDeviceError: DeviceErrorHandler): Promise<BackendReport>;
+}
+
+export interface WorkerCollaborators {
+  post: PostToMain;
+  checkpoints: CheckpointStore;
+  data: DataLoader;
+  backend: BackendStarter;
+}
+
+/** The data a run trains on: Fashion-MNIST or the person's files, with DataSetInfo's id. */
+interface HeldData {
+  id: string;
+  train: Split;
+  test: Split;
+  source: DataSourceKind | 'upload';
+  sourceDescription: string;
+}
+
+/** What prepareRun made ready for runTraining. */
+export interface PreparedRun {
+  settings: Settings;
+  report: BackendReport;
+  data: HeldData;
+  /** The convolution kernels registered for the run; null off WebGPU. */
+  kernels: KernelChoice | null;
+  /** The checkpoint or saved model to continue from; null for a fresh run. */
+  resume: EpochState | null;
+}
+
+type TrainRequest = Extract<ToWorker, { type: 'train' }>;
+type ModelTaskRequest = Extract<
+  ToWorker,
+  { type: 'saveModel' | 'evaluateSavedModel' | 'exportModel' }
+>;
+
+const NOT_HELD =
+  'This run’s model is no longer in memory (another run started, or the page was reloaded). ' +
+  'Save a model right after its run ends.';
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The run's data set must be the one held: results on other data would be meaningless. */
+function dataMismatch(held: HeldData, wantedId: string): string | null {
+  if (held.id === wantedId) return null;
+  return wantedId === FASHION_MNIST_DATA_ID
+    ? 'This run trains on Fashion-MNIST, but your own files are chosen under Data; go back to ' +
+        'Fashion-MNIST first.'
+    : 'This run trained on files of your own that are not loaded now; choose the same four ' +
+        'files under Data first.';
+}
+
+/** How a run that was stopped (or failed) before its first batch ends. */
+function endedEarly(control: RunControl, stoppedMessage: string): RunOutcome {
+  return control.failure !== null
+    ? { status: 'failed', message: control.failure }
+    : { status: 'stopped', message: stoppedMessage };
+}
+
+export class WorkerSession {
+  private readonly post: PostToMain;
+  private backendReport: Promise<BackendReport> | null = null;
+  private backendName: BackendName | null = null;
+  private fashionMnist: Promise<Dataset> | null = null;
+  /** The person's own files once checked; null while the choice is Fashion-MNIST. */
+  private uploadedData: Promise<HeldData | null> = Promise.resolve(null);
+  private activeRun: { runId: number; control: RunControl } | null = null;
+  /**
+   * The model of the last run, when it ended done: kept so that it can be saved or downloaded
+   * without a checkpoint. Disposed when the next run starts, so memory stays flat across runs.
+   */
+  private held: { key: string; model: tf.LayersModel; state: Omit<EpochState, 'weights'> } | null =
+    null;
+  /**
+   * Kernel trials by network shape (kernelTrialKey), for this worker's GPU: a run of a shape
+   * already timed uses that result. A new worker (a new device) times again.
+   */
+  private readonly kernelTrials = new Map<string, KernelTrialResult>();
+  private readonly speedProbe: SpeedProbeRunner;
+  /** Model tasks run one after another, and a run starts only after them (it frees `held`). */
+  private modelWork: Promise<void> = Promise.resolve();
+
+  constructor(private readonly collaborators: WorkerCollaborators) {
+    this.post = collaborators.post;
+    this.speedProbe = new SpeedProbeRunner(this.post);
+  }
+
+  /** Starts the backend (announcing it), then the speed probe unless a run wants the worker. */
+  initBackend(requested: BackendName): Promise<void> {
+    return this.ensureBackend(requested).then(
+      (report) => {
+        if (this.activeRun === null) this.speedProbe.start(report);
+      },
+      (error: unknown) => this.post({ type: 'workerError', message: errorText(error) }),
+    );
+  }
+
+  pause(): void {
+    this.activeRun?.control.pause();
+  }
+
+  resume(): void {
+    this.activeRun?.control.resume();
+  }
+
+  stop(): void {
+    this.activeRun?.control.stop();
+  }
+
+  /** The same rule as the form: a bad value from the main thread is refused, not applied. */
+  setLearningRate(runId: number, learningRate: number): void {
+    const parsed = parseNumericSetting('learningRate', String(learningRate));
+    if (!parsed.ok) this.post({ type: 'workerError', message: parsed.message });
+    else if (this.activeRun?.runId === runId) this.activeRun.control.setLearningRate(parsed.value);
+  }
+
+  /** Whether a run is in progress (from its request until runEnded is posted). */
+  get running(): boolean {
+    return this.activeRun !== null;
+  }
+
+  /**
+   * Checks the person's files (or goes back to Fashion-MNIST) and answers dataChosen or
+   * dataRejected. A run requested meanwhile waits for the check; rejected files leave the
+   * previous choice in place. Resolves when the check is over.
+   */
+  chooseData(choice: DataChoice): Promise<void> {
+    if (choice.kind === 'fashion-mnist') {
+      this.uploadedData = Promise.resolve(null);
+      this.post({ type: 'dataChosen', summary: null });
+      return Promise.resolve();
+    }
+    const previous = this.uploadedData;
+    const files = choice.files.map((file) => ({
+      name: file.name,
+      bytes: new Uint8Array(file.bytes),
+    }));
+    this.uploadedData = this.collaborators.data.uploaded(files).then(
+      ({ summary, train, test }): HeldData => {
+        this.post({ type: 'dataChosen', summary });
+        const names = Object.values(summary.files).join(', ');
+        return {
+          id: summary.id,
+          train,
+          test,
+          source: 'upload',
+          sourceDescription: `from ${names}`,
+        };
+      },
+      (error: unknown) => {
+        this.post({ type: 'dataRejected', message: errorText(error) });
+        return previous;
+      },
+    );
+    return this.uploadedData.then(() => undefined);
+  }
+
+  /** One run, from the request to runEnded; never throws (a failure is a failed run). */
+  async train(request: TrainRequest): Promise<void> {
+    const { runId } = request;
+    if (this.activeRun !== null) {
+      this.post({
+        type: 'runEnded',
+        runId,
+        status: 'failed',
+        message: 'A run is already in progress.',
+      });
+      return;
+    }
+    const control = new RunControl();
+    this.activeRun = { runId, control };
+    try {
+      await this.speedProbe.stop();
+      await this.modelWork;
+      this.releaseHeldModel();
+      const prepared = await this.prepareRun(request, control);
+      const outcome =
+        'status' in prepared ? prepared : await this.runPrepared(request, prepared, control);
+      this.post({ type: 'runEnded', runId, ...outcome });
+    } catch (error) {
+      this.post({ type: 'runEnded', runId, status: 'failed', message: errorText(error) });
+    } finally {
+      this.activeRun = null;
+    }
+  }
+
+  /**
+   * Everything before the first batch: the settings checked again (the worker does not trust the
+   * main thread), the backend, whether the GPU can hold the run, the data, the kernel trial and
+   * the checkpoint to resume from. An outcome when the run ends here, with the reason.
+   */
+  async prepareRun(request: TrainRequest, control: RunControl): Promise<PreparedRun | RunOutcome> {
+    const { runId } = request;
+    const checked = validateSettings(request.settings);
+    if (!checked.ok) return { status: 'failed', message: Object.values(checked.errors).join(' ') };
+    const { settings } = checked;
+    const report = await this.ensureBackend(settings.backend);
+    // Refuse before the first batch what the GPU cannot hold, rather than fail midway.
+    const memory = trainingMemoryOf(settings);
+    if (report.adapter !== null && memory !== null) {
+      const { batchSize, imageSize } = settings;
+      const problem = gpuFitProblem(memory, report.adapter.limits, batchSize, imageSize);
+      if (problem !== null) return { status: 'failed', message: problem };
+    }
+    // Loading goes on for the next run if the person stops meanwhile; this run ends at once.
+    const data = await Promise.race([this.ensureData(runId), control.stopped.then(() => null)]);
+    if (data === null) {
+      return endedEarly(control, 'Stopped while loading the data, before the first batch.');
+    }
+    const mismatch = dataMismatch(data, request.dataId);
+    if (mismatch !== null) return { status: 'failed', message: mismatch };
+    this.post({
+      type: 'dataReady',
+      runId,
+      source: data.source,
+      sourceDescription: data.sourceDescription,
+      trainExamples: data.train.count,
+      testExamples: data.test.count,
+    });
+    const trial = await this.kernelTrialChoice(
+      runId,
+      settings,
+      report,
+      data.train.imageSize,
+      control,
+    );
+    if (trial === 'stopped') {
+      return endedEarly(control, 'Stopped while timing the kernels, before the first batch.');
+    }
+    const kernels = applyKernels(settings.kernels, report, trial?.choice ?? null);
+    const resume = await this.resumePoint(request);
+    if (typeof resume === 'string') return { status: 'failed', message: resume };
+    return { settings, report, data, kernels, resume };
+  }
+
+  /** Trains a prepared run, checkpointing each epoch under the request's key. */
+  private async runPrepared(
+    request: TrainRequest,
+    prepared: PreparedRun,
+    control: RunControl,
+  ): Promise<RunOutcome> {
+    const { runId, checkpointKey } = request;
+    const { checkpoints } = this.collaborators;
+    const outcome = await runTraining({
+      runId,
+      kernels: prepared.kernels,
+      settings: prepared.settings,
+      train: prepared.data.train,
+      test: prepared.data.test,
+      control,
+      emit: this.post,
+      resume: prepared.resume,
+      announceBlocking: this.blockingAnnouncer(prepared.report),
+      saveCheckpoint: async (state) => {
+        try {
+          await checkpoints.save({
+            meta: {
+              runId: checkpointKey,
+              epochsDone: state.epochsDone,
+              elapsedMs: state.elapsedMs,
+              learningRate: state.learningRate,
+              savedAt: Date.now(),
+            },
+            weights: state.weights,
+          });
+        } catch (error) {
+          throw new Error(storageErrorMessage('save the checkpoint', error), { cause: error });
+        }
+      },
+      keepModel: (model, state) => {
+        this.held = { key: checkpointKey, model, state };
+        this.post({ type: 'modelKept', runId, key: checkpointKey, epochs: state.epochsDone });
+      },
+    });
+    // A finished or diverged run has nothing worth resuming: free the space (a saved model is
+    // kept under its own key).
+    if (outcome.status === 'done' || outcome.status === 'diverged') {
+      await checkpoints.delete(checkpointKey).catch(() => undefined);
+    }
+    return outcome;
+  }
+
+  /** The state a resumed run continues from; null for a fresh run; a message when missing. */
+  private async resumePoint(request: TrainRequest): Promise<EpochState | null | string> {
+    const { checkpointKey, resumeFrom } = request;
+    if (resumeFrom === null) return null;
+    const fromModel = resumeFrom === 'savedModel';
+    const key = fromModel ? savedModelKey(checkpointKey) : checkpointKey;
+    const checkpoint = await this.collaborators.checkpoints.load(key).catch(() => null);
+    if (checkpoint === null) {
+      return (
+        `No ${fromModel ? 'saved model' : 'checkpoint'} of this run was found (the browser ` +
+        'may have cleared its storage); start it again with Train.'
+      );
+    }
+    const { epochsDone, elapsedMs, learningRate } = checkpoint.meta;
+    return { epochsDone, elapsedMs, learningRate, weights: checkpoint.weights };
+  }
+
+  /**
+   * Kernels 'auto' on a real GPU: the kernel set a trial chose for this run's network, timing
+   * both first if no earlier run of its shape did. Null when no trial applies; 'stopped' when
+   * the person stopped it or the GPU failed during it.
+   */
+  private async kernelTrialChoice(
+    runId: number,
+    settings: Settings,
+    report: BackendReport,
+    sourceImageSize: number,
+    control: RunControl,
+  ): Promise<KernelTrialResult | null | 'stopped'> {
+    if (!needsKernelTrial(settings.kernels, report)) return null;
+    const key = kernelTrialKey(settings);
+    const earlier = this.kernelTrials.get(key);
+    if (earlier !== undefined) {
+      this.post({ type: 'kernelTrialDone', runId, trial: earlier, fromEarlierRun: true });
+      return earlier;
+    }
+    this.post({
+      type: 'kernelTrialStarted',
+      runId,
+      stepsPerKernel: KERNEL_TRIAL_WARMUP_STEPS + KERNEL_TRIAL_TIMED_STEPS,
+    });
+    const trial = await runKernelTrial(settings, {
+      sourceImageSize,
+      shouldStop: () => control.stopping,
+    });
+    if (trial === null || control.failure !== null) return 'stopped';
+    this.kernelTrials.set(key, trial);
+    this.post({ type: 'kernelTrialDone', runId, trial, fromEarlierRun: false });
+    return trial;
+  }
+
+  /**
+   * On TF.js's CPU backend every op computes synchronously, so the worker cannot answer the
+   * heartbeat during a step: it says beforehand how long it expects to be busy.
+   */
+  private blockingAnnouncer(report: BackendReport): ((expectedMs: number) => void) | undefined {
+    if (report.backend !== 'cpu') return undefined;
+    return (expectedMs) => this.post({ type: 'blockingWork', expectedMs });
+  }
+
+  private releaseHeldModel(): void {
+    this.held?.model.dispose();
+    this.held = null;
+  }
+
+  private ensureBackend(requested: BackendName): Promise<BackendReport> {
+    if (this.backendReport === null || this.backendName !== requested) {
+      this.backendName = requested;
+      const starting = this.collaborators.backend
+        .init(requested, (message, deviceLost) => {
+          this.activeRun?.control.fail(message);
+          // A lost device takes TF.js's backend with it: the main thread replaces this worker.
+          if (deviceLost) this.post({ type: 'deviceLost', message });
+          else if (this.activeRun === null) this.post({ type: 'workerError', message });
+        })
+        .then((report) => {
+          this.post({ type: 'backend', report });
+          return report;
+        });
+      this.backendReport = starting;
+      // A failed start may be retried by the next request.
+      starting.catch(() => {
+        if (this.backendReport === starting) this.backendReport = null;
+      });
+    }
+    return this.backendReport;
+  }
+
+  /** The chosen data set, loading Fashion-MNIST on first use. */
+  private async ensureData(runId: number): Promise<HeldData> {
+    const uploaded = await this.uploadedData;
+    if (uploaded !== null) return uploaded;
+    if (this.fashionMnist === null) {
+      const loading = this.collaborators.data.fashionMnist((progress) =>
+        this.post({ type: 'dataProgress', runId, progress }),
+      );
+      this.fashionMnist = loading;
+      loading.catch(() => {
+        if (this.fashionMnist === loading) this.fashionMnist = null;
+      });
+    }
+    const fashion = await this.fashionMnist;
+    return { ...fashion, id: FASHION_MNIST_DATA_ID };
+  }
+
+  /** Queues a save, evaluate or export of a run's model; a failure is posted as modelTaskFailed. */
+  queueModelTask(request: ModelTaskRequest): Promise<void> {
+    const task: ModelTask =
+      request.type === 'saveModel'
+        ? 'save'
+        : request.type === 'evaluateSavedModel'
+          ? 'evaluate'
+          : 'export';
+    const run = () =>
+      this.modelTask(request).catch((error: unknown) => {
+        this.post({ type: 'modelTaskFailed', key: request.key, task, message: errorText(error) });
+      });
+    this.modelWork = this.modelWork.then(run, run);
+    return this.modelWork;
+  }
+
+  private async modelTask(request: ModelTaskRequest): Promise<void> {
+    if (this.activeRun !== null) throw new Error('A run is training; wait until it ends.');
+    await this.speedProbe.stop();
+    const { key } = request;
+    switch (request.type) {
+      case 'saveModel': {
+        if (this.held === null || this.held.key !== key) throw new Error(NOT_HELD);
+        const { state, model } = this.held;
+        const weights = await readWeights(model);
+        try {
+          await this.collaborators.checkpoints.save({
+            meta: { ...state, runId: savedModelKey(key), modelOf: key, savedAt: Date.now() },
+            weights,
+          });
+        } catch (error) {
+          throw new Error(storageErrorMessage('save the model', error), { cause: error });
+        }
+        this.post({ type: 'modelSaved', key, epochs: state.epochsDone });
+        return;
+      }
+      case 'evaluateSavedModel': {
+        const settings = await this.prepareFor(request.settings);
+        const report = await this.ensureBackend(settings.backend);
+        const data = await this.ensureData(0);
+        const mismatch = dataMismatch(data, request.dataId);
+        if (mismatch !== null) throw new Error(mismatch);
+        const { model, epochs } = await this.loadSavedModel(key, settings);
+        try {
+          const result = await validateModel(
+            model,
+            settings,
+            data.test,
+            new RunControl(),
+            this.blockingAnnouncer(report),
+          );
+          if (result === null) throw new Error('The evaluation was stopped.');
+          this.post({
+            type: 'savedModelEvaluated',
+            key,
+            epochs,
+            valLoss: result.loss,
+            valAccuracy: result.accuracy,
+          });
+        } finally {
+          model.dispose();
+        }
+        return;
+      }
+      case 'exportModel': {
+        if (this.held !== null && this.held.key === key) {
+          const exported = await exportModel(this.held.model);
+          const epochs = this.held.state.epochsDone;
+          this.post({ type: 'modelExported', key, epochs, model: exported }, [exported.weightData]);
+          return;
+        }
+        const settings = await this.prepareFor(request.settings);
+        const { model, epochs } = await this.loadSavedModel(key, settings);
+        try {
+          const exported = await exportModel(model);
+          this.post({ type: 'modelExported', key, epochs, model: exported }, [exported.weightData]);
+        } finally {
+          model.dispose();
+        }
+        return;
+      }
+    }
+  }
+
+  /** The same rules as a run: valid settings, their backend and kernels. */
+  private async prepareFor(requested: Settings): Promise<Settings> {
+    const checked = validateSettings(requested);
+    if (!checked.ok) throw new Error(Object.values(checked.errors).join(' '));
+    const report = await this.ensureBackend(checked.settings.backend);
+    const trial = this.kernelTrials.get(kernelTrialKey(checked.settings));
+    applyKernels(checked.settings.kernels, report, trial?.choice ?? null);
+    return checked.settings;
+  }
+
+  /** Loads the model saved for run `key` into its network; throws a message for the person. */
+  private async loadSavedModel(
+    key: string,
+    settings: Settings,
+  ): Promise<{ model: tf.LayersModel; epochs: number }> {
+    const checkpoint = await this.collaborators.checkpoints
+      .load(savedModelKey(key))
+      .catch((error: unknown) => {
+        throw new Error(storageErrorMessage('read the saved model', error), { cause: error });
+      });
+    if (checkpoint === null) {
+      throw new Error('No saved model of this run was found (the browser may have cleared it).');
+    }
+    const built = restoredModel(settings, checkpoint.weights);
+    if (built.model === null) throw new Error(built.problem);
+    return { model: built.model, epochs: checkpoint.meta.epochsDone };
+  }
+}
