@@ -15,8 +15,9 @@ test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 do
   page,
   app,
 }, testInfo) => {
-  // Four runs of about two minutes each on a software GPU.
-  test.setTimeout(20 * 60_000);
+  // Two runs of about two and a half minutes each on a software GPU (the middle two are removed
+  // from the queue: the question is answered by the ends, and the suite's time is bounded).
+  test.setTimeout(14 * 60_000);
   // The book's settings: the exercise scale is fitted to the device, from the form's settings.
   await app.open();
   await expect(app.backendName).toHaveText('webgpu');
@@ -26,15 +27,21 @@ test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 do
   });
   await app.exerciseButton('Learning rate').click();
 
-  // The queue is visible while the exercise runs, and is empty at the end.
+  // The queue is visible while the exercise runs; queued runs can be removed; it is empty at
+  // the end.
   await expect(app.queue).toBeVisible();
-  await expect(app.queue).toHaveCount(0, { timeout: 16 * 60_000 });
+  await expect(app.queue.getByRole('listitem')).toHaveCount(3);
+  for (const lr of ['0.01', '0.001']) {
+    await page.getByRole('button', { name: `Remove queued run lr ${lr}`, exact: true }).click();
+  }
+  await expect(app.queue.getByRole('listitem')).toHaveCount(1);
+  await expect(app.queue).toHaveCount(0, { timeout: 10 * 60_000 });
   await app.waitForState('done', 5 * 60_000);
 
   // One series per run on both charts, named by what differs, in the same colours.
-  const labels = ['lr 0.1', 'lr 0.01', 'lr 0.001', 'lr 0.0001'];
+  const labels = ['lr 0.1', 'lr 0.0001'];
   for (const chart of ['loss', 'accuracy'] as const) {
-    await expect(app.chartFigure(chart)).toHaveAttribute('data-runs', '4');
+    await expect(app.chartFigure(chart)).toHaveAttribute('data-runs', '2');
   }
   const lossLegend = page.getByRole('list', { name: 'Loss chart runs' }).getByRole('listitem');
   const accuracyLegend = page
@@ -48,10 +55,10 @@ test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 do
       .evaluateAll((nodes) => nodes.map((n) => getComputedStyle(n).backgroundColor));
   expect(await swatchColours(lossLegend)).toEqual(await swatchColours(accuracyLegend));
   // Each run has its 4 epochs on the accuracy chart: train and validation points.
-  await expect(app.chartFigure('accuracy')).toHaveAttribute('data-points', '32');
+  await expect(app.chartFigure('accuracy')).toHaveAttribute('data-points', '16');
 
   // The comparison table: one row per run, each finished with a validation accuracy.
-  await expect(app.comparisonRows).toHaveCount(4);
+  await expect(app.comparisonRows).toHaveCount(2);
   await expect(app.comparisonRows.locator('th')).toHaveText(labels);
   for (const row of await app.comparisonRows.all()) {
     await expect(row).toContainText('done');
@@ -71,13 +78,13 @@ test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 do
       ),
     ) / 100;
   const fast = await valAccuracy(0);
-  const slow = await valAccuracy(3);
+  const slow = await valAccuracy(1);
   console.log(`learning-rate exercise: lr 0.1 ${fast}, lr 0.0001 ${slow}`);
   expect(fast - slow).toBeGreaterThanOrEqual(0.2);
   await expect(page.getByTestId('exercise-reading')).toContainText(
     /^Learning rate: lr 0\.1 reached \d+%.*lr 0\.0001 stayed at .*about chance: too small to move in 4 epochs\.$/,
   );
-  await expect(app.runItems).toHaveCount(4);
+  await expect(app.runItems).toHaveCount(2);
   await page.setViewportSize({ width: 1400, height: 1000 });
   await page.evaluate(() => window.scrollTo(0, 0));
   await testInfo.attach('learning-rate exercise', {
@@ -87,12 +94,12 @@ test('the learning-rate exercise at its exercise scale: lr 0.1 learns, 0.0001 do
 
   // Reload: the runs come back from IndexedDB with their metrics.
   await page.reload();
-  await expect(app.runItems).toHaveCount(4);
+  await expect(app.runItems).toHaveCount(2);
   for (const item of await app.runItems.all()) {
     await expect(item).toHaveAttribute('data-status', 'done');
     await expect(item).toContainText(/val \d+\.\d%/);
   }
-  // Selecting two of them draws them again (lr 0.01 is the book's: its label does not say lr).
+  // Selecting both draws them again.
   await page.getByRole('checkbox', { name: /^lr 0\.1,/ }).check();
   await page.getByRole('checkbox', { name: /^lr 0\.0001,/ }).check();
   await expect(app.chartFigure('loss')).toHaveAttribute('data-runs', '2');
