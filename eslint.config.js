@@ -6,25 +6,25 @@ import tseslint from 'typescript-eslint';
 
 /**
  * The layers, downward only: each folder of src/ may import the folders listed for it, nothing
- * above. shared/ (plain types) and config/ (settings) at the bottom; data/, kernels/ and model/
+ * above. common/ (plain types) and config/ (settings) at the bottom; data/, kernels/ and model/
  * (no DOM, no React); storage/ and browser/ (IndexedDB, downloads); history/ (run records);
  * worker/ (the training thread); state/ and session/ (the main thread's store); ui/ (React).
  * No product folder imports the harnesses (harness/) or the test fixtures (test/).
  */
 const LAYERS = {
-  shared: [],
-  config: ['shared'],
-  data: ['shared', 'config'],
-  kernels: ['shared', 'config'],
-  model: ['shared', 'config', 'data', 'kernels'],
-  storage: ['shared', 'config'],
-  browser: ['shared'],
-  history: ['shared', 'config', 'data', 'model', 'storage'],
-  worker: ['shared', 'config', 'data', 'kernels', 'model', 'storage'],
-  state: ['shared', 'config', 'data', 'model', 'storage', 'browser', 'history', 'worker'],
-  session: ['shared', 'config', 'data', 'model', 'storage', 'browser', 'history', 'worker'],
+  common: [],
+  config: ['common'],
+  data: ['common', 'config'],
+  kernels: ['common', 'config'],
+  model: ['common', 'config', 'data', 'kernels'],
+  storage: ['common', 'config'],
+  browser: ['common'],
+  history: ['common', 'config', 'data', 'model', 'storage'],
+  worker: ['common', 'config', 'data', 'kernels', 'model', 'storage'],
+  state: ['common', 'config', 'data', 'model', 'storage', 'browser', 'history', 'worker'],
+  session: ['common', 'config', 'data', 'model', 'storage', 'browser', 'history', 'worker'],
   ui: [
-    'shared',
+    'common',
     'config',
     'data',
     'model',
@@ -44,7 +44,7 @@ const FOLDERS = [...Object.keys(LAYERS), 'harness', 'test'];
  * loads no TF.js (scripts/checkEntrySize.mjs checks the build).
  */
 const MAIN_THREAD = [
-  'shared',
+  'common',
   'config',
   'data',
   'storage',

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { setConvKernels } from '../../src/kernels/register.ts';
-import type { KernelChoice } from '../../src/shared/types.ts';
+import type { KernelChoice } from '../../src/common/types.ts';
 import type { LayerSpec } from '../../src/model/architecture.ts';
 import type { LayerTable } from '../../src/model/layerTable.ts';
 

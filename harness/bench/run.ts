@@ -6,7 +6,7 @@ import { computeLayerTable } from '../../src/model/layerTable.ts';
 import { prepareImages, trainStep } from '../../src/model/training.ts';
 import { convKernelOptions } from '../../src/kernels/conv.ts';
 import { setConvKernels } from '../../src/kernels/register.ts';
-import type { KernelChoice } from '../../src/shared/types.ts';
+import type { KernelChoice } from '../../src/common/types.ts';
 import { convOpShapes, denseMatMuls, timeConvOps, timeMatMuls } from './ops.ts';
 import {
   BENCH_PRESETS,

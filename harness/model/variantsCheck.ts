@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { setConvKernels } from '../../src/kernels/register.ts';
-import type { KernelChoice } from '../../src/shared/types.ts';
+import type { KernelChoice } from '../../src/common/types.ts';
 import {
   ALEXNET_LRN,
   alexNetLayers,

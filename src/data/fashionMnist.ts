@@ -14,7 +14,7 @@ import {
   type IdxImages,
   type IdxLabels,
 } from './idx.ts';
-import type { Split } from '../shared/types.ts';
+import type { Split } from '../common/types.ts';
 
 export const CLASS_NAMES: readonly string[] = [
   'T-shirt/top',

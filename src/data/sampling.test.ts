@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Split } from '../shared/types.ts';
+import type { Split } from '../common/types.ts';
 import { parseIdxLabels } from './idx.ts';
 import {
   batchCount,

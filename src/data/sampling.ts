@@ -3,7 +3,7 @@
  * a worker, on the main thread and in Node tests, so runs are reproducible.
  */
 
-import type { Split } from '../shared/types.ts';
+import type { Split } from '../common/types.ts';
 
 /** Mulberry32: a small, fast 32-bit seeded generator. Returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {

@@ -8,7 +8,7 @@
  * main thread) and in Node tests.
  */
 
-import type { DataSetInfo, Split } from '../shared/types.ts';
+import type { DataSetInfo, Split } from '../common/types.ts';
 import { CLASS_NAMES } from './fashionMnist.ts';
 import {
   DataFileError,

@@ -1,5 +1,5 @@
 import { DEFAULT_SETTINGS, SETTING_KEYS, type Settings } from '../config/settings.ts';
-import type { RunRecordStatus, SeriesPoint } from '../shared/types.ts';
+import type { RunRecordStatus, SeriesPoint } from '../common/types.ts';
 import { dataSetOf, type LearningRateChange, type RunRecord } from './runRecord.ts';
 import { FASHION_MNIST_DATA_ID } from '../data/uploadedData.ts';
 

@@ -18,7 +18,7 @@ import {
   type KernelChoice,
   type RunRecordStatus,
   type SeriesPoint,
-} from '../shared/types.ts';
+} from '../common/types.ts';
 import { distinguishingSettings, runLabels } from './compare.ts';
 import { RUN_RECORD_VERSION, type LearningRateChange, type RunRecord } from './runRecord.ts';
 

@@ -1,4 +1,4 @@
-import type { ExportedModel } from '../shared/types.ts';
+import type { ExportedModel } from '../common/types.ts';
 import { dataSetOf, type RunRecord } from './runRecord.ts';
 
 /**

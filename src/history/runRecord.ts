@@ -6,7 +6,7 @@ import type {
   KernelChoice,
   RunRecordStatus,
   SeriesPoint,
-} from '../shared/types.ts';
+} from '../common/types.ts';
 
 /**
  * One training run as it is kept in the history (IndexedDB), exported to JSON and compared.

@@ -10,7 +10,7 @@ import {
   makeFusedMatMul,
 } from './conv.ts';
 import { GREY_IMAGES_CONFIG, GREY_IMAGES_KERNEL } from './inputImages.ts';
-import type { KernelChoice } from '../shared/types.ts';
+import type { KernelChoice } from '../common/types.ts';
 
 /**
  * Swaps our WGSL convolution (and batched matrix product) kernels (conv.ts) in and out of

@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings.ts';
-import type { KernelChoice } from '../shared/types.ts';
+import type { KernelChoice } from '../common/types.ts';
 
 /**
  * Kernels "auto": the pure half of the kernel trial (kernelTrial.ts times the steps with

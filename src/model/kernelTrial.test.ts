@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
-import type { KernelChoice } from '../shared/types.ts';
+import type { KernelChoice } from '../common/types.ts';
 import {
   decideKernels,
   KERNEL_TRIAL_TOLERANCE,

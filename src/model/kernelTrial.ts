@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES, type Settings } from '../config/settings.ts';
 import { architectureOf } from './settingsCheck.ts';
 import { setConvKernels } from '../kernels/register.ts';
-import type { KernelChoice } from '../shared/types.ts';
+import type { KernelChoice } from '../common/types.ts';
 import { alexNetLayers } from './architecture.ts';
 import { buildAlexNet } from './alexnet.ts';
 import { prepareImages } from './training.ts';

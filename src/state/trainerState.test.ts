@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../config/settings.ts';
 import { FASHION_MNIST_INFO } from '../data/uploadedData.ts';
 import type { FromWorker } from '../worker/protocol.ts';
-import type { EpochMetrics } from '../shared/types.ts';
+import type { EpochMetrics } from '../common/types.ts';
 import { speedShapeKey, timingOf } from '../model/speed.ts';
 import {
   currentDataId,

@@ -10,7 +10,7 @@ import {
   validateDataSetName,
   type UploadedDataSummary,
 } from '../data/uploadedData.ts';
-import type { DataSetInfo, KernelChoice, EpochMetrics, RunEndStatus } from '../shared/types.ts';
+import type { DataSetInfo, KernelChoice, EpochMetrics, RunEndStatus } from '../common/types.ts';
 import type { KernelTrialResult } from '../model/kernelDecision.ts';
 import {
   deviceKindOf,

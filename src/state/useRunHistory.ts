@@ -8,7 +8,7 @@ import {
 } from '../history/exportImport.ts';
 import { modelFiles } from '../history/modelExport.ts';
 import { dataSetOf, RUN_RECORD_VERSION, type RunRecord } from '../history/runRecord.ts';
-import type { DataSetInfo } from '../shared/types.ts';
+import type { DataSetInfo } from '../common/types.ts';
 import { deleteCheckpoint, listCheckpoints, recordIdOf } from '../storage/checkpointStore.ts';
 import { openRunStore, type RunStore } from '../history/runStore.ts';
 import { storageErrorMessage } from '../storage/idb.ts';

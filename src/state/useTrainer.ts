@@ -6,7 +6,7 @@ import {
   FASHION_MNIST_DATA_ID,
   uploadSizeProblem,
 } from '../data/uploadedData.ts';
-import type { DataSetInfo } from '../shared/types.ts';
+import type { DataSetInfo } from '../common/types.ts';
 import { STOP_TIMEOUT_MS, TrainerClient } from '../worker/client.ts';
 import type { DataChoice, FromWorker } from '../worker/protocol.ts';
 import {

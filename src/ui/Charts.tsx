@@ -8,7 +8,7 @@ import {
 } from 'chart.js';
 import { memo, useMemo } from 'react';
 import type { RunSeries } from '../history/compare.ts';
-import type { SeriesPoint } from '../shared/types.ts';
+import type { SeriesPoint } from '../common/types.ts';
 import { accuracySummary, lossSummary } from './chartSummary.ts';
 import { LineChart } from './LineChart.tsx';
 

@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import { bookResultText } from '../config/bookResult.ts';
-import type { EpochMetrics } from '../shared/types.ts';
+import type { EpochMetrics } from '../common/types.ts';
 import { formatDuration, formatLoss, formatPercent, formatRate } from './format.ts';
 
 /** The numeric columns after "Epoch": heading, value, and how it is shown. */

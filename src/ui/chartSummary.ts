@@ -1,5 +1,5 @@
 import type { RunSeries } from '../history/compare.ts';
-import type { SeriesPoint } from '../shared/types.ts';
+import type { SeriesPoint } from '../common/types.ts';
 import { formatLoss, formatPercent, formatRate } from './format.ts';
 
 /**

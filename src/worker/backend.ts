@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import type { BackendName, KernelsSetting } from '../config/settings.ts';
 import { setConvKernels } from '../kernels/register.ts';
-import type { KernelChoice } from '../shared/types.ts';
+import type { KernelChoice } from '../common/types.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
 import type { AdapterDescription, BackendReport } from './protocol.ts';
 

@@ -10,7 +10,7 @@ import type {
   KernelChoice,
   RunEndStatus,
   SeriesPoint,
-} from '../shared/types.ts';
+} from '../common/types.ts';
 
 /**
  * The only messages that cross the worker boundary, in both directions. Both threads import

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
 import { architectureOf } from '../model/settingsCheck.ts';
 import { FASHION_MNIST_FILES, parseFashionMnist } from '../data/fashionMnist.ts';
-import type { Split } from '../shared/types.ts';
+import type { Split } from '../common/types.ts';
 import type { FromWorker } from './protocol.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { computeLayerTable } from '../model/layerTable.ts';

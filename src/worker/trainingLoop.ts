@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES, type Settings } from '../config/settings.ts';
 import { architectureOf } from '../model/settingsCheck.ts';
-import type { Split, KernelChoice, ExportedModel, RunEndStatus } from '../shared/types.ts';
+import type { Split, KernelChoice, ExportedModel, RunEndStatus } from '../common/types.ts';
 import {
   batchCount,
   epochOrder,

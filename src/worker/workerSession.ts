@@ -1,7 +1,7 @@
 import { parseNumericSetting, type BackendName, type Settings } from '../config/settings.ts';
 import { trainingMemoryOf, validateSettings } from '../model/settingsCheck.ts';
 import type { Dataset, DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
-import type { KernelChoice, Split } from '../shared/types.ts';
+import type { KernelChoice, Split } from '../common/types.ts';
 import {
   FASHION_MNIST_DATA_ID,
   type UploadedDataSet,
