@@ -6,7 +6,8 @@ import { HARNESS_URL } from './ports.ts';
  * Our WGSL convolution kernels (src/kernels) against the tfjs CPU backend, on WebGPU in the
  * real browser (SwiftShader without a GPU): every AlexNet layer shape at a small batch and
  * awkward shapes, forward, fused bias + relu, both gradients and the training-path gradients;
- * and the matrix products (BatchMatMul, _FusedMatMul) of the dense layers in every transpose.
+ * the matrix products (BatchMatMul, _FusedMatMul) of the dense layers in every transpose; and
+ * the bias's Add and Sum (its gradient) of each layer shape.
  */
 test('optimized conv kernels match the CPU backend and leak nothing', async ({ page }) => {
   test.setTimeout(10 * 60_000);
@@ -29,9 +30,10 @@ test('optimized conv kernels match the CPU backend and leak nothing', async ({ p
   console.log(
     `${report.results.length} checks, max relative error ${Math.max(...report.results.map((r) => r.maxRelError)).toExponential(2)}`,
   );
-  // Every product in the self-test is one our kernel covers: none may fall back to stock.
+  // Every product in the self-test is one our kernel covers: none may fall back to stock. A
+  // bias case's `ours` says our Add or Sum ran exactly where it should (and not elsewhere).
   for (const r of report.results.filter((r) => r.ours !== undefined)) {
-    expect(r.ours, `${r.case} ${r.op} ran our kernel`).toBe(true);
+    expect(r.ours, `${r.case} ${r.op} ran our kernel where it should`).toBe(true);
   }
   for (const r of report.results) {
     expect(r.maxRelError, `${r.case} ${r.op}`).toBeLessThan(1e-4);

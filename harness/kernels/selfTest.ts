@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { prepareImages } from '../../src/model/training.ts';
 import { matMulStats } from '../../src/kernels/conv.ts';
 import { greyImagesStats } from '../../src/kernels/inputImages.ts';
+import { biasKernelStats } from '../../src/kernels/bias.ts';
 import { setConvKernels } from '../../src/kernels/register.ts';
 
 /**
@@ -368,6 +369,66 @@ export const INPUT_CASES: InputCase[] = [
   { name: 'input 13→96 b5 (845 B)', batch: 5, sourceSize: 13, imageSize: 96 },
 ];
 
+/**
+ * The bias's ops (bias.ts): x + bias for each layer shape at 65 px, width 0.1, batch 32 (and
+ * the bias first), and the bias gradients, sums over the leading axes, with and without
+ * keepDims; conv1's 7200 rows are split across invocations, the dense layers' 32 are not.
+ * `ours: false` marks a case our kernel must leave to the stock one.
+ */
+export interface BiasCase {
+  name: string;
+  op: 'Add' | 'Sum';
+  shape: number[];
+  /** Add: the other operand's shape. Sum: the axes. */
+  other: number[];
+  keepDims?: boolean;
+  biasFirst?: boolean;
+  ours: boolean;
+}
+
+export const BIAS_CASES: BiasCase[] = [
+  { name: 'conv1 bias add', op: 'Add', shape: [32, 15, 15, 10], other: [10], ours: true },
+  { name: 'conv2 bias add', op: 'Add', shape: [32, 7, 7, 26], other: [26], ours: true },
+  { name: 'fc bias add', op: 'Add', shape: [32, 410], other: [410], ours: true },
+  {
+    name: 'bias first, [1, C]',
+    op: 'Add',
+    shape: [5, 3, 7],
+    other: [1, 7],
+    biasFirst: true,
+    ours: true,
+  },
+  { name: 'same shapes (stock)', op: 'Add', shape: [32, 410], other: [32, 410], ours: false },
+  { name: 'conv1 bias grad', op: 'Sum', shape: [32, 15, 15, 10], other: [0, 1, 2], ours: true },
+  { name: 'conv3 bias grad', op: 'Sum', shape: [32, 3, 3, 38], other: [0, 1, 2], ours: true },
+  { name: 'fc bias grad', op: 'Sum', shape: [32, 410], other: [0], ours: true },
+  {
+    name: 'leading sum, keepDims',
+    op: 'Sum',
+    shape: [129, 5, 3],
+    other: [0],
+    keepDims: true,
+    ours: true,
+  },
+  { name: 'last axis (stock)', op: 'Sum', shape: [32, 10], other: [1], ours: false },
+];
+
+async function runBias(c: BiasCase, x: Float32Array, other: Float32Array): Promise<Float32Array> {
+  const out = tf.tidy(() => {
+    const a = tf.tensor(x, c.shape);
+    if (c.op === 'Sum') return tf.sum(a, c.other, c.keepDims === true);
+    const b = tf.tensor(other, c.other);
+    return c.biasFirst === true ? tf.add(b, a) : tf.add(a, b);
+  });
+  const data = (await out.data()) as Float32Array;
+  out.dispose();
+  return data;
+}
+
+function biasOtherSize(c: BiasCase): number {
+  return c.op === 'Add' ? c.other.reduce((p, q) => p * q, 1) : 0;
+}
+
 /** Seeded grey levels 0..255, with the extremes 0 and 255 at the start. */
 function randomBytes(seed: number, n: number): Uint8Array {
   const values = random(seed, n);
@@ -617,6 +678,25 @@ export async function runSelfTest(
     report.results.push({ case: c.name, op, maxRelError: rel, maxAbsRef: maxRef, ours });
     log(`${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)} ours ${ours}`);
   }
+  for (const [index, c] of BIAS_CASES.entries()) {
+    const x = random(
+      9000 + index,
+      c.shape.reduce((p, q) => p * q, 1),
+    );
+    const other = random(9500 + index, biasOtherSize(c));
+    if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not start');
+    const ref = await runBias(c, x, other);
+    if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
+    tf.tidy(() => tf.fill([ref.length], NaN).add(1)).dispose();
+    const before = c.op === 'Add' ? biasKernelStats.add : biasKernelStats.sum;
+    const got = await runBias(c, x, other);
+    const after = c.op === 'Add' ? biasKernelStats.add : biasKernelStats.sum;
+    // `ours` as it should be: true when our kernel ran where it must, and where it must not.
+    const ours = after > before === c.ours;
+    const { rel, maxRef } = compare(ref, got);
+    report.results.push({ case: c.name, op: c.op, maxRelError: rel, maxAbsRef: maxRef, ours });
+    log(`${c.name.padEnd(34)} ${c.op.padEnd(22)} rel err ${rel.toExponential(2)} ours ${ours}`);
+  }
   // Leak check on webgpu: repeated calls must not grow tensors or backend buffers.
   const c = cases[0];
   const data = makeData(c, 7);
@@ -629,6 +709,16 @@ export async function runSelfTest(
     }
     for (const m of leakInputs) {
       await runInput(m, randomBytes(4, m.batch * m.sourceSize ** 2));
+    }
+    for (const m of BIAS_CASES) {
+      await runBias(
+        m,
+        random(
+          5,
+          m.shape.reduce((p, q) => p * q, 1),
+        ),
+        random(6, biasOtherSize(m)),
+      );
     }
   };
   await runAll();

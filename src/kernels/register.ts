@@ -9,11 +9,13 @@ import {
   makeFusedConv2D,
   makeFusedMatMul,
 } from './conv.ts';
+import { makeBiasAdd, makeLeadingSum } from './bias.ts';
 import { GREY_IMAGES_CONFIG, GREY_IMAGES_KERNEL } from './inputImages.ts';
 import type { KernelChoice } from '../common/types.ts';
 
 /**
- * Swaps our WGSL convolution (and batched matrix product) kernels (conv.ts) in and out of
+ * Swaps our WGSL convolution (and batched matrix product) kernels (conv.ts) and the bias's
+ * add and sum (bias.ts) in and out of
  * TF.js's kernel registry for the 'webgpu' backend, with the input pipeline's kernel
  * (inputImages.ts). 'stock' restores the kernels that @tensorflow/tfjs-backend-webgpu
  * registered; 'optimized' registers ours, which delegate to the stock ones for any case they
@@ -30,6 +32,9 @@ const FACTORIES: Readonly<Record<string, (stock: tf.KernelFunc) => tf.KernelFunc
   // The dense layers' products: the stock kernel is as slow on SwiftShader as its convolutions.
   BatchMatMul: makeBatchMatMul,
   _FusedMatMul: makeFusedMatMul,
+  // The bias's add and its gradient (bias.ts): tfjs fuses neither under a gradient tape.
+  Add: makeBiasAdd,
+  Sum: makeLeadingSum,
 };
 
 /** The kernel names this module replaces. */

@@ -18,7 +18,8 @@ function describeError(error: unknown): string {
 
 /**
  * Runs one forward pass in training mode and one backward pass of softmax cross-entropy on a
- * batch of two random images ([2, imageSize, imageSize, inputChannels], labels 0 and 1) and
+ * batch of `batchSize` random images ([batchSize, imageSize, imageSize, inputChannels], labels
+ * 0, 1, 2, … modulo numClasses) and
  * reads back one number that depends on the loss and every gradient, without updating the
  * weights. Batch-norm moving statistics, which a training-mode forward pass updates, are
  * restored afterwards, so the model is left exactly as it was. Leaves no tensors behind.
@@ -31,6 +32,7 @@ export async function preflightVariant(
   imageSize: number,
   numClasses: number,
   inputChannels = 1,
+  batchSize = 2,
 ): Promise<string | null> {
   const backend = tf.getBackend();
   const fail = (what: string) => `This variant cannot train on ${backend}: ${what}`;
@@ -52,8 +54,15 @@ export async function preflightVariant(
   let check: tf.Scalar | null = null;
   try {
     check = tf.tidy(() => {
-      const images = tf.randomUniform([2, imageSize, imageSize, inputChannels], 0, 1, 'float32', 1);
-      const labels = tf.oneHot(tf.tensor1d([0, 1 % numClasses], 'int32'), numClasses);
+      const images = tf.randomUniform(
+        [batchSize, imageSize, imageSize, inputChannels],
+        0,
+        1,
+        'float32',
+        1,
+      );
+      const labelValues = Array.from({ length: batchSize }, (_, i) => i % numClasses);
+      const labels = tf.oneHot(tf.tensor1d(labelValues, 'int32'), numClasses);
       const loss = () => {
         const logits = model.apply(images, { training: true }) as tf.Tensor2D;
         return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
@@ -64,12 +73,11 @@ export async function preflightVariant(
       loss();
       const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
       const { value, grads } = tf.variableGrads(loss, variables);
-      // Finite exactly when the loss and every gradient are. Added one by one: WebGPU's AddN
-      // binds every input at once, beyond the 8 storage buffers a shader may have.
-      return Object.values(grads).reduce<tf.Scalar>(
-        (sum, grad) => tf.add(sum, tf.sum(tf.square(grad))),
-        value,
-      );
+      // Finite exactly when the loss and every gradient are. One concatenation and one sum,
+      // not a sum per gradient: each gradient's shape would compile its own shaders (seconds
+      // on a software GPU). WebGPU's Concat splits a long input list itself; AddN would not.
+      const flat = tf.concat(Object.values(grads).map((grad) => tf.reshape(grad, [-1])));
+      return tf.add(value, tf.sum(tf.square(flat))) as tf.Scalar;
     });
     const [value = NaN] = await check.data();
     const gpuError = await popGpuErrors();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
-import { probeStepTime } from './speedProbe.ts';
+import { probeStepTime, warmValidationShaders } from './speedProbe.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -29,6 +29,18 @@ describe('probeStepTime', () => {
     });
     expect(result).toBeNull();
     expect(steps).toBe(2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('warmValidationShaders', () => {
+  it('runs a validation batch of the shape and leaves no tensor behind', async () => {
+    const before = tf.memory().numTensors;
+    const kernelsRun: string[] = [];
+    const profile = await tf.profile(() => warmValidationShaders(TINY, 28));
+    kernelsRun.push(...profile.kernelNames);
+    // A forward pass without a gradient tape: fused convolutions and matmuls, as in validation.
+    expect(kernelsRun).toEqual(expect.arrayContaining(['FusedConv2D', '_FusedMatMul', 'ArgMax']));
     expect(tf.memory().numTensors).toBe(before);
   });
 });

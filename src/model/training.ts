@@ -70,15 +70,23 @@ export function trainStep(
  * Forward pass without dropout. Returns the summed (not mean) loss and the number correct, so
  * batches of different sizes add up exactly, and the predicted class of each image ([batch]
  * int32) for the confusion matrix.
+ *
+ * images: [batch, H, W, C]; labels: [batch − skipFirst], the labels of the images from
+ * `skipFirst` on. The first `skipFirst` images go through the network but count nowhere: a
+ * last, short validation batch is filled up with images already counted, so that it has the
+ * shape of the others and reuses their compiled shaders (a new shape costs seconds of shader
+ * compilation on a software GPU).
  */
 export function evaluateBatch(
   model: tf.LayersModel,
   images: tf.Tensor4D,
   labels: tf.Tensor1D,
   numClasses: number,
+  skipFirst = 0,
 ): { lossSum: tf.Scalar; correct: tf.Scalar; predicted: tf.Tensor1D } {
   return tf.tidy(() => {
-    const logits = model.apply(images, { training: false }) as tf.Tensor2D;
+    const allLogits = model.apply(images, { training: false }) as tf.Tensor2D;
+    const logits = skipFirst === 0 ? allLogits : allLogits.slice([skipFirst, 0], [-1, -1]);
     const lossSum = tf.losses.softmaxCrossEntropy(
       tf.oneHot(labels, numClasses),
       logits,

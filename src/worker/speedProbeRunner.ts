@@ -1,7 +1,7 @@
 import { DEFAULT_SETTINGS, type BackendName, type Settings } from '../config/settings.ts';
 import { QUICK_RUNGS } from '../model/deviceFit.ts';
 import { timingOf } from '../model/speed.ts';
-import { probeStepTime } from '../model/speedProbe.ts';
+import { probeStepTime, warmValidationShaders } from '../model/speedProbe.ts';
 import { applyKernels } from './backend.ts';
 import type { BackendReport, FromWorker } from './protocol.ts';
 
@@ -64,6 +64,12 @@ export class SpeedProbeRunner {
         timing: timingOf(settings, result.msPerStep, 'probe'),
         firstStepExtraMs: Math.max(0, result.warmupMs - result.msPerStep),
       });
+      // Validation's own shaders for the smallest shape (Quick's and the exercises'), so that
+      // a run of it does not compile them at its first preflight or validation. Training's
+      // shaders the timed steps compiled already.
+      if (index === 0 && report.backend !== 'cpu' && !this.stopRequested) {
+        await warmValidationShaders(settings, PROBE_SOURCE_IMAGE_SIZE);
+      }
       const fast = report.adapter?.isSoftware === false && report.backend === 'webgpu';
       if (index === 0 && !(fast && result.msPerStep < PROBE_SECOND_SHAPE_BELOW_MS)) return;
     }

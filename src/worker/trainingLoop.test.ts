@@ -24,6 +24,7 @@ import {
 import { BlockingWork } from './blockingWork.ts';
 import { gatherBatch, stratifiedSubset } from '../data/sampling.ts';
 import { buildAlexNet } from '../model/alexnet.ts';
+import { evaluateBatch, prepareImages } from '../model/training.ts';
 import { modelFiles } from '../history/modelExport.ts';
 import { makeRecord } from '../../test/fixtures/runRecords.ts';
 
@@ -205,20 +206,20 @@ describe('training loop', () => {
       },
     });
     expect(outcome.status).toBe('done');
-    // The variant's trial step, then 6 training steps (48 images in batches of 8), 3
-    // validation batches (20 images) and the sample predictions: 11 stretches.
+    // The variant's trial step (a batch of 8), then 6 training steps (48 images in batches of
+    // 8), 3 validation batches (20 images) and the sample predictions: 11 stretches.
     expect(announced).toHaveLength(11);
     expect(events[0]).toBe('blocking');
     expect(events.indexOf('runStarted')).toBeGreaterThan(0);
     // Each training step is announced before its window's loss is reported.
     const beforeFirstReport = events.slice(0, events.indexOf('batchMetrics'));
     expect(beforeFirstReport.filter((event) => event === 'blocking')).toHaveLength(1 + 4);
-    // The first (2 images) is estimated from the FLOPs at the conservative rate; the next from
-    // the rate the run measured since.
+    // The first is estimated from the FLOPs at the conservative rate; the next, the same
+    // size, from the rate the run measured since.
     const table = computeLayerTable(alexNetLayers(architectureOf(TINY)), TINY.imageSize);
     if (!table.ok) throw new Error('TINY has a layer table');
     const multiplyAdds = table.table.totalMultiplyAddsPerImage;
-    expect(announced[0]).toBe(expectedBlockingMs(trainingFlops(multiplyAdds, 2), null));
+    expect(announced[0]).toBe(expectedBlockingMs(trainingFlops(multiplyAdds, 8), null));
     expect(announced[1]).not.toBe(expectedBlockingMs(trainingFlops(multiplyAdds, 8), null));
     for (const ms of announced) expect(ms).toBeGreaterThan(0);
     expect(messages.at(-1)?.type).toBe('epochMetrics');
@@ -430,9 +431,19 @@ describe('the stages of a run', () => {
       { lossSum: 48, correctSum: 12, seen: 24, trainMs: 2000 },
       () => 1234,
     );
+    // The 20 validation images in one batch: what validation in batches of 8 must add up to,
+    // its last batch of 4 filled up to 8 with images already counted.
+    const whole = gatherBatch(test, testIndices, 0, testIndices.length);
+    const direct = tf.tidy(() => {
+      const images = prepareImages(whole.pixels, whole.size, test.imageSize, TINY.imageSize);
+      const result = evaluateBatch(model, images, tf.tensor1d(whole.labels, 'int32'), 10);
+      return [result.lossSum.dataSync()[0]!, result.correct.dataSync()[0]!];
+    });
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
     if (report === null) throw new Error('an epoch report');
+    expect(report.message.metrics.valLoss).toBeCloseTo(direct[0]! / 20, 5);
+    expect(report.message.metrics.valAccuracy).toBeCloseTo(direct[1]! / 20, 6);
     const { message, transfer } = report;
     expect(message.metrics).toMatchObject({
       epoch: 2,

@@ -228,12 +228,11 @@ async function evaluate(
   try {
     for (let start = 0; start < indices.length; start += settings.batchSize) {
       if (control.stopping) return null;
-      const batch = gatherBatch(
-        split,
-        indices,
-        start,
-        Math.min(start + settings.batchSize, indices.length),
-      );
+      const end = Math.min(start + settings.batchSize, indices.length);
+      // A short last batch starts earlier, to be full size; its first images are not counted.
+      const from = Math.max(0, end - settings.batchSize);
+      const skipFirst = start - from;
+      const batch = gatherBatch(split, indices, from, end);
       const [next, predicted] = blocking.forward(batch.size, () =>
         tf.tidy(() => {
           const images = prepareImages(
@@ -242,8 +241,8 @@ async function evaluate(
             split.imageSize,
             settings.imageSize,
           );
-          const labels = tf.tensor1d(batch.labels, 'int32');
-          const result = evaluateBatch(model, images, labels, NUM_CLASSES);
+          const labels = tf.tensor1d(batch.labels.subarray(skipFirst), 'int32');
+          const result = evaluateBatch(model, images, labels, NUM_CLASSES, skipFirst);
           return [
             totals.add(tf.stack([result.lossSum, result.correct])),
             result.predicted,
@@ -439,9 +438,11 @@ async function startRun(input: RunInput): Promise<TrainingRun | RunOutcome> {
   );
   const blocking = blockingWorkOf(settings, input.announceBlocking);
   // A variant the backend cannot train (a missing kernel, a shader the GPU rejects) fails here,
-  // before the first batch, with what the backend said. It is a step on 2 images.
-  const unsupported = await blocking.training(2, () =>
-    preflightVariant(model, settings.imageSize, NUM_CLASSES),
+  // before the first batch, with what the backend said. It is a step at the run's batch size:
+  // the shaders it compiles are the run's own (or the speed probe's, already compiled), where
+  // a smaller batch would compile a second set (17 s of 65 px, width 0.1 on SwiftShader).
+  const unsupported = await blocking.training(settings.batchSize, () =>
+    preflightVariant(model, settings.imageSize, NUM_CLASSES, 1, settings.batchSize),
   );
   if (unsupported !== null) {
     model.dispose();
