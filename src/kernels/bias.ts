@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { FlatProgram } from './programs.ts';
 
 /**
  * The bias's two ops in a training step, Add (x + bias, broadcast over every row) and Sum
@@ -17,7 +18,6 @@ type KernelResult = ReturnType<tf.KernelFunc>;
 /** How many times our programs ran (the self-test checks that a case was not stock). */
 export const biasKernelStats = { add: 0, sum: 0 };
 
-const WORKGROUP = 64;
 /** Leading-axis sums: split the rows until about this many invocations run. */
 const SUM_TARGET_THREADS = 1024;
 /** Rows each invocation sums at least, so short sums are not split for nothing. */
@@ -26,34 +26,13 @@ const SUM_MIN_ROWS_PER_THREAD = 64;
 const int = (n: number) => String(Math.trunc(n));
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-/**
- * Invocations numbered 0..threads-1 through main(index), as in programs.ts, but with TF.js's
- * `size` uniform, which every output rank has (a rank-1 output has no `outShape[0]`).
- */
-abstract class FlatProgram implements WebGPUProgram {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  variableComponents: number[];
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  size = true;
-
-  constructor(outputShape: number[], variableNames: string[], threads: number, key: string) {
-    this.outputShape = outputShape;
-    this.variableNames = variableNames;
-    this.variableComponents = variableNames.map(() => 1);
-    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(threads / WORKGROUP), 1, 1];
-    this.shaderKey = key;
-  }
-
-  abstract getUserCode(): string;
+/** FlatProgram with the `size` uniform: the bias's sums may have rank-1 outputs. */
+abstract class SizedProgram extends FlatProgram {
+  override size = true;
 }
 
 /** result[i] = x[i] + bias[i % channels], for x of `length` elements. */
-class BiasAddProgram extends FlatProgram {
+class BiasAddProgram extends SizedProgram {
   constructor(
     outputShape: number[],
     private readonly length: number,
@@ -77,7 +56,7 @@ class BiasAddProgram extends FlatProgram {
  * x viewed as [rows, channels]: result[s * channels + c] = Σ of x[r * channels + c] over the
  * rows r of split s (splits of `rowsPerSplit` rows; the last may be shorter).
  */
-class LeadingSumProgram extends FlatProgram {
+class LeadingSumProgram extends SizedProgram {
   constructor(
     outputShape: number[],
     private readonly rows: number,
@@ -113,7 +92,7 @@ class LeadingSumProgram extends FlatProgram {
 }
 
 /** result[c] = Σ over s of parts[s * channels + c]: the splits of a LeadingSumProgram added. */
-class SplitsTotalProgram extends FlatProgram {
+class SplitsTotalProgram extends SizedProgram {
   constructor(
     outputShape: number[],
     private readonly splits: number,

@@ -49,8 +49,12 @@ function geometryKey(g: ConvGeometry): string {
   ].join('_');
 }
 
-/** A program whose invocations are numbered 0..threads-1 through main(index). */
-abstract class FlatProgram implements WebGPUProgram {
+/**
+ * A program whose invocations are numbered 0..threads-1 through main(index). `size` adds
+ * TF.js's `size` uniform (the output's length), which every output rank has; a rank-1
+ * output's `outShape` is a scalar, where `outShape[0]` does not compile.
+ */
+export abstract class FlatProgram implements WebGPUProgram {
   outputShape: number[];
   shaderKey: string;
   dispatchLayout: { x: number[] };
