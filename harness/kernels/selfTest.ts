@@ -426,7 +426,7 @@ async function runBias(c: BiasCase, x: Float32Array, other: Float32Array): Promi
 }
 
 function biasOtherSize(c: BiasCase): number {
-  return c.op === 'Add' ? c.other.reduce((p, q) => p * q, 1) : 0;
+  return c.op === 'Add' ? tf.util.sizeFromShape(c.other) : 0;
 }
 
 /** Seeded grey levels 0..255, with the extremes 0 and 255 at the start. */
@@ -679,10 +679,7 @@ export async function runSelfTest(
     log(`${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)} ours ${ours}`);
   }
   for (const [index, c] of BIAS_CASES.entries()) {
-    const x = random(
-      9000 + index,
-      c.shape.reduce((p, q) => p * q, 1),
-    );
+    const x = random(9000 + index, tf.util.sizeFromShape(c.shape));
     const other = random(9500 + index, biasOtherSize(c));
     if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not start');
     const ref = await runBias(c, x, other);
@@ -711,14 +708,7 @@ export async function runSelfTest(
       await runInput(m, randomBytes(4, m.batch * m.sourceSize ** 2));
     }
     for (const m of BIAS_CASES) {
-      await runBias(
-        m,
-        random(
-          5,
-          m.shape.reduce((p, q) => p * q, 1),
-        ),
-        random(6, biasOtherSize(m)),
-      );
+      await runBias(m, random(5, tf.util.sizeFromShape(m.shape)), random(6, biasOtherSize(m)));
     }
   };
   await runAll();

@@ -24,7 +24,7 @@ const SUM_TARGET_THREADS = 1024;
 const SUM_MIN_ROWS_PER_THREAD = 64;
 
 const int = (n: number) => String(Math.trunc(n));
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const sizeOf = tf.util.sizeFromShape;
 
 /** FlatProgram with the `size` uniform: the bias's sums may have rank-1 outputs. */
 abstract class SizedProgram extends FlatProgram {
@@ -35,17 +35,17 @@ abstract class SizedProgram extends FlatProgram {
 class BiasAddProgram extends SizedProgram {
   constructor(
     outputShape: number[],
-    private readonly length: number,
+    length: number,
     private readonly channels: number,
   ) {
-    super(outputShape, ['x', 'bias'], length, `ours_biasAdd_${length}_${channels}`);
+    // The shader bakes in the channels only; the bound is the `size` uniform.
+    super(outputShape, ['x', 'bias'], length, `ours_biasAdd_${channels}`);
   }
 
   getUserCode(): string {
     return `
       fn main(index : i32) {
-        // Reading a uniform keeps the uniform binding in the auto layout TF.js binds.
-        if (index >= ${int(this.length)} || index >= uniforms.size) { return; }
+        if (index >= uniforms.size) { return; }
         result[index] = x[index] + bias[index % ${int(this.channels)}];
       }
     `;
@@ -61,7 +61,7 @@ class LeadingSumProgram extends SizedProgram {
     outputShape: number[],
     private readonly rows: number,
     private readonly channels: number,
-    private readonly splits: number,
+    splits: number,
     private readonly rowsPerSplit: number,
   ) {
     super(
@@ -73,10 +73,10 @@ class LeadingSumProgram extends SizedProgram {
   }
 
   getUserCode(): string {
-    const { rows, channels, splits, rowsPerSplit } = this;
+    const { rows, channels, rowsPerSplit } = this;
     return `
       fn main(index : i32) {
-        if (index >= ${int(splits * channels)} || index >= uniforms.size) { return; }
+        if (index >= uniforms.size) { return; }
         let c = index % ${int(channels)};
         let s = index / ${int(channels)};
         let first = s * ${int(rowsPerSplit)};
@@ -104,7 +104,7 @@ class SplitsTotalProgram extends SizedProgram {
   getUserCode(): string {
     return `
       fn main(index : i32) {
-        if (index >= ${int(this.channels)} || index >= uniforms.size) { return; }
+        if (index >= uniforms.size) { return; }
         var sum = 0.0;
         for (var s = 0; s < ${int(this.splits)}; s++) {
           sum = sum + parts[s * ${int(this.channels)} + index];
@@ -186,18 +186,19 @@ export function makeLeadingSum(stock: tf.KernelFunc): tf.KernelFunc {
     );
     const rowsPerSplit = Math.ceil(rows / splits);
     const usedSplits = Math.ceil(rows / rowsPerSplit);
-    if (usedSplits === 1) {
-      return backend.runWebGPUProgram(
-        new LeadingSumProgram(outputShape, rows, channels, 1, rows),
-        [x],
-        'float32',
-      );
-    }
+    // One split writes the sum itself; more write [splits, channels] for a second program.
     const partial = backend.runWebGPUProgram(
-      new LeadingSumProgram([usedSplits, channels], rows, channels, usedSplits, rowsPerSplit),
+      new LeadingSumProgram(
+        usedSplits === 1 ? outputShape : [usedSplits, channels],
+        rows,
+        channels,
+        usedSplits,
+        rowsPerSplit,
+      ),
       [x],
       'float32',
     );
+    if (usedSplits === 1) return partial;
     const result = backend.runWebGPUProgram(
       new SplitsTotalProgram(outputShape, usedSplits, channels),
       [partial],

@@ -46,6 +46,14 @@ function syntheticPixels(batchSize: number, sourceImageSize: number): Uint8Array
   );
 }
 
+/** Labels 0, 1, 2, … modulo the class count: [batchSize] int32. */
+function syntheticLabels(batchSize: number): tf.Tensor1D {
+  return tf.tensor1d(
+    Array.from({ length: batchSize }, (_, i) => i % NUM_CLASSES),
+    'int32',
+  );
+}
+
 /** Times training steps of `settings`' network at its batch size; null when stopped. */
 export async function probeStepTime(
   settings: Settings,
@@ -59,10 +67,7 @@ export async function probeStepTime(
   const model = buildAlexNet(alexNetLayers(architectureOf(settings)), imageSize, seed);
   const optimizer = tf.train.sgd(settings.learningRate);
   const pixels = syntheticPixels(batchSize, source);
-  const labels = tf.tensor1d(
-    Array.from({ length: batchSize }, (_, i) => i % NUM_CLASSES),
-    'int32',
-  );
+  const labels = syntheticLabels(batchSize);
   // The input pipeline is part of a step: the images are prepared inside the timing.
   const queueStep = () => {
     const images = prepareImages(pixels, batchSize, source, imageSize);
@@ -119,10 +124,7 @@ export async function warmValidationShaders(
 ): Promise<void> {
   const { batchSize, imageSize, seed } = settings;
   const model = buildAlexNet(alexNetLayers(architectureOf(settings)), imageSize, seed);
-  const labels = tf.tensor1d(
-    Array.from({ length: batchSize }, (_, i) => i % NUM_CLASSES),
-    'int32',
-  );
+  const labels = syntheticLabels(batchSize);
   const images = prepareImages(
     syntheticPixels(batchSize, sourceImageSize),
     batchSize,
