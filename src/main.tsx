@@ -1,12 +1,18 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { createBrowserSession } from './session/browserSession.ts';
 import { App } from './ui/App.tsx';
+import { SessionContext } from './ui/useSession.ts';
 import './ui/app.css';
 
 const root = document.getElementById('root');
 if (root === null) throw new Error('index.html has no #root element');
+// Created once for the page, outside React: it owns the worker and outlives any render.
+const session = createBrowserSession();
 createRoot(root).render(
   <StrictMode>
-    <App />
+    <SessionContext value={session}>
+      <App />
+    </SessionContext>
   </StrictMode>,
 );

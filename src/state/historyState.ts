@@ -12,7 +12,7 @@ import {
 /**
  * The run history as the page shows it: every kept run, which are selected for comparison,
  * the last deletion (for undo), and the queue of runs an exercise has lined up. A pure reducer;
- * persistence and the worker live in useRunHistory.
+ * the worker lives in session/store.ts, persistence in session/persistence.ts.
  */
 
 export interface QueuedRun {

@@ -547,7 +547,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
     case 'savedModelEvaluated':
     case 'modelExported':
     case 'modelTaskFailed':
-      return state; // the run history's (per run record), see useRunHistory
+      return state; // the run history's (per run record), see session/store.ts
     case 'checkpointSaved':
       return updateRun(state, message.runId, () => ({
         checkpointEpoch: message.epoch,

@@ -1,4 +1,4 @@
-import { startTransition, useCallback, useMemo } from 'react';
+import { useCallback, useEffect, useMemo } from 'react';
 import {
   architectureFromDraft,
   DEFAULT_SETTINGS,
@@ -28,7 +28,6 @@ import { RunEstimate } from './RunEstimate.tsx';
 import { useDebouncedValue } from './useDebouncedValue.ts';
 import { FASHION_MNIST_INFO } from '../data/uploadedData.ts';
 import { useSettingsDraft } from '../state/useSettingsDraft.ts';
-import { useTrainer } from '../state/useTrainer.ts';
 import { AccuracyChart, LossChart } from './Charts.tsx';
 import { ConfusionMatrix } from './ConfusionMatrix.tsx';
 import { DataPanel } from './DataPanel.tsx';
@@ -51,7 +50,7 @@ import {
   overlaySeries,
   settingsDifferences,
 } from '../history/compare.ts';
-import { useRunHistory } from '../state/useRunHistory.ts';
+import { useSession, useSessionStore } from './useSession.ts';
 
 const NO_POINTS: never[] = [];
 /** The estimate and the fitted scales follow the form once typing pauses this long. */
@@ -66,15 +65,20 @@ function numberOrNull(parsed: { ok: true; value: number } | { ok: false }): numb
 export function App() {
   const { draft, validation, urlNotices, setField, setFields } = useSettingsDraft();
   const backendChoice = validation.ok ? validation.settings.backend : DEFAULT_SETTINGS.backend;
-  const trainer = useTrainer(backendChoice);
-  const { state, pause, resume, stop, setLearningRate } = trainer;
-  const { chooseDataFiles, chooseFashionMnist, editDataNames } = trainer;
+  const session = useSessionStore();
+  // The worker starts on the form's backend as the page opens, and follows it.
+  useEffect(() => session.setBackend(backendChoice), [session, backendChoice]);
+  const state = useSession((s) => s.trainer);
+  const { pause, resume, stop, setLearningRate } = session;
+  const { chooseDataFiles, chooseFashionMnist, editDataNames } = session;
   // The data must be settled (files checked, names valid) before a run can start.
   const dataInfo = dataSetInfoOf(state.data);
   const dataReady = dataInfo.ok && state.data.checking === null;
-  const history = useRunHistory(trainer);
   const active = isActive(state.runState);
-  const { records, selectedIds, liveRecordId, queue } = history.state;
+  const records = useSession((s) => s.records);
+  const selectedIds = useSession((s) => s.history.selectedIds);
+  const liveRecordId = useSession((s) => s.history.liveRecordId);
+  const queue = useSession((s) => s.history.queue);
 
   // The selected runs in the order they were selected, so a run keeps its colour as others join.
   const selectedRecords = useMemo(
@@ -226,8 +230,7 @@ export function App() {
               className="primary"
               disabled={!validation.ok || fitProblem !== null || active || !dataReady}
               onClick={() => {
-                // Rendered as a transition, in slices, not synchronously within the click.
-                if (validation.ok) startTransition(() => history.startRun(validation.settings));
+                if (validation.ok) session.startRun(validation.settings);
               }}
             >
               Train
@@ -280,9 +283,9 @@ export function App() {
             formRunEstimateMs={formEstimate?.totalMs ?? null}
             reading={reading}
             queue={queue}
-            onQueue={history.queueExercise}
-            onRemove={history.removeQueued}
-            onCancel={history.cancelQueue}
+            onQueue={session.queueExercise}
+            onRemove={session.removeQueued}
+            onCancel={session.cancelQueue}
           />
           <BackendNotes backend={state.backend} workerError={state.workerError} />
           <DataPanel
@@ -328,7 +331,6 @@ export function App() {
             />
           </div>
           <RunsPanel
-            history={history}
             colors={colors}
             activeRecordId={active ? liveRecordId : null}
             trainerBusy={active || queue.length > 0}

@@ -1,11 +1,12 @@
-import { memo, useMemo, useState } from 'react';
+import { memo, useState } from 'react';
 import { distinguishingSettings } from '../history/compare.ts';
 import { exportRunsJson, runsMetricsCsv } from '../history/exportImport.ts';
 import { dataSetOf, type RunRecord } from '../history/runRecord.ts';
 import { resumePoint, type ModelRowState } from '../state/historyState.ts';
-import type { RunHistory } from '../state/useRunHistory.ts';
+import type { SessionStore } from '../session/store.ts';
 import { downloadText, fileTimestamp } from '../browser/download.ts';
 import { formatPercent } from './format.ts';
+import { useSession, useSessionStore } from './useSession.ts';
 
 const STATUS_TEXT: Readonly<Record<RunRecord['status'], string>> = {
   running: 'running',
@@ -51,7 +52,7 @@ const DOWNLOAD_HINT =
 
 /** What a row can do; a stable object (every function is a useCallback), so rows memoise. */
 type RunActions = Pick<
-  RunHistory,
+  SessionStore,
   | 'rename'
   | 'toggleSelected'
   | 'resumeRun'
@@ -311,14 +312,12 @@ const RunItem = memo(function RunItem({
  * export and import.
  */
 export const RunsPanel = memo(function RunsPanel({
-  history,
   colors,
   activeRecordId,
   trainerBusy,
   heldModel,
   currentDataId,
 }: {
-  history: RunHistory;
   /** The data set chosen now (DataSetInfo.id): runs on other data cannot resume or evaluate. */
   currentDataId: string;
   /** The run whose trained model the worker holds, and its epochs. */
@@ -330,15 +329,14 @@ export const RunsPanel = memo(function RunsPanel({
   /** The run now training, which cannot be deleted. */
   activeRecordId: string | null;
 }) {
-  const { state } = history;
-  const { records, selectedIds, lastDeleted, storageProblem, importMessage, checkpoints } = state;
+  // The store's methods are stable, so the rows memoise.
+  const history = useSessionStore();
+  const actions: RunActions = history;
+  const records = useSession((s) => s.records);
+  const state = useSession((s) => s.history);
+  const storageKind = useSession((s) => s.storageKind);
+  const { selectedIds, lastDeleted, storageProblem, importMessage, checkpoints } = state;
   const { savedModels, models } = state;
-  const { rename, toggleSelected, resumeRun, saveModel, evaluateModel, downloadModel, remove } =
-    history;
-  const actions: RunActions = useMemo(
-    () => ({ rename, toggleSelected, resumeRun, saveModel, evaluateModel, downloadModel, remove }),
-    [rename, toggleSelected, resumeRun, saveModel, evaluateModel, downloadModel, remove],
-  );
   const exportAll = () =>
     downloadText(
       `alexnet-runs-${fileTimestamp(new Date())}.json`,
@@ -358,8 +356,8 @@ export const RunsPanel = memo(function RunsPanel({
       <h2 id="runs-heading">Runs</h2>
       <p className="muted">
         Every run is kept
-        {history.storageKind === 'indexedDB' ? ' in this browser' : ' until the page closes'}. Tick
-        runs to overlay them on the charts and compare them below.
+        {storageKind === 'indexedDB' ? ' in this browser' : ' until the page closes'}. Tick runs to
+        overlay them on the charts and compare them below.
       </p>
       {storageProblem !== null && (
         <p className="warning" role="alert">

@@ -1,0 +1,39 @@
+import { deleteCheckpoint, listCheckpoints, recordIdOf } from '../storage/checkpointStore.ts';
+import { openRunStore } from '../history/runStore.ts';
+import { downloadBinary, downloadText } from '../browser/download.ts';
+import { TrainerClient } from '../worker/client.ts';
+import { attachPersistence } from './persistence.ts';
+import { SessionStore } from './store.ts';
+
+/**
+ * The session as the page runs it: the store on a real worker (TrainerClient), browser
+ * downloads, IndexedDB and localStorage persistence, and the pagehide snapshot. The only module
+ * of session/ that touches the browser; the store and persistence get these injected.
+ */
+
+function localStorageOrNull(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null; // blocked by the browser's settings
+  }
+}
+
+export function createBrowserSession(): SessionStore {
+  const session = new SessionStore({
+    createWorker: (onMessage) => new TrainerClient(onMessage),
+    saveFile: (fileName, contents, mimeType) => {
+      if (typeof contents === 'string') downloadText(fileName, contents, mimeType);
+      else downloadBinary(fileName, contents);
+    },
+  });
+  const persistence = attachPersistence(session, {
+    openRunStore,
+    listCheckpoints,
+    deleteCheckpoint,
+    recordIdOf,
+    snapshotStorage: localStorageOrNull(),
+  });
+  window.addEventListener('pagehide', persistence.onPageHide);
+  return session;
+}

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { makeEpochMetrics, makeRecord } from '../history/testRecords.ts';
+import type { RunRecord } from '../history/runRecord.ts';
+import type { CheckpointMeta } from '../storage/checkpointStore.ts';
+import type { RunStore } from '../history/runStore.ts';
+import { attachPersistence, LIVE_SAVE_INTERVAL_MS, LIVE_SNAPSHOT_KEY } from './persistence.ts';
+import { TEST_SETTINGS, testSession } from './testSession.ts';
+
+/** A run store in memory that logs every write. */
+class FakeRunStore implements RunStore {
+  readonly kind = 'indexedDB';
+  readonly puts: RunRecord[] = [];
+  readonly deletes: string[] = [];
+  constructor(readonly stored: RunRecord[] = []) {}
+  loadAll = () => Promise.resolve(this.stored);
+  put = (record: RunRecord) => {
+    this.puts.push(record);
+    return Promise.resolve();
+  };
+  delete = (id: string) => {
+    this.deletes.push(id);
+    return Promise.resolve();
+  };
+}
+
+function memoryStorage(initial: Record<string, string> = {}) {
+  const items = new Map(Object.entries(initial));
+  return {
+    items,
+    getItem: (key: string) => items.get(key) ?? null,
+    setItem: (key: string, value: string) => void items.set(key, value),
+    removeItem: (key: string) => void items.delete(key),
+  };
+}
+
+function checkpoint(runId: string, epochsDone: number, modelOf?: string): CheckpointMeta {
+  return { runId, epochsDone, modelOf } as CheckpointMeta;
+}
+
+function setUp(stored: RunRecord[] = [], options: { checkpoints?: CheckpointMeta[] } = {}) {
+  const t = testSession();
+  const runStore = new FakeRunStore(stored);
+  const storage = memoryStorage();
+  const deletedCheckpoints: string[] = [];
+  const persistence = attachPersistence(t.session, {
+    openRunStore: () => Promise.resolve({ store: runStore, problem: null }),
+    listCheckpoints: () => Promise.resolve(options.checkpoints ?? []),
+    deleteCheckpoint: (key) => {
+      deletedCheckpoints.push(key);
+      return Promise.resolve();
+    },
+    recordIdOf: (meta) => meta.modelOf ?? meta.runId,
+    snapshotStorage: storage,
+    now: () => t.clock.nowMs,
+  });
+  return { ...t, runStore, storage, persistence, deletedCheckpoints };
+}
+
+describe('persistence subscriber', () => {
+  it('restores stored runs, marking a run left running as interrupted and saving only that one', async () => {
+    const done = makeRecord({ id: 'a', status: 'done' });
+    const running = makeRecord({ id: 'b', status: 'running', epochMetrics: makeEpochMetrics(1) });
+    const t = setUp([done, running]);
+    await t.persistence.ready;
+    const { records, history, storageKind } = t.session.getState();
+    expect(history.loaded).toBe(true);
+    expect(storageKind).toBe('indexedDB');
+    expect(records.find((record) => record.id === 'b')?.status).toBe('interrupted');
+    expect(t.runStore.puts.map((record) => [record.id, record.status])).toEqual([
+      ['b', 'interrupted'],
+    ]);
+  });
+
+  it('saves runs started before the store opened, once it has', async () => {
+    const t = setUp();
+    t.session.startRun(TEST_SETTINGS);
+    expect(t.runStore.puts).toEqual([]);
+    await t.persistence.ready;
+    expect(t.runStore.puts.map((record) => record.id)).toEqual(['record-1']);
+  });
+
+  it('throttles the live run’s saves, saving at once at each epoch and at its end', async () => {
+    const t = setUp();
+    await t.persistence.ready;
+    t.session.startRun(TEST_SETTINGS);
+    const runId = t.lastRunId();
+    expect(t.runStore.puts).toHaveLength(1);
+    t.runStarted(runId);
+    t.batch(runId, [0.1, 2.3], 1);
+    t.clock.nowMs += LIVE_SAVE_INTERVAL_MS - 1;
+    t.batch(runId, [0.2, 2.2], 2);
+    // Within the interval and no milestone: nothing more written.
+    expect(t.runStore.puts).toHaveLength(1);
+    t.clock.nowMs += 1;
+    t.batch(runId, [0.3, 2.1], 3);
+    expect(t.runStore.puts).toHaveLength(2);
+    expect(t.runStore.puts[1].batchLoss).toHaveLength(3);
+    t.epoch(runId, 1);
+    expect(t.runStore.puts).toHaveLength(3);
+    expect(t.runStore.puts[2].epochMetrics).toHaveLength(1);
+    t.ended(runId);
+    expect(t.runStore.puts).toHaveLength(4);
+    expect(t.runStore.puts[3].status).toBe('done');
+  });
+
+  it('saves a rename and an import at once, and deletes a deleted run', async () => {
+    const t = setUp([makeRecord({ id: 'a', status: 'done' })]);
+    await t.persistence.ready;
+    t.session.rename('a', 'mine');
+    expect(t.runStore.puts.at(-1)).toMatchObject({ id: 'a', name: 'mine' });
+    t.session.remove('a');
+    expect(t.runStore.deletes).toEqual(['a']);
+    t.session.undoRemove();
+    expect(t.runStore.puts.at(-1)).toMatchObject({ id: 'a', name: 'mine' });
+  });
+
+  it('writes the live run to the snapshot storage on pagehide, and merges it back on load', async () => {
+    const t = setUp();
+    await t.persistence.ready;
+    t.session.startRun(TEST_SETTINGS);
+    const runId = t.lastRunId();
+    t.runStarted(runId);
+    t.batch(runId, [0.1, 2.3, 0.2, 2.2], 2);
+    t.persistence.onPageHide();
+    const text = t.storage.items.get(LIVE_SNAPSHOT_KEY);
+    expect(text).toBeDefined();
+    expect(t.runStore.puts.at(-1)?.batchLoss).toHaveLength(2);
+
+    // The next page: storage has the older save; the snapshot is more complete.
+    const older = { ...t.runStore.puts[0], batchLoss: [] };
+    const next = testSession();
+    const runStore = new FakeRunStore([older]);
+    const storage = memoryStorage({ [LIVE_SNAPSHOT_KEY]: text ?? '' });
+    const persistence = attachPersistence(next.session, {
+      openRunStore: () => Promise.resolve({ store: runStore, problem: null }),
+      listCheckpoints: () => Promise.resolve([]),
+      deleteCheckpoint: () => Promise.resolve(),
+      recordIdOf: (meta) => meta.runId,
+      snapshotStorage: storage,
+      now: () => next.clock.nowMs,
+    });
+    await persistence.ready;
+    const [restored] = next.session.getState().records;
+    expect(restored.status).toBe('interrupted');
+    expect(restored.batchLoss).toHaveLength(2);
+    expect(storage.items.has(LIVE_SNAPSHOT_KEY)).toBe(false);
+    expect(runStore.puts.map((record) => record.status)).toEqual(['interrupted']);
+  });
+
+  it('writes no snapshot when no run is training', async () => {
+    const t = setUp([makeRecord({ id: 'a', status: 'done' })]);
+    await t.persistence.ready;
+    t.persistence.onPageHide();
+    expect(t.storage.items.size).toBe(0);
+  });
+
+  it('lists checkpoints and saved models, and deletes those of runs that no longer exist', async () => {
+    const t = setUp([makeRecord({ id: 'a', status: 'stopped' })], {
+      checkpoints: [checkpoint('a', 2), checkpoint('model-a', 3, 'a'), checkpoint('gone', 1)],
+    });
+    await t.persistence.ready;
+    const { history } = t.session.getState();
+    expect(history.checkpoints).toEqual({ a: 2 });
+    expect(history.savedModels).toEqual({ a: 3 });
+    expect(t.deletedCheckpoints).toEqual(['gone']);
+  });
+});

@@ -1,0 +1,187 @@
+import { exportRunsJson, parseRunsJson } from '../history/exportImport.ts';
+import type { RunRecord } from '../history/runRecord.ts';
+import { markInterrupted } from '../state/historyState.ts';
+import type { CheckpointMeta } from '../storage/checkpointStore.ts';
+import type { RunStore } from '../history/runStore.ts';
+import { storageErrorMessage } from '../storage/idb.ts';
+import type { SessionStore } from './store.ts';
+
+/**
+ * Keeps the session's runs in storage, as a subscriber of the store: it restores the stored runs
+ * once (a run cut off by a closed page becomes 'interrupted'), removes checkpoints and models of
+ * runs that no longer exist, then saves every record whose object changed and deletes every
+ * record that left the list. The live run changes at every batch report; it is saved at each
+ * milestone (status, epoch, learning-rate change, name) and otherwise at most every
+ * LIVE_SAVE_INTERVAL_MS. On pagehide it is also written synchronously to a snapshot storage.
+ */
+
+/** A running run is saved at least this often, so a closed page loses little. */
+export const LIVE_SAVE_INTERVAL_MS = 2000;
+
+/**
+ * IndexedDB writes begun as the page closes may never finish, so the running run's last state is
+ * also written synchronously to localStorage on pagehide, and merged back on the next load.
+ */
+export const LIVE_SNAPSHOT_KEY = 'alexnet-playground:live-run';
+
+/** What persistence needs from outside; the page's are IndexedDB and localStorage. */
+export interface PersistenceDeps {
+  openRunStore: () => Promise<{ store: RunStore; problem: string | null }>;
+  listCheckpoints: () => Promise<CheckpointMeta[]>;
+  deleteCheckpoint: (checkpointKey: string) => Promise<void>;
+  /** The record id a checkpoint or saved model belongs to. */
+  recordIdOf: (meta: CheckpointMeta) => string;
+  /** Synchronous storage for the pagehide snapshot (localStorage), or null where blocked. */
+  snapshotStorage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
+  now?: () => number;
+}
+
+export interface Persistence {
+  /** Resolves once the stored runs are in the store and orphans are removed. */
+  ready: Promise<void>;
+  /** Closing the page mid-run: save what the page has, which the next load marks interrupted. */
+  onPageHide: () => void;
+  /** Stops following the store. */
+  detach: () => void;
+}
+
+function takeLiveSnapshot(storage: PersistenceDeps['snapshotStorage']): RunRecord | null {
+  if (storage === null) return null;
+  try {
+    const text = storage.getItem(LIVE_SNAPSHOT_KEY);
+    storage.removeItem(LIVE_SNAPSHOT_KEY);
+    if (text === null) return null;
+    // Checked like an imported file: the storage is outside the app's control too.
+    const parsed = parseRunsJson(text);
+    // Only running runs are snapshotted; the import turned 'running' into 'interrupted'.
+    return parsed.ok && parsed.runs.length === 1 ? { ...parsed.runs[0], status: 'running' } : null;
+  } catch {
+    return null; // storage blocked: nothing was written either
+  }
+}
+
+/** The more complete of two versions of the same run. */
+function moreComplete(a: RunRecord, b: RunRecord): RunRecord {
+  const progress = (record: RunRecord) => [record.epochMetrics.length, record.batchLoss.length];
+  const [aEpochs, aPoints] = progress(a);
+  const [bEpochs, bPoints] = progress(b);
+  return aEpochs !== bEpochs ? (aEpochs > bEpochs ? a : b) : aPoints >= bPoints ? a : b;
+}
+
+/** What makes a save of the live run due at once rather than at the next interval. */
+function milestoneOf(record: RunRecord): string {
+  const { status, name, epochMetrics, learningRateChanges } = record;
+  return `${status}|${epochMetrics.length}|${learningRateChanges.length}|${name}`;
+}
+
+export function attachPersistence(session: SessionStore, deps: PersistenceDeps): Persistence {
+  const now = deps.now ?? Date.now;
+  let store: RunStore | null = null;
+  /** Each record as last saved (or as read from storage), by id. */
+  const saved = new Map<string, RunRecord>();
+  /** The live run's last save: when, and its milestone then. */
+  let liveSave: { id: string; atMs: number; milestone: string } | null = null;
+
+  const put = (record: RunRecord) => {
+    saved.set(record.id, record);
+    store?.put(record).catch((error: unknown) => {
+      session.dispatchHistory({
+        type: 'storageProblem',
+        message: storageErrorMessage('save a run', error),
+      });
+    });
+  };
+
+  const sync = () => {
+    // Until the stored runs are read, records are saved when they are (the sync after loading).
+    if (store === null) return;
+    const { records, live } = session.getState();
+    const present = new Set<string>();
+    for (const record of records) {
+      present.add(record.id);
+      if (saved.get(record.id) === record) continue;
+      if (live !== null && record.id === live.meta.id && record.status === 'running') {
+        const milestone = milestoneOf(record);
+        const due =
+          liveSave === null ||
+          liveSave.id !== record.id ||
+          liveSave.milestone !== milestone ||
+          now() - liveSave.atMs >= LIVE_SAVE_INTERVAL_MS;
+        if (!due) continue;
+        liveSave = { id: record.id, atMs: now(), milestone };
+      }
+      put(record);
+    }
+    for (const id of [...saved.keys()]) {
+      if (present.has(id)) continue;
+      saved.delete(id);
+      store.delete(id).catch((error: unknown) => {
+        session.dispatchHistory({
+          type: 'storageProblem',
+          message: storageErrorMessage('delete a run', error),
+        });
+      });
+    }
+  };
+
+  const load = async () => {
+    const opened = await deps.openRunStore();
+    let records: RunRecord[] = [];
+    let loadProblem = opened.problem;
+    try {
+      records = await opened.store.loadAll();
+    } catch (error) {
+      loadProblem = storageErrorMessage('read the saved runs', error);
+    }
+    const snapshot = takeLiveSnapshot(deps.snapshotStorage);
+    if (snapshot !== null) {
+      const stored = records.find((record) => record.id === snapshot.id);
+      const best = stored === undefined ? snapshot : moreComplete(snapshot, stored);
+      records = [...records.filter((record) => record.id !== snapshot.id), best];
+    }
+    // The stored versions count as saved: only the ones restored differently are written again.
+    for (const record of records) if (record !== snapshot) saved.set(record.id, record);
+    const time = now();
+    const restored = records.map((record) => markInterrupted(record, time));
+    session.setStorageKind(opened.store.kind);
+    // From here on, syncing compares against the stored runs (before, all would look deleted).
+    store = opened.store;
+    // Its notification saves the restored runs that changed and the runs started before the
+    // store opened.
+    session.dispatchHistory({ type: 'loaded', records: restored, storageProblem: loadProblem });
+    try {
+      const known = new Set(session.getState().records.map((record) => record.id));
+      const checkpoints: Record<string, number> = {};
+      const savedModels: Record<string, number> = {};
+      for (const meta of await deps.listCheckpoints()) {
+        const id = deps.recordIdOf(meta);
+        // A checkpoint or model whose run was deleted is garbage from an earlier visit.
+        if (!known.has(id)) await deps.deleteCheckpoint(meta.runId);
+        else if (meta.modelOf !== undefined) savedModels[id] = meta.epochsDone;
+        else checkpoints[id] = meta.epochsDone;
+      }
+      session.dispatchHistory({ type: 'checkpointsListed', checkpoints });
+      session.dispatchHistory({ type: 'savedModelsListed', savedModels });
+    } catch (error) {
+      const message = storageErrorMessage('read the checkpoints', error);
+      session.dispatchHistory({ type: 'storageProblem', message });
+    }
+  };
+
+  const unsubscribe = session.subscribe(sync);
+  const ready = load();
+
+  const onPageHide = () => {
+    const { records, live } = session.getState();
+    const record = records.find((candidate) => candidate.id === live?.meta.id);
+    if (record?.status !== 'running') return;
+    put(record);
+    try {
+      deps.snapshotStorage?.setItem(LIVE_SNAPSHOT_KEY, exportRunsJson([record]));
+    } catch {
+      // Storage full or blocked: the last periodic IndexedDB save stands.
+    }
+  };
+
+  return { ready, onPageHide, detach: unsubscribe };
+}

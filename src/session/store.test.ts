@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { makeRecord } from '../history/testRecords.ts';
+import { STOP_TIMEOUT_MS } from '../worker/client.ts';
+import { TEST_SETTINGS, testSession } from './testSession.ts';
+
+describe('session store', () => {
+  it('starts the worker on the backend and moves it when the backend changes', () => {
+    const t = testSession();
+    expect(t.worker().sent).toEqual([{ type: 'initBackend', backend: 'webgpu' }]);
+    t.session.setBackend('cpu');
+    expect(t.workers).toHaveLength(1);
+    expect(t.worker().sent.at(-1)).toEqual({ type: 'initBackend', backend: 'cpu' });
+  });
+
+  it('folds worker messages into one state and tells subscribers once per message', () => {
+    const t = testSession();
+    let notified = 0;
+    t.session.subscribe(() => notified++);
+    t.session.startRun(TEST_SETTINGS);
+    expect(notified).toBe(1);
+    const runId = t.lastRunId();
+    expect(t.session.getState().trainer.runState).toBe('loading data');
+    t.runStarted(runId);
+    t.batch(runId, [0.1, 2.3, 0.2, 2.2], 2);
+    expect(notified).toBe(3);
+    const { trainer, records, live } = t.session.getState();
+    expect(trainer.runState).toBe('training');
+    expect(trainer.run?.batchLoss).toEqual([
+      { x: 0.1, y: 2.3 },
+      { x: 0.2, y: 2.2 },
+    ]);
+    expect(live?.meta.id).toBe('record-1');
+    expect(records.map((record) => record.id)).toEqual(['record-1']);
+  });
+
+  it('holds the live run once: its record is built from the trainer’s run, sharing its series', () => {
+    const t = testSession();
+    t.session.startRun(TEST_SETTINGS);
+    const runId = t.lastRunId();
+    t.runStarted(runId);
+    t.batch(runId, [0.1, 2.3], 1);
+    t.epoch(runId, 1);
+    const { trainer, history, records } = t.session.getState();
+    const [record] = records;
+    // The same arrays, not copies: one report adds its points in one place.
+    expect(record.batchLoss).toBe(trainer.run?.batchLoss);
+    expect(record.epochMetrics).toBe(trainer.run?.epochMetrics);
+    expect(record.status).toBe('running');
+    // The history keeps only the record the run started with.
+    expect(history.records[0].batchLoss).toEqual([]);
+    expect(history.records[0].epochMetrics).toEqual([]);
+  });
+
+  it('commits the run’s final record when it ends, stamped once', () => {
+    const t = testSession();
+    t.session.startRun(TEST_SETTINGS);
+    const runId = t.lastRunId();
+    t.runStarted(runId);
+    t.batch(runId, [0.5, 2], 5);
+    t.epoch(runId, 1);
+    t.clock.nowMs += 5000;
+    t.ended(runId);
+    const { history, records, live } = t.session.getState();
+    expect(live).toBeNull();
+    expect(history.records[0].status).toBe('done');
+    expect(history.records[0].endedAt).toBe(1_005_000);
+    expect(history.records[0].epochMetrics).toHaveLength(1);
+    expect(records).toBe(history.records);
+    t.clock.nowMs += 5000;
+    t.receive({ type: 'modelKept', runId, key: 'record-1', epochs: 1 });
+    expect(t.session.getState().records[0].endedAt).toBe(1_005_000);
+  });
+
+  it('keeps a name given while the run trains, and a live run deleted stays deleted', () => {
+    const t = testSession();
+    t.session.startRun(TEST_SETTINGS);
+    const runId = t.lastRunId();
+    t.runStarted(runId);
+    t.session.rename('record-1', 'my run');
+    t.batch(runId, [0.1, 2.3], 1);
+    expect(t.session.getState().records[0].name).toBe('my run');
+    t.session.remove('record-1');
+    t.batch(runId, [0.2, 2.2], 2);
+    t.ended(runId);
+    expect(t.session.getState().records).toEqual([]);
+  });
+
+  it('runs the queue in order, one run after another, each joining the selection', () => {
+    const t = testSession();
+    const exercise = { id: 'dropout', title: 'Dropout' };
+    t.session.queueExercise(exercise, [
+      { settings: { ...TEST_SETTINGS, dropout: 0.3 }, label: 'dropout 0.3' },
+      { settings: { ...TEST_SETTINGS, dropout: 0.7 }, label: 'dropout 0.7' },
+    ]);
+    // The trainer was free: the first run started at once, the second waits.
+    let state = t.session.getState();
+    expect(state.trainer.run?.settings.dropout).toBe(0.3);
+    expect(state.history.queue.map((item) => item.label)).toEqual(['dropout 0.7']);
+    const first = t.lastRunId();
+    t.runStarted(first);
+    t.ended(first);
+    state = t.session.getState();
+    const second = t.lastRunId();
+    expect(second).toBe(first + 1);
+    expect(state.trainer.run?.settings.dropout).toBe(0.7);
+    expect(state.history.queue).toEqual([]);
+    t.runStarted(second);
+    t.ended(second);
+    state = t.session.getState();
+    expect(state.records.map((record) => record.settings.dropout)).toEqual([0.7, 0.3]);
+    expect(state.history.selectedIds).toEqual(['record-1', 'record-2']);
+    expect(state.records.every((record) => record.exercise?.id === 'dropout')).toBe(true);
+  });
+
+  it('replaces a crashed worker, fails the run, and sends the accepted files to the new one', () => {
+    const t = testSession();
+    t.session.startRun(TEST_SETTINGS);
+    const runId = t.lastRunId();
+    t.runStarted(runId);
+    t.receive({ type: 'workerCrashed', message: 'boom' });
+    expect(t.workers).toHaveLength(2);
+    expect(t.workers[0].terminated).toBe(true);
+    expect(t.worker().sent).toEqual([{ type: 'initBackend', backend: 'webgpu' }]);
+    const { trainer, records } = t.session.getState();
+    expect(trainer.runState).toBe('failed');
+    expect(records[0].status).toBe('failed');
+    // The old worker's late messages are ignored.
+    t.workers[0].deliver({ type: 'runEnded', runId, status: 'done', message: null });
+    expect(t.session.getState().records[0].status).toBe('failed');
+  });
+
+  it('ends a run stopped if the worker does not answer Stop in time, with a new worker', () => {
+    const t = testSession();
+    t.session.startRun(TEST_SETTINGS);
+    const runId = t.lastRunId();
+    t.runStarted(runId);
+    t.session.stop();
+    expect(t.worker().sent.at(-1)).toEqual({ type: 'stop' });
+    expect(t.timers[0].ms).toBe(STOP_TIMEOUT_MS);
+    t.timers[0].callback();
+    expect(t.workers).toHaveLength(2);
+    expect(t.session.getState().records[0].status).toBe('stopped');
+  });
+
+  it('resumes a stopped run from its checkpoint as the same record', () => {
+    const t = testSession();
+    t.session.startRun(TEST_SETTINGS);
+    const runId = t.lastRunId();
+    t.runStarted(runId);
+    t.batch(runId, [0.5, 2, 1, 1.5], 10);
+    t.epoch(runId, 1);
+    t.receive({ type: 'checkpointSaved', runId, epoch: 1 });
+    expect(t.session.getState().history.checkpoints).toEqual({ 'record-1': 1 });
+    t.batch(runId, [1.5, 1.2], 15);
+    t.ended(runId, 'stopped');
+    t.session.resumeRun('record-1');
+    const resumedRunId = t.lastRunId();
+    expect(resumedRunId).toBe(runId + 1);
+    expect(t.worker().sent.at(-1)).toMatchObject({
+      type: 'train',
+      checkpointKey: 'record-1',
+      resumeFrom: 'checkpoint',
+    });
+    const { records, trainer } = t.session.getState();
+    expect(records).toHaveLength(1);
+    expect(records[0].status).toBe('running');
+    // Its history up to the checkpoint.
+    expect(trainer.run?.batchLoss).toEqual([
+      { x: 0.5, y: 2 },
+      { x: 1, y: 1.5 },
+    ]);
+  });
+
+  it('downloads an exported model under the run’s name and says so', () => {
+    const t = testSession();
+    t.session.dispatchHistory({
+      type: 'loaded',
+      records: [makeRecord({ id: 'a' })],
+      storageProblem: null,
+    });
+    t.session.downloadModel('a');
+    expect(t.session.getState().history.models.a?.busy).toBe('export');
+    t.receive({
+      type: 'modelExported',
+      key: 'a',
+      epochs: 2,
+      model: { modelTopology: {}, weightSpecs: [], weightData: new ArrayBuffer(8) },
+    });
+    expect(t.files).toEqual(['alexnet-a.json', 'alexnet-a.weights.bin']);
+    expect(t.session.getState().history.models.a?.busy).toBeNull();
+  });
+});
