@@ -186,20 +186,24 @@ export interface RunSeries {
   id: string;
   label: string;
   color: string;
-  /** x in fractional epochs (1.5 = half-way through epoch 2). */
-  batchLoss: SeriesPoint[];
+  /** x in fractional epochs (1.5 = half-way through epoch 2). The record's own array. */
+  batchLoss: readonly SeriesPoint[];
+  /** The record's epochs, which the per-epoch series below are derived from. */
+  epochMetrics: RunRecord['epochMetrics'];
   /** x = epoch number: the value at the end of that epoch, on the same axis as batchLoss. */
   trainLoss: SeriesPoint[];
   valLoss: SeriesPoint[];
   trainAccuracy: SeriesPoint[];
   valAccuracy: SeriesPoint[];
-  learningRateChanges: LearningRateChange[];
+  learningRateChanges: readonly LearningRateChange[];
 }
 
 /**
  * One series set per record, in order, for overlaying runs on the loss and accuracy charts. The
  * colour follows the position in `records`, so a run has the same colour in every chart drawn
- * from the same list. Arrays are copies: charts may keep them while the records change.
+ * from the same list. The record's arrays are shared, not copied (a live run's batch loss grows
+ * at every report): the charts copy only the points they have not drawn yet (ui/seriesSync.ts).
+ * The per-epoch series are a few points per epoch, derived at each call.
  */
 export function overlaySeries(records: readonly RunRecord[]): RunSeries[] {
   const labels = runLabels(records);
@@ -207,43 +211,14 @@ export function overlaySeries(records: readonly RunRecord[]): RunSeries[] {
     id: record.id,
     label: labels[i],
     color: colorForRun(i),
-    batchLoss: record.batchLoss.map(({ x, y }) => ({ x, y })),
-    ...epochSeriesOf(record.epochMetrics),
-    learningRateChanges: learningRateChangesOf(record.learningRateChanges),
+    batchLoss: record.batchLoss,
+    epochMetrics: record.epochMetrics,
+    trainLoss: record.epochMetrics.map((m) => ({ x: m.epoch, y: m.trainLoss })),
+    valLoss: record.epochMetrics.map((m) => ({ x: m.epoch, y: m.valLoss })),
+    trainAccuracy: record.epochMetrics.map((m) => ({ x: m.epoch, y: m.trainAccuracy })),
+    valAccuracy: record.epochMetrics.map((m) => ({ x: m.epoch, y: m.valAccuracy })),
+    learningRateChanges: record.learningRateChanges,
   }));
-}
-
-type EpochSeries = Pick<RunSeries, 'trainLoss' | 'valLoss' | 'trainAccuracy' | 'valAccuracy'>;
-
-/**
- * The per-epoch series change only at an epoch's end, while the series are derived again at
- * every batch report: the same copies are handed out as long as the record's array is the same,
- * so a chart sees unchanged data as unchanged and is not redrawn (issue #5).
- */
-const epochSeriesCache = new WeakMap<RunRecord['epochMetrics'], EpochSeries>();
-const learningRateChangesCache = new WeakMap<LearningRateChange[], LearningRateChange[]>();
-
-function epochSeriesOf(epochs: RunRecord['epochMetrics']): EpochSeries {
-  let series = epochSeriesCache.get(epochs);
-  if (series === undefined) {
-    series = {
-      trainLoss: epochs.map((m) => ({ x: m.epoch, y: m.trainLoss })),
-      valLoss: epochs.map((m) => ({ x: m.epoch, y: m.valLoss })),
-      trainAccuracy: epochs.map((m) => ({ x: m.epoch, y: m.trainAccuracy })),
-      valAccuracy: epochs.map((m) => ({ x: m.epoch, y: m.valAccuracy })),
-    };
-    epochSeriesCache.set(epochs, series);
-  }
-  return series;
-}
-
-function learningRateChangesOf(changes: LearningRateChange[]): LearningRateChange[] {
-  let copy = learningRateChangesCache.get(changes);
-  if (copy === undefined) {
-    copy = changes.map((change) => ({ ...change }));
-    learningRateChangesCache.set(changes, copy);
-  }
-  return copy;
 }
 
 export interface ComparisonRow {

@@ -51,6 +51,23 @@ describe('session store', () => {
     expect(history.records[0].epochMetrics).toEqual([]);
   });
 
+  it('appends a batch report’s points to the series in place, without copying it', () => {
+    const t = testSession();
+    t.session.startRun(TEST_SETTINGS);
+    const runId = t.lastRunId();
+    t.runStarted(runId);
+    t.batch(runId, [0.1, 2.3], 1);
+    const before = t.session.getState();
+    const series = before.trainer.run?.batchLoss;
+    t.batch(runId, [0.2, 2.2, 0.3, 2.1], 3);
+    const after = t.session.getState();
+    expect(after.trainer.run?.batchLoss).toBe(series);
+    expect(series).toHaveLength(3);
+    // The state objects are new, so subscribers see the change.
+    expect(after.trainer.run).not.toBe(before.trainer.run);
+    expect(after.records[0]).not.toBe(before.records[0]);
+  });
+
   it('commits the run’s final record when it ends, stamped once', () => {
     const t = testSession();
     t.session.startRun(TEST_SETTINGS);

@@ -252,6 +252,16 @@ export function decimate(points: ChartPoint[]): ChartPoint[] {
   return kept;
 }
 
+/**
+ * `points` appended to `series` in place; past MAX_BATCH_LOSS_POINTS, a decimated copy. A
+ * series array belongs to its run and only ever grows, so appending does not change what an
+ * earlier state showed up to its length.
+ */
+function appended(series: ChartPoint[], points: readonly ChartPoint[]): ChartPoint[] {
+  series.push(...points);
+  return series.length > MAX_BATCH_LOSS_POINTS ? decimate(series) : series;
+}
+
 function updateRun(state: TrainerState, runId: number, update: (run: RunView) => Partial<RunView>) {
   if (state.run === null || state.run.runId !== runId) return state; // a stale run's message
   return { ...state, run: { ...state.run, ...update(state.run) } };
@@ -481,9 +491,13 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         runState: 'training',
       };
     case 'batchMetrics':
+      // An ended run's series belong to its record now: a late report must not grow them.
+      if (!isActive(state.runState)) return state;
       return updateRun(state, message.runId, (run) => {
-        let batchLoss = run.batchLoss.concat(unpackPoints(message.points));
-        if (batchLoss.length > MAX_BATCH_LOSS_POINTS) batchLoss = decimate(batchLoss);
+        // The report holds only the new points: they are appended to the run's series in place
+        // (no copy of the whole series per report); the new RunView tells subscribers, and a
+        // chart finds its series grown (ui/seriesSync.ts). Decimating makes a new array.
+        const batchLoss = appended(run.batchLoss, unpackPoints(message.points));
         const count = message.tensorCount;
         const tensors = {
           latest: count,
@@ -499,13 +513,11 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         let throughput = run.throughput;
         if (newBatches > 0 && newMs > 0) {
           const imagesPerSecond = (newBatches * run.settings.batchSize) / (newMs / 1000);
-          throughput = run.throughput.concat({ x, y: imagesPerSecond });
-          if (throughput.length > MAX_BATCH_LOSS_POINTS) throughput = decimate(throughput);
+          throughput = appended(run.throughput, [{ x, y: imagesPerSecond }]);
         }
-        let tensorMegabytes = run.tensorMegabytes.concat({ x, y: message.tensorBytes / 1e6 });
-        if (tensorMegabytes.length > MAX_BATCH_LOSS_POINTS) {
-          tensorMegabytes = decimate(tensorMegabytes);
-        }
+        const tensorMegabytes = appended(run.tensorMegabytes, [
+          { x, y: message.tensorBytes / 1e6 },
+        ]);
         return {
           throughput,
           tensorMegabytes,

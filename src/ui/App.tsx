@@ -328,6 +328,7 @@ export function App() {
               tensorMegabytes={run?.tensorMegabytes ?? NO_POINTS}
               epochs={run?.settings.epochs ?? chartEpochs}
               peakTensorBytes={run?.tensors?.maxBytes ?? null}
+              batchesDone={run?.batchesDone ?? 0}
             />
           </div>
           <RunsPanel

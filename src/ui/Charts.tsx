@@ -1,57 +1,21 @@
-import {
-  Chart as ChartJS,
-  type ChartData,
-  type ChartDataset,
-  type ChartOptions,
-  type ChartType,
-  type Plugin,
-} from 'chart.js';
+import type { ChartOptions } from 'chart.js';
 import { memo, useMemo } from 'react';
 import type { RunSeries } from '../history/compare.ts';
-import type { SeriesPoint } from '../common/types.ts';
+import type { EpochMetrics } from '../common/types.ts';
 import { accuracySummary, lossSummary } from './chartSummary.ts';
-import { LineChart } from './LineChart.tsx';
+import type { LearningRateMarker } from './learningRateMarkers.ts';
+import { StreamedLine } from './StreamedLine.tsx';
+import {
+  streamed,
+  streamedPoints,
+  type DatasetStyle,
+  type StreamedDataset,
+} from './streamedDataset.ts';
 
-/** A vertical line where the learning rate was changed during a run. */
-interface LearningRateMarker {
-  x: number;
-  text: string;
-  color: string;
-}
-
-declare module 'chart.js' {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the name must match chart.js's
-  interface PluginOptionsByType<TType extends ChartType> {
-    learningRateMarkers?: { markers: LearningRateMarker[] };
-  }
-}
-
-const learningRateMarkers: Plugin<'line'> = {
-  id: 'learningRateMarkers',
-  afterDatasetsDraw(chart) {
-    const markers = chart.options.plugins?.learningRateMarkers?.markers ?? [];
-    const { ctx, chartArea, scales } = chart;
-    for (const { x: value, text, color } of markers) {
-      // chart.js hands options over as deep partials.
-      if (value === undefined || text === undefined || color === undefined) continue;
-      const x = scales.x.getPixelForValue(value);
-      if (x < chartArea.left || x > chartArea.right) continue;
-      ctx.save();
-      ctx.strokeStyle = color;
-      ctx.setLineDash([3, 3]);
-      ctx.beginPath();
-      ctx.moveTo(x, chartArea.top);
-      ctx.lineTo(x, chartArea.bottom);
-      ctx.stroke();
-      ctx.fillStyle = color;
-      ctx.font = '11px system-ui, sans-serif';
-      ctx.fillText(text, x + 3, chartArea.top + 11);
-      ctx.restore();
-    }
-  },
-};
-
-ChartJS.register(learningRateMarkers);
+/**
+ * The loss and accuracy charts of the runs shown, drawn with react-chartjs-2 through
+ * StreamedLine: a batch report appends its points to the charts' datasets; nothing is rebuilt.
+ */
 
 /** One run alone is drawn as before comparisons existed: training blue, validation red. */
 const SINGLE_RUN_COLORS = {
@@ -64,7 +28,6 @@ function options(
   epochs: number,
   yTitle: string,
   showLegend: boolean,
-  markers: LearningRateMarker[],
   yRange?: { min: number; max: number },
 ): ChartOptions<'line'> {
   return {
@@ -84,7 +47,8 @@ function options(
         position: 'bottom',
         labels: { usePointStyle: true, boxHeight: 6 },
       },
-      learningRateMarkers: { markers },
+      // A long run's per-batch loss has more points than the chart has pixels.
+      decimation: { enabled: true, algorithm: 'min-max' },
     },
   };
 }
@@ -100,17 +64,10 @@ function markersOf(series: readonly RunSeries[]): LearningRateMarker[] {
   );
 }
 
-type LineDataset = ChartDataset<'line', SeriesPoint[]>;
+type Style = 'batches' | 'train' | 'validation';
 
-function line(
-  label: string,
-  data: SeriesPoint[],
-  color: string,
-  style: 'batches' | 'train' | 'validation',
-): LineDataset {
+function styleOf(color: string, style: Style): DatasetStyle {
   return {
-    label,
-    data,
     borderColor: color,
     backgroundColor: color,
     borderWidth: style === 'batches' ? 1 : 2,
@@ -118,6 +75,22 @@ function line(
     borderDash: style === 'validation' ? [6, 3] : undefined,
   };
 }
+
+/** A per-epoch series of a run's epochs, e.g. its validation loss. */
+function epochLine(
+  label: string,
+  epochs: readonly EpochMetrics[],
+  color: string,
+  style: Style,
+  value: (metrics: EpochMetrics) => number,
+): StreamedDataset {
+  return streamed(label, styleOf(color, style), epochs, (m) => ({ x: m.epoch, y: value(m) }));
+}
+
+const trainLossOf = (m: EpochMetrics) => m.trainLoss;
+const valLossOf = (m: EpochMetrics) => m.valLoss;
+const trainAccuracyOf = (m: EpochMetrics) => m.trainAccuracy;
+const valAccuracyOf = (m: EpochMetrics) => m.valAccuracy;
 
 /** The runs drawn, as a list under the chart: one colour per run, the same in both charts. */
 function RunLegend({ series, chart }: { series: readonly RunSeries[]; chart: string }) {
@@ -139,13 +112,13 @@ function RunLegend({ series, chart }: { series: readonly RunSeries[]; chart: str
 
 function ChartFigure({
   name,
-  data,
+  datasets,
   chartOptions,
   series,
   summary,
 }: {
   name: 'Loss' | 'Accuracy';
-  data: ChartData<'line', SeriesPoint[]>;
+  datasets: readonly StreamedDataset[];
   chartOptions: ChartOptions<'line'>;
   series: readonly RunSeries[];
   /** The chart's latest values in words: its text alternative. */
@@ -157,13 +130,14 @@ function ChartFigure({
       className="chart"
       data-chart={name.toLowerCase()}
       data-runs={series.length}
-      data-points={data.datasets.reduce((sum, d) => sum + d.data.length, 0)}
+      data-points={datasets.reduce((sum, d) => sum + d.source.length, 0)}
     >
       <figcaption>{name}</figcaption>
       <div className="chart-canvas">
-        <LineChart
-          data={data}
+        <StreamedLine
+          datasets={datasets}
           options={chartOptions}
+          markers={markersOf(series)}
           label={`${name} chart`}
           describedBy={summaryId}
         />
@@ -189,41 +163,33 @@ export const LossChart = memo(function LossChart({
   series: readonly RunSeries[];
   epochs: number;
 }) {
-  const data = useMemo<ChartData<'line', SeriesPoint[]>>(() => {
-    if (series.length === 1) {
-      const [run] = series;
-      const colors = SINGLE_RUN_COLORS;
-      return {
-        datasets: [
-          line('train loss (batches)', run.batchLoss, colors.trainBatch, 'batches'),
-          line('train loss (epoch)', run.trainLoss, colors.train, 'train'),
-          line('validation loss', run.valLoss, colors.validation, 'validation'),
-        ],
-      };
-    }
-    return {
-      datasets: series.flatMap((run) => [
-        line(`${run.label} · train`, run.batchLoss, run.color, 'batches'),
-        line(`${run.label} · validation`, run.valLoss, run.color, 'validation'),
-      ]),
-    };
-  }, [series]);
   const single = series.length === 1;
-  // Options change rarely but the series at every batch report: keyed by value, so chart.js
-  // keeps its resolved options (rebuilding them is most of a redraw's cost).
-  const markersKey = JSON.stringify(markersOf(series));
-  const chartOptions = useMemo(
-    () => options(epochs, 'loss', single, JSON.parse(markersKey) as LearningRateMarker[]),
-    [epochs, single, markersKey],
-  );
-  const summary = useMemo(() => lossSummary(series), [series]);
+  const datasets = series.flatMap((run): StreamedDataset[] => {
+    if (single) {
+      const colors = SINGLE_RUN_COLORS;
+      return [
+        streamedPoints(
+          'train loss (batches)',
+          styleOf(colors.trainBatch, 'batches'),
+          run.batchLoss,
+        ),
+        epochLine('train loss (epoch)', run.epochMetrics, colors.train, 'train', trainLossOf),
+        epochLine('validation loss', run.epochMetrics, colors.validation, 'validation', valLossOf),
+      ];
+    }
+    return [
+      streamedPoints(`${run.label} · train`, styleOf(run.color, 'batches'), run.batchLoss),
+      epochLine(`${run.label} · validation`, run.epochMetrics, run.color, 'validation', valLossOf),
+    ];
+  });
+  const chartOptions = useMemo(() => options(epochs, 'loss', single), [epochs, single]);
   return (
     <ChartFigure
       name="Loss"
-      data={data}
+      datasets={datasets}
       chartOptions={chartOptions}
       series={series}
-      summary={summary}
+      summary={lossSummary(series)}
     />
   );
 });
@@ -235,43 +201,34 @@ export const AccuracyChart = memo(function AccuracyChart({
   series: readonly RunSeries[];
   epochs: number;
 }) {
-  const data = useMemo<ChartData<'line', SeriesPoint[]>>(() => {
-    const single = series.length === 1;
-    return {
-      datasets: series.flatMap((run) => [
-        line(
-          single ? 'train accuracy' : `${run.label} · train`,
-          run.trainAccuracy,
-          single ? SINGLE_RUN_COLORS.train : run.color,
-          'train',
-        ),
-        line(
-          single ? 'validation accuracy' : `${run.label} · validation`,
-          run.valAccuracy,
-          single ? SINGLE_RUN_COLORS.validation : run.color,
-          'validation',
-        ),
-      ]),
-    };
-  }, [series]);
   const single = series.length === 1;
-  const markersKey = JSON.stringify(markersOf(series));
+  const datasets = series.flatMap((run) => [
+    epochLine(
+      single ? 'train accuracy' : `${run.label} · train`,
+      run.epochMetrics,
+      single ? SINGLE_RUN_COLORS.train : run.color,
+      'train',
+      trainAccuracyOf,
+    ),
+    epochLine(
+      single ? 'validation accuracy' : `${run.label} · validation`,
+      run.epochMetrics,
+      single ? SINGLE_RUN_COLORS.validation : run.color,
+      'validation',
+      valAccuracyOf,
+    ),
+  ]);
   const chartOptions = useMemo(
-    () =>
-      options(epochs, 'accuracy', single, JSON.parse(markersKey) as LearningRateMarker[], {
-        min: 0,
-        max: 1,
-      }),
-    [epochs, single, markersKey],
+    () => options(epochs, 'accuracy', single, { min: 0, max: 1 }),
+    [epochs, single],
   );
-  const summary = useMemo(() => accuracySummary(series), [series]);
   return (
     <ChartFigure
       name="Accuracy"
-      data={data}
+      datasets={datasets}
       chartOptions={chartOptions}
       series={series}
-      summary={summary}
+      summary={accuracySummary(series)}
     />
   );
 });

@@ -1,9 +1,10 @@
-import type { ChartData, ChartOptions } from 'chart.js';
+import type { ChartOptions } from 'chart.js';
 import { memo, useMemo } from 'react';
 import type { ChartPoint } from '../state/trainerState.ts';
 import { throughputSummary } from './chartSummary.ts';
 import { formatBytes, formatRate } from './format.ts';
-import { LineChart } from './LineChart.tsx';
+import { StreamedLine } from './StreamedLine.tsx';
+import { streamedPoints } from './streamedDataset.ts';
 
 const THROUGHPUT_COLOR = '#59a14f';
 const MEMORY_COLOR = '#b07aa1';
@@ -19,37 +20,43 @@ export const ThroughputChart = memo(function ThroughputChart({
   epochs,
   peakTensorBytes,
 }: {
+  /**
+   * The run's own series: its batch reports append to them in place, so the same arrays arrive
+   * with more points; `batchesDone` is what changes with each report (see below).
+   */
   throughput: readonly ChartPoint[];
   tensorMegabytes: readonly ChartPoint[];
   epochs: number;
   peakTensorBytes: number | null;
+  /** The run's batches so far: a new value re-renders the chart, which appends the new points. */
+  batchesDone: number;
 }) {
-  const data = useMemo<ChartData<'line', ChartPoint[]>>(
-    () => ({
-      datasets: [
-        {
-          label: 'images per second',
-          data: [...throughput],
-          borderColor: THROUGHPUT_COLOR,
-          backgroundColor: THROUGHPUT_COLOR,
-          pointRadius: 0,
-          borderWidth: 1.5,
-          yAxisID: 'y',
-        },
-        {
-          label: 'tensor memory (MB)',
-          data: [...tensorMegabytes],
-          borderColor: MEMORY_COLOR,
-          backgroundColor: MEMORY_COLOR,
-          pointRadius: 0,
-          borderWidth: 1.5,
-          borderDash: [4, 3],
-          yAxisID: 'memory',
-        },
-      ],
-    }),
-    [throughput, tensorMegabytes],
-  );
+  // The run's own series, which its batch reports grow: the chart appends what is new.
+  const datasets = [
+    streamedPoints(
+      'images per second',
+      {
+        borderColor: THROUGHPUT_COLOR,
+        backgroundColor: THROUGHPUT_COLOR,
+        pointRadius: 0,
+        borderWidth: 1.5,
+        yAxisID: 'y',
+      },
+      throughput,
+    ),
+    streamedPoints(
+      'tensor memory (MB)',
+      {
+        borderColor: MEMORY_COLOR,
+        backgroundColor: MEMORY_COLOR,
+        pointRadius: 0,
+        borderWidth: 1.5,
+        borderDash: [4, 3],
+        yAxisID: 'memory',
+      },
+      tensorMegabytes,
+    ),
+  ];
   const options = useMemo<ChartOptions<'line'>>(
     () => ({
       animation: false,
@@ -67,15 +74,16 @@ export const ThroughputChart = memo(function ThroughputChart({
           title: { display: true, text: 'MB' },
         },
       },
-      plugins: { legend: { position: 'bottom', labels: { boxHeight: 2 } } },
+      plugins: {
+        legend: { position: 'bottom', labels: { boxHeight: 2 } },
+        decimation: { enabled: true, algorithm: 'min-max' },
+      },
     }),
     [epochs],
   );
   const latestRate = throughput.at(-1)?.y;
-  const summary = useMemo(
-    () => throughputSummary(throughput, tensorMegabytes, peakTensorBytes),
-    [throughput, tensorMegabytes, peakTensorBytes],
-  );
+  // Its last points only: cheap at every report (the arrays grow in place, so no memo on them).
+  const summary = throughputSummary(throughput, tensorMegabytes, peakTensorBytes);
   return (
     <figure className="chart" data-chart="throughput" data-points={throughput.length}>
       <figcaption>
@@ -89,8 +97,8 @@ export const ThroughputChart = memo(function ThroughputChart({
         )}
       </figcaption>
       <div className="chart-canvas">
-        <LineChart
-          data={data}
+        <StreamedLine
+          datasets={datasets}
           options={options}
           label="Throughput and memory chart"
           describedBy="throughput-chart-summary"

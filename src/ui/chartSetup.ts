@@ -1,5 +1,6 @@
 import {
   Chart as ChartJS,
+  Decimation,
   Legend,
   LinearScale,
   LineController,
@@ -9,4 +10,12 @@ import {
 } from 'chart.js';
 
 /** The chart.js parts every chart on the page uses (tree-shaken chart.js registers nothing). */
-ChartJS.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
+ChartJS.register(
+  LineController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  Legend,
+  Tooltip,
+  Decimation,
+);
