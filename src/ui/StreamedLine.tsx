@@ -13,8 +13,7 @@ import './chartSetup.ts';
  * the chart's structure changes (which datasets, their labels and colours), else the new points
  * appended to the datasets' own arrays (seriesSync.ts), then one `update('none')` in a task of
  * its own (taskQueue), outside React's commit, coalescing the reports that arrive before it
- * runs. Measured: with <Line> updating its chart in the commit (new data at a run's start), the
- * Train click's task took 40 ms of CPU, over the 25 ms budget of e2e/mainThread.spec.ts. So a batch report
+ * runs; <Line> would otherwise update the chart inside React's commit whenever its data changes. So a batch report
  * costs the chart the new points' copy and one redraw, not a rebuilt series (issue #13), and no
  * worker message redraws every chart inside one long task (issue #5).
  */
