@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
  * The layers, downward only: each folder of src/ may import the folders listed for it, nothing
  * above. common/ (plain types) and config/ (settings) at the bottom; data/, kernels/ and model/
  * (no DOM, no React); storage/ and browser/ (IndexedDB, downloads); history/ (run records);
- * worker/ (the training thread); state/ and session/ (the main thread's store); ui/ (React).
+ * worker/ (the training thread); session/ (the main thread's store and its reducers); ui/ (React).
  * No product folder imports the harnesses (harness/) or the test fixtures (test/).
  */
 const LAYERS = {
@@ -21,20 +21,8 @@ const LAYERS = {
   browser: ['common'],
   history: ['common', 'config', 'data', 'model', 'storage'],
   worker: ['common', 'config', 'data', 'kernels', 'model', 'storage'],
-  state: ['common', 'config', 'data', 'model', 'storage', 'browser', 'history', 'worker'],
   session: ['common', 'config', 'data', 'model', 'storage', 'browser', 'history', 'worker'],
-  ui: [
-    'common',
-    'config',
-    'data',
-    'model',
-    'storage',
-    'browser',
-    'history',
-    'worker',
-    'state',
-    'session',
-  ],
+  ui: ['common', 'config', 'data', 'model', 'storage', 'browser', 'history', 'worker', 'session'],
 };
 const FOLDERS = [...Object.keys(LAYERS), 'harness', 'test'];
 
@@ -43,17 +31,7 @@ const FOLDERS = [...Object.keys(LAYERS), 'harness', 'test'];
  * and the model modules that build or train networks for their types only, so that the page
  * loads no TF.js (scripts/checkEntrySize.mjs checks the build).
  */
-const MAIN_THREAD = [
-  'common',
-  'config',
-  'data',
-  'storage',
-  'browser',
-  'history',
-  'state',
-  'session',
-  'ui',
-];
+const MAIN_THREAD = ['common', 'config', 'data', 'storage', 'browser', 'history', 'session', 'ui'];
 const TF_MODULES =
   '(^|/)(kernels/|model/(alexnet|kernelTrial|lrn|preflight|speedProbe|training)\\.ts$)';
 

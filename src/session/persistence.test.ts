@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { makeEpochMetrics, makeRecord } from '../history/testRecords.ts';
+import { makeEpochMetrics, makeRecord } from '../../test/fixtures/runRecords.ts';
 import type { RunRecord } from '../history/runRecord.ts';
 import type { CheckpointMeta } from '../storage/checkpointStore.ts';
 import type { RunStore } from '../history/runStore.ts';
 import { attachPersistence, LIVE_SAVE_INTERVAL_MS, LIVE_SNAPSHOT_KEY } from './persistence.ts';
-import { TEST_SETTINGS, testSession } from './testSession.ts';
+import { TEST_SETTINGS, testSession } from '../../test/fixtures/session.ts';
 
 /** A run store in memory that logs every write. */
 class FakeRunStore implements RunStore {

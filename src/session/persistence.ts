@@ -1,6 +1,6 @@
 import { exportRunsJson, parseRunsJson } from '../history/exportImport.ts';
 import type { RunRecord } from '../history/runRecord.ts';
-import { markInterrupted } from '../state/historyState.ts';
+import { markInterrupted } from './historyState.ts';
 import type { CheckpointMeta } from '../storage/checkpointStore.ts';
 import type { RunStore } from '../history/runStore.ts';
 import { storageErrorMessage } from '../storage/idb.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { makeRecord } from '../history/testRecords.ts';
+import { makeRecord } from '../../test/fixtures/runRecords.ts';
 import { STOP_TIMEOUT_MS } from '../worker/client.ts';
-import { TEST_SETTINGS, testSession } from './testSession.ts';
+import { TEST_SETTINGS, testSession } from '../../test/fixtures/session.ts';
 
 describe('session store', () => {
   it('starts the worker on the backend and moves it when the backend changes', () => {

@@ -18,7 +18,7 @@ import {
   type HistoryAction,
   type HistoryState,
   type RunMeta,
-} from '../state/historyState.ts';
+} from './historyState.ts';
 import {
   currentDataId,
   dataSetInfoOf,
@@ -30,7 +30,7 @@ import {
   type ResumeFrom,
   type TrainerAction,
   type TrainerState,
-} from '../state/trainerState.ts';
+} from './trainerState.ts';
 import type { RunStore } from '../history/runStore.ts';
 import { STOP_TIMEOUT_MS } from '../worker/client.ts';
 import type { DataChoice, FromWorker, ToWorker } from '../worker/protocol.ts';

@@ -10,7 +10,7 @@ import { architectureOf, trainingMemoryOf } from '../model/settingsCheck.ts';
 import { gpuFitProblem } from '../model/memory.ts';
 import { alexNetLayers } from '../model/architecture.ts';
 import { computeLayerTable } from '../model/layerTable.ts';
-import { currentDataId, dataSetInfoOf, deviceSpeedOf, isActive } from '../state/trainerState.ts';
+import { currentDataId, dataSetInfoOf, deviceSpeedOf, isActive } from '../session/trainerState.ts';
 import {
   EXERCISE_MIN_TRAIN_EXAMPLES,
   EXERCISE_RUN_BUDGET_MS,
@@ -27,7 +27,7 @@ import { DeviceFit } from './DeviceFit.tsx';
 import { RunEstimate } from './RunEstimate.tsx';
 import { useDebouncedValue } from './useDebouncedValue.ts';
 import { FASHION_MNIST_INFO } from '../data/uploadedData.ts';
-import { useSettingsDraft } from '../state/useSettingsDraft.ts';
+import { useSettingsDraft } from './useSettingsDraft.ts';
 import { AccuracyChart, LossChart } from './Charts.tsx';
 import { ConfusionMatrix } from './ConfusionMatrix.tsx';
 import { DataPanel } from './DataPanel.tsx';

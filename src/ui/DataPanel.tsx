@@ -6,7 +6,7 @@ import {
   UPLOAD_ROLES,
   type UploadRole,
 } from '../data/uploadedData.ts';
-import { dataSetInfoOf, type DataChoiceState, type RunView } from '../state/trainerState.ts';
+import { dataSetInfoOf, type DataChoiceState, type RunView } from '../session/trainerState.ts';
 import { formatBytes, formatInteger } from './format.ts';
 import { KernelsNote } from './KernelsNote.tsx';
 

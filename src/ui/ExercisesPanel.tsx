@@ -2,7 +2,7 @@ import { memo, useState } from 'react';
 import type { Settings } from '../config/settings.ts';
 import { settingLabel, varyingSettingKeys } from '../history/compare.ts';
 import { EXERCISES, expandExercise } from '../history/exercises.ts';
-import type { QueuedRun } from '../state/historyState.ts';
+import type { QueuedRun } from '../session/historyState.ts';
 import { describeScale, type FittedSettings } from '../model/deviceFit.ts';
 import { formatEstimate } from '../model/speed.ts';
 

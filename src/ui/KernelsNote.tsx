@@ -1,4 +1,4 @@
-import type { KernelTrialView } from '../state/trainerState.ts';
+import type { KernelTrialView } from '../session/trainerState.ts';
 import { kernelTrialText } from './kernelTrialText.ts';
 
 /** What kernels 'auto' is doing, or found, on this GPU; nothing when no trial applies. */

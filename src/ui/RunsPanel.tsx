@@ -2,7 +2,7 @@ import { memo, useState } from 'react';
 import { distinguishingSettings } from '../history/compare.ts';
 import { exportRunsJson, runsMetricsCsv } from '../history/exportImport.ts';
 import { dataSetOf, type RunRecord } from '../history/runRecord.ts';
-import { resumePoint, type ModelRowState } from '../state/historyState.ts';
+import { resumePoint, type ModelRowState } from '../session/historyState.ts';
 import type { SessionStore } from '../session/store.ts';
 import { downloadText, fileTimestamp } from '../browser/download.ts';
 import { formatPercent } from './format.ts';

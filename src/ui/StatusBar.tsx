@@ -4,7 +4,7 @@ import {
   timePerBatchMs,
   type RunState,
   type RunView,
-} from '../state/trainerState.ts';
+} from '../session/trainerState.ts';
 import { formatDuration } from './format.ts';
 
 function adapterText(report: BackendReport): string {

@@ -1,6 +1,6 @@
 import type { ChartOptions } from 'chart.js';
 import { memo, useMemo } from 'react';
-import type { ChartPoint } from '../state/trainerState.ts';
+import type { ChartPoint } from '../session/trainerState.ts';
 import { throughputSummary } from './chartSummary.ts';
 import { formatBytes, formatRate } from './format.ts';
 import { StreamedLine } from './StreamedLine.tsx';

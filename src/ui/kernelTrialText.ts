@@ -1,4 +1,4 @@
-import type { KernelTrialView } from '../state/trainerState.ts';
+import type { KernelTrialView } from '../session/trainerState.ts';
 import { KERNEL_TRIAL_TOLERANCE } from '../model/kernelDecision.ts';
 
 function formatMs(milliseconds: number): string {

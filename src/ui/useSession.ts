@@ -4,6 +4,11 @@ import type { SessionState, SessionStore } from '../session/store.ts';
 /**
  * React's view of the session store: components read the slices they show with a selector and
  * re-render only when that slice changes (by identity), and call the store's methods directly.
+ *
+ * React renders an external store's changes synchronously, in the task that made them (they
+ * cannot be transitions). So React hears of a change in a task of its own, after the worker
+ * message or click that made it: the store folds the message in one task, React renders in the
+ * next, and the messages that arrive together (an epoch's end sends several) make one render.
  */
 
 export const SessionContext = createContext<SessionStore | null>(null);
@@ -15,8 +20,35 @@ export function useSessionStore(): SessionStore {
   return store;
 }
 
+type Subscribe = (onChange: () => void) => () => void;
+const deferredSubscribes = new WeakMap<SessionStore, Subscribe>();
+
+/** `store.subscribe`, with React's listeners called together in a task after the change. */
+function deferredSubscribe(store: SessionStore): Subscribe {
+  const known = deferredSubscribes.get(store);
+  if (known !== undefined) return known;
+  const listeners = new Set<() => void>();
+  const channel = new MessageChannel();
+  let scheduled = false;
+  channel.port1.onmessage = () => {
+    scheduled = false;
+    for (const listener of listeners) listener();
+  };
+  store.subscribe(() => {
+    if (scheduled) return;
+    scheduled = true;
+    channel.port2.postMessage(null);
+  });
+  const subscribe: Subscribe = (onChange) => {
+    listeners.add(onChange);
+    return () => listeners.delete(onChange);
+  };
+  deferredSubscribes.set(store, subscribe);
+  return subscribe;
+}
+
 /** The slice of the session's state that `selector` picks; selectors must not build new objects. */
 export function useSession<T>(selector: (state: SessionState) => T): T {
   const store = useSessionStore();
-  return useSyncExternalStore(store.subscribe, () => selector(store.getState()));
+  return useSyncExternalStore(deferredSubscribe(store), () => selector(store.getState()));
 }
