@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeRecord } from '../../test/fixtures/runRecords.ts';
 import { STOP_TIMEOUT_MS } from '../worker/client.ts';
+import { WORKER_REPLACED_MESSAGE } from './store.ts';
 import { TEST_SETTINGS, testSession } from '../../test/fixtures/session.ts';
 
 describe('session store', () => {
@@ -151,12 +152,18 @@ describe('session store', () => {
     t.session.startRun(TEST_SETTINGS);
     const runId = t.lastRunId();
     t.runStarted(runId);
+    // A model task the old worker had not answered ends with it.
+    t.session.dispatchHistory({ type: 'modelTaskStarted', id: 'other', task: 'save' });
     t.session.stop();
     expect(t.worker().sent.at(-1)).toEqual({ type: 'stop' });
     expect(t.timers[0].ms).toBe(STOP_TIMEOUT_MS);
     t.timers[0].callback();
     expect(t.workers).toHaveLength(2);
     expect(t.session.getState().records[0].status).toBe('stopped');
+    expect(t.session.getState().history.models.other).toMatchObject({
+      busy: null,
+      message: { ok: false, text: WORKER_REPLACED_MESSAGE },
+    });
   });
 
   it('resumes a stopped run from its checkpoint as the same record', () => {

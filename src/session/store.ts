@@ -39,13 +39,18 @@ import type { DataChoice, FromWorker, ToWorker } from '../worker/protocol.ts';
  * The page's one session store: a plain object (no React) that owns the training worker, folds
  * its messages and the person's requests into one state, and runs the exercise queue. React
  * reads it with useSyncExternalStore (ui/useSession.ts); persistence subscribes to it
- * (session/persistence.ts). The two pure reducers it composes stay in state/ with their tests.
+ * (session/persistence.ts). It composes two pure reducers, each with its own tests:
+ * trainerState.ts (the worker's events) and historyState.ts (the run history and the queue).
  *
  * The live run is held once: its series live in `trainer.run` (a RunView), whose batch reports
  * append to them in place. The history keeps for it only the record it started with (its name,
  * start time and exercise); `records` shows it built from the RunView by recordFromRun, which
  * shares the RunView's arrays rather than copying them.
  */
+
+/** What a model task (save, evaluate, download) says when its worker was replaced under it. */
+export const WORKER_REPLACED_MESSAGE =
+  'The training worker was replaced before it finished; try again.';
 
 /** The worker as the store uses it; TrainerClient in the page, a fake in the tests. */
 export interface WorkerHandle {
@@ -318,10 +323,7 @@ export class SessionStore {
         };
       case 'workerCrashed':
       case 'deviceLost':
-        return {
-          type: 'modelTasksAborted',
-          message: 'The training worker was replaced before it finished; try again.',
-        };
+        return { type: 'modelTasksAborted', message: WORKER_REPLACED_MESSAGE };
       default:
         return null;
     }
@@ -498,7 +500,13 @@ export class SessionStore {
       this.runInWorker = null;
       this.worker?.terminate();
       this.startWorker();
-      this.dispatchTrainer({ type: 'stopForced', runId });
+      // The old worker takes any model task with it, as a crash does.
+      const { trainer, history, live } = this.state;
+      this.publish(
+        trainerReducer(trainer, { type: 'stopForced', runId }),
+        historyReducer(history, { type: 'modelTasksAborted', message: WORKER_REPLACED_MESSAGE }),
+        live,
+      );
     }, STOP_TIMEOUT_MS);
     this.stopTimers.add(timer);
   };

@@ -3,7 +3,6 @@ import {
   architectureFromDraft,
   DEFAULT_SETTINGS,
   parseNumericSetting,
-  type ArchitectureSettings,
   type SettingsErrors,
 } from '../config/settings.ts';
 import { architectureOf, trainingMemoryOf } from '../model/settingsCheck.ts';
@@ -94,14 +93,12 @@ export function App() {
 
   // The table follows the form as soon as the fields it needs are valid, even if others are not.
   const tableImageSize = numberOrNull(parseNumericSetting('imageSize', draft.imageSize));
-  const tableArchitecture = architectureFromDraft(draft);
-  // A string key, so that the memo below depends on values, not on a new object every render.
-  const tableArchitectureKey = JSON.stringify(tableArchitecture);
+  // The draft is a new object only when a field changes; the table is arithmetic.
   const layerTable = useMemo(() => {
-    const architecture = JSON.parse(tableArchitectureKey) as ArchitectureSettings | null;
+    const architecture = architectureFromDraft(draft);
     if (tableImageSize === null || architecture === null) return null;
     return computeLayerTable(alexNetLayers(architectureOf(architecture)), tableImageSize);
-  }, [tableImageSize, tableArchitectureKey]);
+  }, [tableImageSize, draft]);
 
   const memory = useMemo(
     () => (validation.ok ? trainingMemoryOf(validation.settings) : null),
