@@ -206,6 +206,43 @@ test('a learning-rate change mid-run is applied, recorded and kept', async ({ pa
   await expect(app.runItems.first()).toContainText(/lr → 0\.02 at epoch [01]\.\d\d/);
 });
 
+test('a newer version of the page in another tab is not blocked: this tab lets go of its databases and says so', async ({
+  page,
+  app,
+  context,
+}) => {
+  await app.open(SMALL);
+  await expect(page.getByText('No runs yet.')).toBeVisible();
+  // The other tab: any page of the same origin. The page has created (and holds open) both
+  // databases once they are listed.
+  const other = await context.newPage();
+  await other.goto('/favicon.svg');
+  await expect
+    .poll(() => other.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).sort()))
+    .toEqual(['alexnet-playground', 'alexnet-playground-checkpoints']);
+  // What a newer page does first: open them at a higher version. An open connection that does
+  // not close on `versionchange` blocks this until the old tab is closed.
+  const upgrade = (name: string) =>
+    other.evaluate(
+      (dbName) =>
+        new Promise<string>((resolve) => {
+          const request = indexedDB.open(dbName, 2);
+          request.onblocked = () => resolve('blocked');
+          request.onerror = () => resolve(`error: ${String(request.error)}`);
+          request.onsuccess = () => {
+            request.result.close();
+            resolve('upgraded');
+          };
+        }),
+      name,
+    );
+  expect(await upgrade('alexnet-playground')).toBe('upgraded');
+  expect(await upgrade('alexnet-playground-checkpoints')).toBe('upgraded');
+  await expect(
+    page.getByRole('alert').filter({ hasText: 'newer version of this page' }),
+  ).toBeVisible();
+});
+
 test('a run in progress when the page closes is kept and marked interrupted', async ({
   page,
   app,

@@ -104,6 +104,14 @@ describe('parseRunsJson round trip', () => {
     expect(result).toEqual({ ok: true, runs });
   });
 
+  it('keeps a record’s revision, and reads a record without one (older files) without it', () => {
+    const [withRevision, without] = sampleRuns();
+    const result = parseRunsJson(exportRunsJson([{ ...withRevision, revision: 12 }, without], NOW));
+    if (!result.ok) throw new Error(result.message);
+    expect(result.runs[0].revision).toBe(12);
+    expect('revision' in result.runs[1]).toBe(false);
+  });
+
   it('round-trips every status but running, and large, tiny and negative numbers', () => {
     const runs = (['done', 'stopped', 'diverged', 'failed', 'interrupted'] as const).map((status) =>
       makeRecord({
@@ -289,6 +297,11 @@ describe('parseRunsJson refusals', () => {
       'Run 1: version is 2; allowed: 1 (the run format this app reads)',
     ],
     ['an empty id', (r) => (r.id = ''), 'Run 1: id is the text ""; allowed: non-empty text'],
+    [
+      'a fractional revision',
+      (r) => (r.revision = 1.5),
+      'Run 1: revision is 1.5; allowed: a whole number of 0 or more',
+    ],
     ['a numeric id', (r) => (r.id = 7), 'Run 1: id is 7; allowed: non-empty text'],
     [
       'a name too long',

@@ -443,10 +443,25 @@ function readRun(value: unknown, index: number, problems: Problems): RunRecord |
         ? null
         : run.finiteOrNull('peakTensorBytes', { min: 0 }),
     exercise: readExercise(run, where, problems),
-  } satisfies Record<Exclude<keyof RunRecord, 'version' | 'dataSet'>, unknown>;
+  } satisfies Record<Exclude<keyof RunRecord, 'version' | 'dataSet' | 'revision'>, unknown>;
   const dataSet = readDataSet(run, where, problems);
-  if (version !== RUN_RECORD_VERSION || !allRead(fields) || dataSet === undefined) return undefined;
-  return { version: RUN_RECORD_VERSION, ...fields, ...(dataSet === null ? {} : { dataSet }) };
+  // Absent in files written before revisions existed.
+  const revision =
+    run.raw('revision') === undefined ? null : run.finite('revision', { min: 0, integer: true });
+  if (
+    version !== RUN_RECORD_VERSION ||
+    !allRead(fields) ||
+    dataSet === undefined ||
+    revision === undefined
+  ) {
+    return undefined;
+  }
+  return {
+    version: RUN_RECORD_VERSION,
+    ...fields,
+    ...(dataSet === null ? {} : { dataSet }),
+    ...(revision === null ? {} : { revision }),
+  };
 }
 
 /**

@@ -57,6 +57,17 @@ export interface RunRecord {
    * uploads existed, which all trained on Fashion-MNIST (see dataSetOf).
    */
   dataSet?: DataSetInfo;
+  /**
+   * Counts the record's saves: each save writes a higher revision, and storage never replaces
+   * a record with one of a lower revision (an older version written late). Absent in records
+   * from before revisions, which count as 0.
+   */
+  revision?: number;
+}
+
+/** A record's revision; 0 for one from before revisions. */
+export function revisionOf(record: Pick<RunRecord, 'revision'>): number {
+  return record.revision ?? 0;
 }
 
 /** The data set a record trained on: Fashion-MNIST when the record does not say. */

@@ -46,4 +46,17 @@ describe('run store', () => {
     await store.delete('x');
     expect(await store.loadAll()).toEqual([]);
   });
+
+  it('never replaces a record with one of a lower revision', async () => {
+    const store = new MemoryRunStore();
+    await store.put(makeRecord({ id: 'a', status: 'done', revision: 5 }));
+    // An older version of the run, written late (e.g. by a page that was closing).
+    await store.put(makeRecord({ id: 'a', status: 'running', revision: 4 }));
+    expect((await store.loadAll()).map((r) => [r.status, r.revision])).toEqual([['done', 5]]);
+    await store.put(makeRecord({ id: 'a', status: 'done', name: 'renamed', revision: 6 }));
+    expect((await store.loadAll())[0]).toMatchObject({ name: 'renamed', revision: 6 });
+    // A record from before revisions counts as revision 0.
+    await store.put(makeRecord({ id: 'a', status: 'interrupted' }));
+    expect((await store.loadAll())[0].status).toBe('done');
+  });
 });

@@ -1,5 +1,5 @@
 import { completed, promised, storageErrorMessage } from '../storage/idb.ts';
-import type { RunRecord } from './runRecord.ts';
+import { revisionOf, type RunRecord } from './runRecord.ts';
 
 /**
  * The run history's persistence: one IndexedDB object store of RunRecords keyed by id. Where
@@ -11,10 +11,16 @@ export const RUNS_DB_NAME = 'alexnet-playground';
 export const RUNS_DB_VERSION = 1;
 export const RUNS_STORE = 'runs';
 
+/** Whether `stored` is newer than `incoming` (a higher revision), so that it stays. */
+function keepsStored(stored: RunRecord | undefined, incoming: RunRecord): boolean {
+  return stored !== undefined && revisionOf(stored) > revisionOf(incoming);
+}
+
 export interface RunStore {
   /** Where runs are kept: 'indexedDB' survives reloads, 'memory' does not. */
   readonly kind: 'indexedDB' | 'memory';
   loadAll(): Promise<RunRecord[]>;
+  /** Saves `record`, unless the stored one has a higher revision (see RunRecord.revision). */
   put(record: RunRecord): Promise<void>;
   delete(id: string): Promise<void>;
 }
@@ -30,7 +36,13 @@ class IndexedDbRunStore implements RunStore {
 
   async put(record: RunRecord): Promise<void> {
     const transaction = this.db.transaction(RUNS_STORE, 'readwrite');
-    transaction.objectStore(RUNS_STORE).put(record);
+    const store = transaction.objectStore(RUNS_STORE);
+    // Read and write in one transaction, so that no other write comes between.
+    const stored = store.get(record.id);
+    stored.onsuccess = () => {
+      if (keepsStored(stored.result as RunRecord | undefined, record)) return;
+      store.put(record);
+    };
     await completed(transaction);
   }
 
@@ -51,7 +63,9 @@ export class MemoryRunStore implements RunStore {
   }
 
   put(record: RunRecord): Promise<void> {
-    this.records.set(record.id, structuredClone(record));
+    if (!keepsStored(this.records.get(record.id), record)) {
+      this.records.set(record.id, structuredClone(record));
+    }
     return Promise.resolve();
   }
 
@@ -66,10 +80,12 @@ export const OPEN_TIMEOUT_MS = 5000;
 
 /**
  * Opens the IndexedDB store, or falls back to memory with the reason. `factory` is the page's
- * indexedDB (a parameter so that a test can pass one that throws).
+ * indexedDB (a parameter so that a test can pass one that throws). `onClosedForNewerPage` is
+ * called when the store closes itself for a newer version of the page in another tab.
  */
 export async function openRunStore(
   factory: IDBFactory | undefined = globalThis.indexedDB,
+  onClosedForNewerPage: () => void = () => {},
 ): Promise<{ store: RunStore; problem: string | null }> {
   const fallback = (problem: string) => ({ store: new MemoryRunStore(), problem });
   if (factory === undefined) {
@@ -98,6 +114,12 @@ export async function openRunStore(
         reject(request.error ?? new Error('IndexedDB could not be opened'));
       };
     });
+    // A newer version of the page, in another tab, wants to upgrade the database: this tab lets
+    // go rather than block it, and says so (its later saves fail and are reported).
+    db.onversionchange = () => {
+      db.close();
+      onClosedForNewerPage();
+    };
     return { store: new IndexedDbRunStore(db), problem: null };
   } catch (error) {
     return fallback(

@@ -28,7 +28,7 @@ export function createBrowserSession(): SessionStore {
     },
   });
   const persistence = attachPersistence(session, {
-    openRunStore,
+    openRunStore: (onClosedForNewerPage) => openRunStore(indexedDB, onClosedForNewerPage),
     listCheckpoints,
     deleteCheckpoint,
     recordIdOf,

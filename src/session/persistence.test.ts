@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { makeEpochMetrics, makeRecord } from '../../test/fixtures/runRecords.ts';
 import type { RunRecord } from '../history/runRecord.ts';
 import type { CheckpointMeta } from '../storage/checkpointStore.ts';
-import type { RunStore } from '../history/runStore.ts';
-import { attachPersistence, LIVE_SAVE_INTERVAL_MS, LIVE_SNAPSHOT_KEY } from './persistence.ts';
+import { MemoryRunStore, type RunStore } from '../history/runStore.ts';
+import {
+  attachPersistence,
+  CLOSED_FOR_NEWER_PAGE_MESSAGE,
+  LIVE_SAVE_INTERVAL_MS,
+  LIVE_SNAPSHOT_KEY,
+} from './persistence.ts';
 import { TEST_SETTINGS, testSession } from '../../test/fixtures/session.ts';
 
 /** A run store in memory that logs every write. */
@@ -37,13 +42,24 @@ function checkpoint(runId: string, epochsDone: number, modelOf?: string): Checkp
   return { runId, epochsDone, modelOf } as CheckpointMeta;
 }
 
-function setUp(stored: RunRecord[] = [], options: { checkpoints?: CheckpointMeta[] } = {}) {
+function setUp(
+  stored: RunRecord[] = [],
+  options: { checkpoints?: CheckpointMeta[]; runStore?: RunStore; problem?: string } = {},
+) {
   const t = testSession();
+  // The fake that logs writes, unless a test opens another store.
   const runStore = new FakeRunStore(stored);
   const storage = memoryStorage();
   const deletedCheckpoints: string[] = [];
+  let closeForNewerPage = () => {};
   const persistence = attachPersistence(t.session, {
-    openRunStore: () => Promise.resolve({ store: runStore, problem: null }),
+    openRunStore: (onClosedForNewerPage) => {
+      closeForNewerPage = onClosedForNewerPage;
+      return Promise.resolve({
+        store: options.runStore ?? runStore,
+        problem: options.problem ?? null,
+      });
+    },
     listCheckpoints: () => Promise.resolve(options.checkpoints ?? []),
     deleteCheckpoint: (key) => {
       deletedCheckpoints.push(key);
@@ -53,7 +69,31 @@ function setUp(stored: RunRecord[] = [], options: { checkpoints?: CheckpointMeta
     snapshotStorage: storage,
     now: () => t.clock.nowMs,
   });
-  return { ...t, runStore, storage, persistence, deletedCheckpoints };
+  return {
+    ...t,
+    runStore,
+    storage,
+    persistence,
+    deletedCheckpoints,
+    closeForNewerPage: () => closeForNewerPage(),
+  };
+}
+
+/** The page after a reload: `stored` in the run store, `snapshot` in the snapshot storage. */
+async function nextPage(stored: RunRecord[], snapshot: string | undefined) {
+  const next = testSession();
+  const runStore = new FakeRunStore(stored);
+  const storage = memoryStorage(snapshot === undefined ? {} : { [LIVE_SNAPSHOT_KEY]: snapshot });
+  const persistence = attachPersistence(next.session, {
+    openRunStore: () => Promise.resolve({ store: runStore, problem: null }),
+    listCheckpoints: () => Promise.resolve([]),
+    deleteCheckpoint: () => Promise.resolve(),
+    recordIdOf: (meta) => meta.runId,
+    snapshotStorage: storage,
+    now: () => next.clock.nowMs,
+  });
+  await persistence.ready;
+  return { next, runStore, storage };
 }
 
 describe('persistence subscriber', () => {
@@ -126,20 +166,9 @@ describe('persistence subscriber', () => {
     expect(text).toBeDefined();
     expect(t.runStore.puts.at(-1)?.batchLoss).toHaveLength(2);
 
-    // The next page: storage has the older save; the snapshot is more complete.
+    // The next page: storage has the older save; the snapshot is newer.
     const older = { ...t.runStore.puts[0], batchLoss: [] };
-    const next = testSession();
-    const runStore = new FakeRunStore([older]);
-    const storage = memoryStorage({ [LIVE_SNAPSHOT_KEY]: text ?? '' });
-    const persistence = attachPersistence(next.session, {
-      openRunStore: () => Promise.resolve({ store: runStore, problem: null }),
-      listCheckpoints: () => Promise.resolve([]),
-      deleteCheckpoint: () => Promise.resolve(),
-      recordIdOf: (meta) => meta.runId,
-      snapshotStorage: storage,
-      now: () => next.clock.nowMs,
-    });
-    await persistence.ready;
+    const { next, runStore, storage } = await nextPage([older], text);
     const [restored] = next.session.getState().records;
     expect(restored.status).toBe('interrupted');
     expect(restored.batchLoss).toHaveLength(2);
@@ -163,5 +192,63 @@ describe('persistence subscriber', () => {
     expect(history.checkpoints).toEqual({ a: 2 });
     expect(history.savedModels).toEqual({ a: 3 });
     expect(t.deletedCheckpoints).toEqual(['gone']);
+  });
+
+  it('deletes no checkpoint or saved model when the runs were not read from IndexedDB', async () => {
+    const checkpoints = [checkpoint('a', 2), checkpoint('model-a', 3, 'a')];
+    // The memory fallback: IndexedDB refused, so no run is known.
+    const inMemory = setUp([], {
+      checkpoints,
+      runStore: new MemoryRunStore(),
+      problem: 'Could not open the run history.',
+    });
+    await inMemory.persistence.ready;
+    expect(inMemory.deletedCheckpoints).toEqual([]);
+    // IndexedDB opened, but reading the runs failed.
+    const unreadable = new FakeRunStore();
+    unreadable.loadAll = () => Promise.reject(new Error('read failed'));
+    const failedRead = setUp([], { checkpoints, runStore: unreadable });
+    await failedRead.persistence.ready;
+    expect(failedRead.deletedCheckpoints).toEqual([]);
+    expect(failedRead.session.getState().history.storageProblem).toContain('read the saved runs');
+  });
+
+  it('says so when a newer page in another tab takes the run history over', async () => {
+    const t = setUp();
+    await t.persistence.ready;
+    t.closeForNewerPage();
+    expect(t.session.getState().history.storageProblem).toBe(CLOSED_FOR_NEWER_PAGE_MESSAGE);
+  });
+
+  it('writes each save of a record under a higher revision, continuing from the stored one', async () => {
+    const t = setUp([makeRecord({ id: 'a', status: 'done', revision: 7 })]);
+    await t.persistence.ready;
+    t.session.rename('a', 'first');
+    t.session.rename('a', 'second');
+    expect(t.runStore.puts.map((record) => [record.name, record.revision])).toEqual([
+      ['first', 8],
+      ['second', 9],
+    ]);
+  });
+
+  it('keeps a run that ended after its pagehide snapshot (page restored from the back/forward cache) done', async () => {
+    const t = setUp();
+    await t.persistence.ready;
+    t.session.startRun(TEST_SETTINGS);
+    const runId = t.lastRunId();
+    t.runStarted(runId);
+    t.batch(runId, [0.1, 2.3], 1);
+    t.epoch(runId, 1);
+    // Hidden after its last epoch, then shown again: the run ends with nothing new but its end.
+    t.persistence.onPageHide();
+    const snapshot = t.storage.items.get(LIVE_SNAPSHOT_KEY);
+    t.ended(runId);
+    const final = t.runStore.puts.at(-1);
+    expect(final?.status).toBe('done');
+    // The next load finds the older snapshot beside the final record: the final one stays.
+    const { next } = await nextPage(final === undefined ? [] : [final], snapshot);
+    const [restored] = next.session.getState().records;
+    expect(restored.status).toBe('done');
+    expect(restored.revision).toBe(final?.revision);
   });
 });

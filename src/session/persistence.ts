@@ -1,5 +1,5 @@
 import { exportRunsJson, parseRunsJson } from '../history/exportImport.ts';
-import type { RunRecord } from '../history/runRecord.ts';
+import { revisionOf, type RunRecord } from '../history/runRecord.ts';
 import { markInterrupted } from './historyState.ts';
 import type { CheckpointMeta } from '../storage/checkpointStore.ts';
 import type { RunStore } from '../history/runStore.ts';
@@ -9,7 +9,7 @@ import type { SessionStore } from './store.ts';
 /**
  * Keeps the session's runs in storage, as a subscriber of the store: it restores the stored runs
  * once (a run cut off by a closed page becomes 'interrupted'), removes checkpoints and models of
- * runs that no longer exist, then saves every record whose object changed and deletes every
+ * runs that no longer exist (only after a complete read of IndexedDB), then saves every record whose object changed and deletes every
  * record that left the list. The live run changes at every batch report; it is saved at each
  * milestone (status, epoch, learning-rate change, name) and otherwise at most every
  * LIVE_SAVE_INTERVAL_MS. On pagehide it is also written synchronously to a snapshot storage.
@@ -24,9 +24,17 @@ export const LIVE_SAVE_INTERVAL_MS = 2000;
  */
 export const LIVE_SNAPSHOT_KEY = 'alexnet-playground:live-run';
 
+/** Said when another tab, with a newer version of the page, took the run history's database. */
+export const CLOSED_FOR_NEWER_PAGE_MESSAGE =
+  'A newer version of this page opened in another tab and took over the saved runs, so this ' +
+  'tab no longer saves its runs. Reload it (or export its runs first) to keep them.';
+
 /** What persistence needs from outside; the page's are IndexedDB and localStorage. */
 export interface PersistenceDeps {
-  openRunStore: () => Promise<{ store: RunStore; problem: string | null }>;
+  /** Opens the run store; `onClosedForNewerPage` when it lets go for a newer tab. */
+  openRunStore: (
+    onClosedForNewerPage: () => void,
+  ) => Promise<{ store: RunStore; problem: string | null }>;
   listCheckpoints: () => Promise<CheckpointMeta[]>;
   deleteCheckpoint: (checkpointKey: string) => Promise<void>;
   /** The record id a checkpoint or saved model belongs to. */
@@ -60,8 +68,12 @@ function takeLiveSnapshot(storage: PersistenceDeps['snapshotStorage']): RunRecor
   }
 }
 
-/** The more complete of two versions of the same run. */
-function moreComplete(a: RunRecord, b: RunRecord): RunRecord {
+/**
+ * The newer of two versions of the same run: the higher revision; for records from before
+ * revisions, the more complete.
+ */
+function newer(a: RunRecord, b: RunRecord): RunRecord {
+  if (revisionOf(a) !== revisionOf(b)) return revisionOf(a) > revisionOf(b) ? a : b;
   const progress = (record: RunRecord) => [record.epochMetrics.length, record.batchLoss.length];
   const [aEpochs, aPoints] = progress(a);
   const [bEpochs, bPoints] = progress(b);
@@ -82,14 +94,21 @@ export function attachPersistence(session: SessionStore, deps: PersistenceDeps):
   /** The live run's last save: when, and its milestone then. */
   let liveSave: { id: string; atMs: number; milestone: string } | null = null;
 
+  /** Each record's last revision written (or read), by id: the next save writes one more. */
+  const revisions = new Map<string, number>();
+
   const put = (record: RunRecord) => {
     saved.set(record.id, record);
-    store?.put(record).catch((error: unknown) => {
+    const revision = Math.max(revisions.get(record.id) ?? 0, revisionOf(record)) + 1;
+    revisions.set(record.id, revision);
+    const written = { ...record, revision };
+    store?.put(written).catch((error: unknown) => {
       session.dispatchHistory({
         type: 'storageProblem',
         message: storageErrorMessage('save a run', error),
       });
     });
+    return written;
   };
 
   const sync = () => {
@@ -125,22 +144,31 @@ export function attachPersistence(session: SessionStore, deps: PersistenceDeps):
   };
 
   const load = async () => {
-    const opened = await deps.openRunStore();
+    const opened = await deps.openRunStore(() =>
+      session.dispatchHistory({ type: 'storageProblem', message: CLOSED_FOR_NEWER_PAGE_MESSAGE }),
+    );
     let records: RunRecord[] = [];
     let loadProblem = opened.problem;
+    // Whether `records` is everything storage holds: only then may anything stored be called
+    // an orphan. The memory fallback, or a failed read, knows no runs and proves nothing.
+    let loadedFromStorage = opened.store.kind === 'indexedDB';
     try {
       records = await opened.store.loadAll();
     } catch (error) {
       loadProblem = storageErrorMessage('read the saved runs', error);
+      loadedFromStorage = false;
     }
     const snapshot = takeLiveSnapshot(deps.snapshotStorage);
     if (snapshot !== null) {
       const stored = records.find((record) => record.id === snapshot.id);
-      const best = stored === undefined ? snapshot : moreComplete(snapshot, stored);
+      const best = stored === undefined ? snapshot : newer(snapshot, stored);
       records = [...records.filter((record) => record.id !== snapshot.id), best];
     }
     // The stored versions count as saved: only the ones restored differently are written again.
-    for (const record of records) if (record !== snapshot) saved.set(record.id, record);
+    for (const record of records) {
+      if (record !== snapshot) saved.set(record.id, record);
+      revisions.set(record.id, revisionOf(record));
+    }
     const time = now();
     const restored = records.map((record) => markInterrupted(record, time));
     session.setStorageKind(opened.store.kind);
@@ -155,9 +183,11 @@ export function attachPersistence(session: SessionStore, deps: PersistenceDeps):
       const savedModels: Record<string, number> = {};
       for (const meta of await deps.listCheckpoints()) {
         const id = deps.recordIdOf(meta);
-        // A checkpoint or model whose run was deleted is garbage from an earlier visit.
-        if (!known.has(id)) await deps.deleteCheckpoint(meta.runId);
-        else if (meta.modelOf !== undefined) savedModels[id] = meta.epochsDone;
+        if (!known.has(id)) {
+          // A checkpoint or model whose run was deleted is garbage from an earlier visit; one
+          // whose run could not be read is kept for the next visit that can.
+          if (loadedFromStorage) await deps.deleteCheckpoint(meta.runId);
+        } else if (meta.modelOf !== undefined) savedModels[id] = meta.epochsDone;
         else checkpoints[id] = meta.epochsDone;
       }
       session.dispatchHistory({ type: 'checkpointsListed', checkpoints });
@@ -175,9 +205,11 @@ export function attachPersistence(session: SessionStore, deps: PersistenceDeps):
     const { records, live } = session.getState();
     const record = records.find((candidate) => candidate.id === live?.meta.id);
     if (record?.status !== 'running') return;
-    put(record);
+    // The snapshot carries the same revision as this save: any later save (a page restored
+    // from the back/forward cache trains on) outranks it on the next load.
+    const written = put(record);
     try {
-      deps.snapshotStorage?.setItem(LIVE_SNAPSHOT_KEY, exportRunsJson([record]));
+      deps.snapshotStorage?.setItem(LIVE_SNAPSHOT_KEY, exportRunsJson([written]));
     } catch {
       // Storage full or blocked: the last periodic IndexedDB save stands.
     }

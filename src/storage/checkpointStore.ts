@@ -66,7 +66,16 @@ function database(factory: IDBFactory | undefined = globalThis.indexedDB): Promi
       }
       if (!db.objectStoreNames.contains(WEIGHTS_STORE)) db.createObjectStore(WEIGHTS_STORE);
     };
-    request.onsuccess = () => resolve(request.result);
+    request.onsuccess = () => {
+      const db = request.result;
+      // A newer version of the page in another tab wants to upgrade: let go rather than block
+      // it. The next use opens again (and fails with a reason if the database is now newer).
+      db.onversionchange = () => {
+        db.close();
+        opened = null;
+      };
+      resolve(db);
+    };
     request.onerror = () => reject(request.error ?? new Error('IndexedDB could not be opened'));
     request.onblocked = () =>
       reject(new Error('the checkpoint database is blocked by another tab'));
