@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from './fixtures/fixtures.ts';
 import { TINY } from './helpers.ts';
+import { PlaygroundPage } from './pages/playgroundPage.ts';
 
 /**
  * The experiment bench: exercise presets, the run history in the browser's real IndexedDB,
@@ -241,6 +242,49 @@ test('a newer version of the page in another tab is not blocked: this tab lets g
   await expect(
     page.getByRole('alert').filter({ hasText: 'newer version of this page' }),
   ).toBeVisible();
+});
+
+test('a run training in one tab shows in another as training there, follows it to its end, and is never offered there', async ({
+  app,
+  context,
+}) => {
+  await app.open({ ...SMALL, batch: '8', epochs: '3' });
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
+  await app.waitForState('training');
+  // The same page in another tab of the same browser, while the run trains.
+  const other = new PlaygroundPage(await context.newPage());
+  await other.open(SMALL);
+  const item = other.runItems.first();
+  await expect(item).toContainText('training in another tab');
+  await expect(item).toHaveAttribute('data-status', 'running');
+  await expect(item.getByRole('button', { name: /^Resume / })).toHaveCount(0);
+  await expect(item.getByRole('button', { name: /^Delete / })).toBeDisabled();
+  await expect(item.getByRole('button', { name: /^Rename / })).toBeDisabled();
+  // It follows the run as its tab saves it, to the end.
+  await expect(item).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
+  await expect(item).toContainText(/val \d+\.\d%/);
+  await expect(item).not.toContainText('training in another tab');
+});
+
+test('a run whose tab closes mid-run becomes interrupted in the tab still open, which can resume it', async ({
+  page,
+  app,
+  context,
+}) => {
+  await app.open({ ...SMALL, batch: '8', epochs: '50' });
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
+  await expect(app.runItems.first()).toContainText('checkpoint after epoch', {
+    timeout: 120_000,
+  });
+  const other = new PlaygroundPage(await context.newPage());
+  await other.open(SMALL);
+  const item = other.runItems.first();
+  await expect(item).toContainText('training in another tab');
+  await page.close();
+  await expect(item).toHaveAttribute('data-status', 'interrupted');
+  await expect(item.getByRole('button', { name: /^Resume / })).toBeEnabled();
 });
 
 test('a run in progress when the page closes is kept and marked interrupted', async ({

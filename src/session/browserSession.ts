@@ -2,13 +2,15 @@ import { deleteCheckpoint, listCheckpoints, recordIdOf } from '../storage/checkp
 import { openRunStore } from '../history/runStore.ts';
 import { downloadBinary, downloadText } from '../browser/download.ts';
 import { TrainerClient } from '../worker/client.ts';
+import { browserRunOwnership } from './browserRunOwnership.ts';
 import { attachPersistence } from './persistence.ts';
 import { SessionStore } from './store.ts';
 
 /**
  * The session as the page runs it: the store on a real worker (TrainerClient), browser
- * downloads, IndexedDB and localStorage persistence, and the pagehide snapshot. The only module
- * of session/ that touches the browser; the store and persistence get these injected.
+ * downloads, IndexedDB and localStorage persistence, the pagehide snapshot, and which tab trains
+ * which run (browserRunOwnership.ts). These two are the only modules of session/ that touch the
+ * browser; the store and persistence get them injected.
  */
 
 function localStorageOrNull(): Storage | null {
@@ -33,6 +35,7 @@ export function createBrowserSession(): SessionStore {
     deleteCheckpoint,
     recordIdOf,
     snapshotStorage: localStorageOrNull(),
+    ownership: browserRunOwnership(),
   });
   window.addEventListener('pagehide', persistence.onPageHide);
   return session;

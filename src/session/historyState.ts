@@ -43,6 +43,11 @@ export interface HistoryState {
   liveRecordId: string | null;
   /** Why runs are not (or not all) being saved, or null. */
   storageProblem: string | null;
+  /**
+   * Runs that another tab of this browser is training (record ids): shown as such and followed
+   * as that tab saves them; this tab never resumes, deletes or saves them.
+   */
+  elsewhere: string[];
   /** The outcome of the last import, shown next to the import button. */
   importMessage: { ok: boolean; text: string } | null;
 }
@@ -70,10 +75,19 @@ export const INITIAL_HISTORY_STATE: HistoryState = {
   liveRecordId: null,
   storageProblem: null,
   importMessage: null,
+  elsewhere: [],
 };
 
 export type HistoryAction =
-  | { type: 'loaded'; records: RunRecord[]; storageProblem: string | null }
+  | {
+      type: 'loaded';
+      records: RunRecord[];
+      storageProblem: string | null;
+      /** The ids of runs another tab is training. */
+      elsewhere?: string[];
+    }
+  /** Another tab saved a run it trains (a new version, or its end), or it closed mid-run. */
+  | { type: 'runUpdatedElsewhere'; record: RunRecord }
   /** A run started: it joins the history and the selection. */
   | { type: 'runStarted'; record: RunRecord }
   | { type: 'runUpdated'; record: RunRecord }
@@ -136,7 +150,25 @@ export function historyReducer(state: HistoryState, action: HistoryAction): Hist
         ...state.records,
         ...action.records.filter((record) => !known.has(record.id)),
       ]);
-      return { ...state, records, loaded: true, storageProblem: action.storageProblem };
+      return {
+        ...state,
+        records,
+        loaded: true,
+        storageProblem: action.storageProblem,
+        elsewhere: action.elsewhere ?? [],
+      };
+    }
+    case 'runUpdatedElsewhere': {
+      const { record } = action;
+      if (!state.elsewhere.includes(record.id)) return state;
+      return {
+        ...state,
+        records: state.records.map((entry) => (entry.id === record.id ? record : entry)),
+        elsewhere:
+          record.status === 'running'
+            ? state.elsewhere
+            : state.elsewhere.filter((id) => id !== record.id),
+      };
     }
     case 'runStarted':
       return {
@@ -224,6 +256,8 @@ export function historyReducer(state: HistoryState, action: HistoryAction): Hist
         ),
       };
     case 'renamed':
+      // A run another tab trains is saved by that tab: a name given here would be lost.
+      if (state.elsewhere.includes(action.id)) return state;
       return {
         ...state,
         records: state.records.map((record) =>
@@ -232,7 +266,8 @@ export function historyReducer(state: HistoryState, action: HistoryAction): Hist
       };
     case 'deleted': {
       const record = state.records.find((candidate) => candidate.id === action.id);
-      if (record === undefined) return state;
+      // A run another tab trains is that tab's to delete.
+      if (record === undefined || state.elsewhere.includes(action.id)) return state;
       return {
         ...state,
         records: state.records.filter((candidate) => candidate.id !== action.id),

@@ -6,6 +6,7 @@ import { MemoryRunStore, type RunStore } from '../history/runStore.ts';
 import {
   attachPersistence,
   CLOSED_FOR_NEWER_PAGE_MESSAGE,
+  type RunOwnership,
   LIVE_SAVE_INTERVAL_MS,
   LIVE_SNAPSHOT_KEY,
 } from './persistence.ts';
@@ -28,6 +29,40 @@ class FakeRunStore implements RunStore {
   };
 }
 
+/** Run ownership between tabs, with the other tab played by the test. */
+class FakeOwnership implements RunOwnership {
+  /** Runs the other tab holds. */
+  readonly elsewhere = new Set<string>();
+  /** Runs this tab holds. */
+  readonly heldHere = new Set<string>();
+  readonly announced: RunRecord[] = [];
+  private readonly waiting = new Map<string, () => void>();
+  private listener: (record: RunRecord) => void = () => {};
+  hold = (id: string) => {
+    this.heldHere.add(id);
+    return () => void this.heldHere.delete(id);
+  };
+  heldElsewhere = (ids: readonly string[]) =>
+    Promise.resolve(new Set(ids.filter((id) => this.elsewhere.has(id))));
+  whenFree = (id: string, onFree: () => void) => void this.waiting.set(id, onFree);
+  announce = (record: RunRecord) => void this.announced.push(record);
+  listen = (onRecord: (record: RunRecord) => void) => {
+    this.listener = onRecord;
+    return () => {
+      this.listener = () => {};
+    };
+  };
+  /** The other tab saves `record`. */
+  otherTabSaved(record: RunRecord): void {
+    this.listener(record);
+  }
+  /** The other tab lets go of run `id` (it ended it, or closed). */
+  otherTabLetGo(id: string): void {
+    this.elsewhere.delete(id);
+    this.waiting.get(id)?.();
+  }
+}
+
 function memoryStorage(initial: Record<string, string> = {}) {
   const items = new Map(Object.entries(initial));
   return {
@@ -44,7 +79,12 @@ function checkpoint(runId: string, epochsDone: number, modelOf?: string): Checkp
 
 function setUp(
   stored: RunRecord[] = [],
-  options: { checkpoints?: CheckpointMeta[]; runStore?: RunStore; problem?: string } = {},
+  options: {
+    checkpoints?: CheckpointMeta[];
+    runStore?: RunStore;
+    problem?: string;
+    ownership?: RunOwnership;
+  } = {},
 ) {
   const t = testSession();
   // The fake that logs writes, unless a test opens another store.
@@ -67,6 +107,7 @@ function setUp(
     },
     recordIdOf: (meta) => meta.modelOf ?? meta.runId,
     snapshotStorage: storage,
+    ownership: options.ownership,
     now: () => t.clock.nowMs,
   });
   return {
@@ -250,5 +291,64 @@ describe('persistence subscriber', () => {
     const [restored] = next.session.getState().records;
     expect(restored.status).toBe('done');
     expect(restored.revision).toBe(final?.revision);
+  });
+
+  it('shows a run another tab trains as training there, follows its saves, and never saves it', async () => {
+    const ownership = new FakeOwnership();
+    ownership.elsewhere.add('a');
+    const running = makeRecord({ id: 'a', status: 'running', epochMetrics: [], revision: 3 });
+    const t = setUp([running, makeRecord({ id: 'b', status: 'running' })], { ownership });
+    await t.persistence.ready;
+    let state = t.session.getState();
+    expect(state.history.elsewhere).toEqual(['a']);
+    expect(state.records.find((r) => r.id === 'a')?.status).toBe('running');
+    // Nobody holds b: its page closed mid-run.
+    expect(state.records.find((r) => r.id === 'b')?.status).toBe('interrupted');
+    expect(t.runStore.puts.map((r) => r.id)).toEqual(['b']);
+    // The other tab saves an epoch, then the run's end.
+    ownership.otherTabSaved({ ...running, epochMetrics: makeEpochMetrics(1), revision: 4 });
+    expect(t.session.getState().records.find((r) => r.id === 'a')?.epochMetrics).toHaveLength(1);
+    // A late, older announcement changes nothing.
+    ownership.otherTabSaved({ ...running, revision: 2 });
+    expect(t.session.getState().records.find((r) => r.id === 'a')?.epochMetrics).toHaveLength(1);
+    // Renaming or deleting it here is refused: the other tab saves it.
+    t.session.rename('a', 'mine');
+    t.session.remove('a');
+    const done = { ...running, status: 'done' as const, revision: 5 };
+    ownership.otherTabSaved(done);
+    state = t.session.getState();
+    expect(state.records.find((r) => r.id === 'a')).toEqual(done);
+    expect(state.history.elsewhere).toEqual([]);
+    expect(t.runStore.puts.map((r) => r.id)).toEqual(['b']);
+    expect(t.runStore.deletes).toEqual([]);
+  });
+
+  it('marks a run interrupted, from here, when the tab that trained it closes mid-run', async () => {
+    const ownership = new FakeOwnership();
+    ownership.elsewhere.add('a');
+    const running = makeRecord({ id: 'a', status: 'running', revision: 3 });
+    const t = setUp([running], { ownership });
+    await t.persistence.ready;
+    ownership.otherTabLetGo('a');
+    await expect.poll(() => t.session.getState().records[0].status).toBe('interrupted');
+    expect(t.session.getState().history.elsewhere).toEqual([]);
+    expect(t.runStore.puts.at(-1)).toMatchObject({ id: 'a', status: 'interrupted', revision: 4 });
+  });
+
+  it('holds the run this tab trains, announces its saves, and lets go after its final save', async () => {
+    const ownership = new FakeOwnership();
+    const t = setUp([], { ownership });
+    await t.persistence.ready;
+    t.session.startRun(TEST_SETTINGS);
+    const runId = t.lastRunId();
+    expect([...ownership.heldHere]).toEqual(['record-1']);
+    t.runStarted(runId);
+    t.epoch(runId, 1);
+    t.ended(runId);
+    expect(ownership.heldHere.size).toBe(0);
+    expect(ownership.announced.at(-1)).toMatchObject({ id: 'record-1', status: 'done' });
+    expect(ownership.announced.map((r) => r.revision)).toEqual(
+      t.runStore.puts.map((r) => r.revision),
+    );
   });
 });

@@ -4,7 +4,7 @@ import { markInterrupted } from './historyState.ts';
 import type { CheckpointMeta } from '../storage/checkpointStore.ts';
 import type { RunStore } from '../history/runStore.ts';
 import { storageErrorMessage } from '../storage/idb.ts';
-import type { SessionStore } from './store.ts';
+import type { SessionState, SessionStore } from './store.ts';
 
 /**
  * Keeps the session's runs in storage, as a subscriber of the store: it restores the stored runs
@@ -41,7 +41,26 @@ export interface PersistenceDeps {
   recordIdOf: (meta: CheckpointMeta) => string;
   /** Synchronous storage for the pagehide snapshot (localStorage), or null where blocked. */
   snapshotStorage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
+  /** Which tab trains which run; null where the browser offers no Web Locks. */
+  ownership?: RunOwnership | null;
   now?: () => number;
+}
+
+/**
+ * One run, one tab: the tab that trains a run holds it, and tells the other tabs of each save
+ * (in the page: Web Locks and a BroadcastChannel, browserRunOwnership.ts).
+ */
+export interface RunOwnership {
+  /** Holds run `id` for this tab until the returned function is called. */
+  hold(id: string): () => void;
+  /** Of `ids`, those another tab holds now. */
+  heldElsewhere(ids: readonly string[]): Promise<Set<string>>;
+  /** Calls `onFree` once no tab holds run `id` (its tab ended the run, or closed). */
+  whenFree(id: string, onFree: () => void): void;
+  /** Tells the other tabs that this tab saved `record`. */
+  announce(record: RunRecord): void;
+  /** Hears the records other tabs save; returns a function that stops listening. */
+  listen(onRecord: (record: RunRecord) => void): () => void;
 }
 
 export interface Persistence {
@@ -88,6 +107,7 @@ function milestoneOf(record: RunRecord): string {
 
 export function attachPersistence(session: SessionStore, deps: PersistenceDeps): Persistence {
   const now = deps.now ?? Date.now;
+  const ownership = deps.ownership ?? null;
   let store: RunStore | null = null;
   /** Each record as last saved (or as read from storage), by id. */
   const saved = new Map<string, RunRecord>();
@@ -102,6 +122,7 @@ export function attachPersistence(session: SessionStore, deps: PersistenceDeps):
     const revision = Math.max(revisions.get(record.id) ?? 0, revisionOf(record)) + 1;
     revisions.set(record.id, revision);
     const written = { ...record, revision };
+    ownership?.announce(written);
     store?.put(written).catch((error: unknown) => {
       session.dispatchHistory({
         type: 'storageProblem',
@@ -111,10 +132,29 @@ export function attachPersistence(session: SessionStore, deps: PersistenceDeps):
     return written;
   };
 
+  /** The run this tab trains, held for it (see RunOwnership). */
+  let held: { id: string; release: () => void } | null = null;
+
   const sync = () => {
+    const { records, live } = session.getState();
+    const liveId = live?.meta.id ?? null;
+    // Let go once the run's final save below has begun: another tab that waits for the run
+    // then reads its final record.
+    const letGo = held !== null && held.id !== liveId ? held : null;
+    if (letGo !== null) held = null;
+    if (ownership !== null && liveId !== null && held === null) {
+      held = { id: liveId, release: ownership.hold(liveId) };
+    }
+    try {
+      save(records, live);
+    } finally {
+      letGo?.release();
+    }
+  };
+
+  const save = (records: readonly RunRecord[], live: SessionState['live']) => {
     // Until the stored runs are read, records are saved when they are (the sync after loading).
     if (store === null) return;
-    const { records, live } = session.getState();
     const present = new Set<string>();
     for (const record of records) {
       present.add(record.id);
@@ -169,14 +209,28 @@ export function attachPersistence(session: SessionStore, deps: PersistenceDeps):
       if (record !== snapshot) saved.set(record.id, record);
       revisions.set(record.id, revisionOf(record));
     }
+    // A run left running was cut off by a closed page, unless another tab trains it now.
+    const running = records.filter((record) => record.status === 'running');
+    const elsewhere =
+      ownership === null || running.length === 0
+        ? new Set<string>()
+        : await ownership.heldElsewhere(running.map((record) => record.id));
     const time = now();
-    const restored = records.map((record) => markInterrupted(record, time));
+    const restored = records.map((record) =>
+      elsewhere.has(record.id) ? record : markInterrupted(record, time),
+    );
     session.setStorageKind(opened.store.kind);
     // From here on, syncing compares against the stored runs (before, all would look deleted).
     store = opened.store;
     // Its notification saves the restored runs that changed and the runs started before the
     // store opened.
-    session.dispatchHistory({ type: 'loaded', records: restored, storageProblem: loadProblem });
+    session.dispatchHistory({
+      type: 'loaded',
+      records: restored,
+      storageProblem: loadProblem,
+      elsewhere: [...elsewhere],
+    });
+    for (const id of elsewhere) ownership?.whenFree(id, () => void ownerLetGo(id));
     try {
       const known = new Set(session.getState().records.map((record) => record.id));
       const checkpoints: Record<string, number> = {};
@@ -198,7 +252,46 @@ export function attachPersistence(session: SessionStore, deps: PersistenceDeps):
     }
   };
 
+  const trainsElsewhere = (id: string) => session.getState().history.elsewhere.includes(id);
+
+  /** Another tab saved a run it trains: shown here as it is, and counted as saved. */
+  const adopt = (record: RunRecord) => {
+    if (!trainsElsewhere(record.id)) return;
+    if (revisionOf(record) < (revisions.get(record.id) ?? 0)) return;
+    saved.set(record.id, record);
+    revisions.set(record.id, revisionOf(record));
+    session.dispatchHistory({ type: 'runUpdatedElsewhere', record });
+  };
+
+  /**
+   * The tab that trained run `id` let go of it: it ended the run (its final record is stored),
+   * or it closed mid-run (the stored record still says running: interrupted, saved from here).
+   */
+  const ownerLetGo = async (id: string) => {
+    if (!trainsElsewhere(id) || store === null) return;
+    let stored: RunRecord | undefined;
+    try {
+      stored = (await store.loadAll()).find((record) => record.id === id);
+    } catch {
+      stored = undefined; // what the other tab last announced stands
+    }
+    const shown = session.getState().records.find((record) => record.id === id);
+    const latest =
+      stored === undefined || shown === undefined ? (stored ?? shown) : newer(stored, shown);
+    if (latest === undefined) return;
+    if (latest.status !== 'running') {
+      adopt(latest);
+      return;
+    }
+    // Not counted as saved: the sync that follows saves it.
+    session.dispatchHistory({
+      type: 'runUpdatedElsewhere',
+      record: markInterrupted(latest, now()),
+    });
+  };
+
   const unsubscribe = session.subscribe(sync);
+  const stopListening = ownership?.listen(adopt) ?? (() => {});
   const ready = load();
 
   const onPageHide = () => {
@@ -215,5 +308,13 @@ export function attachPersistence(session: SessionStore, deps: PersistenceDeps):
     }
   };
 
-  return { ready, onPageHide, detach: unsubscribe };
+  return {
+    ready,
+    onPageHide,
+    detach: () => {
+      unsubscribe();
+      stopListening();
+      held?.release();
+    },
+  };
 }

@@ -147,6 +147,19 @@ describe('session store', () => {
     expect(t.session.getState().records[0].status).toBe('failed');
   });
 
+  it('sends the next queued run to the worker that replaced a crashed one', () => {
+    const t = testSession();
+    t.session.queueExercise({ id: 'dropout', title: 'Dropout' }, [
+      { settings: { ...TEST_SETTINGS, dropout: 0.3 }, label: 'dropout 0.3' },
+      { settings: { ...TEST_SETTINGS, dropout: 0.7 }, label: 'dropout 0.7' },
+    ]);
+    t.runStarted(t.lastRunId());
+    t.receive({ type: 'workerCrashed', message: 'boom' });
+    expect(t.workers).toHaveLength(2);
+    expect(t.workers[1].sent.map((message) => message.type)).toEqual(['initBackend', 'train']);
+    expect(t.session.getState().trainer.run?.settings.dropout).toBe(0.7);
+  });
+
   it('ends a run stopped if the worker does not answer Stop in time, with a new worker', () => {
     const t = testSession();
     t.session.startRun(TEST_SETTINGS);

@@ -70,6 +70,13 @@ export interface SessionDeps {
   clearTimer?: (timer: unknown) => void;
 }
 
+/**
+ * What made a change: a worker message, or anything else (the person, a timer, storage). The
+ * page renders the person's changes at once (a controlled input must show its new value in the
+ * event's own task) and a worker's in a task of their own (ui/useSession.ts).
+ */
+export type ChangeCause = 'worker' | 'request';
+
 /** The run the trainer trains now, and the history record it is kept as. */
 export interface LiveRun {
   runId: number;
@@ -148,7 +155,7 @@ function composeRecords(
 
 export class SessionStore {
   private state: SessionState;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(cause: ChangeCause) => void>();
   private readonly messageListeners = new Set<(message: FromWorker) => void>();
   private readonly now: () => number;
   private readonly newRecordId: () => string;
@@ -184,7 +191,8 @@ export class SessionStore {
 
   readonly getState = (): SessionState => this.state;
 
-  readonly subscribe = (listener: () => void): (() => void) => {
+  /** `listener` hears of every change, with its cause (see ChangeCause). */
+  readonly subscribe = (listener: (cause: ChangeCause) => void): (() => void) => {
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);
@@ -233,15 +241,20 @@ export class SessionStore {
   }
 
   /** Takes the next state and tells the subscribers, unless nothing changed. */
-  private publish(trainer: TrainerState, history: HistoryState, live: LiveRun | null): void {
+  private publish(
+    trainer: TrainerState,
+    history: HistoryState,
+    live: LiveRun | null,
+    cause: ChangeCause = 'request',
+  ): void {
     const before = this.state;
     if (trainer === before.trainer && history === before.history && live === before.live) return;
     this.set(trainer, history, live);
-    this.notify();
+    this.notify(cause);
   }
 
-  private notify(): void {
-    for (const listener of this.listeners) listener();
+  private notify(cause: ChangeCause = 'request'): void {
+    for (const listener of this.listeners) listener(cause);
   }
 
   private dispatchTrainer(action: TrainerAction): void {
@@ -281,15 +294,16 @@ export class SessionStore {
         epoch: message.epoch,
       });
     }
-    this.publish(trainerReducer(trainer, { type: 'worker', message }), nextHistory, live);
-    for (const listener of this.messageListeners) listener(message);
     // A crashed worker, or one whose GPU device is lost, is replaced at once, so the person can
-    // simply train again.
+    // simply train again; before the state moves on, so that the next queued run goes to the
+    // new worker.
     if (message.type === 'workerCrashed' || message.type === 'deviceLost') {
       this.runInWorker = null;
       worker.terminate();
       this.startWorker();
     }
+    this.publish(trainerReducer(trainer, { type: 'worker', message }), nextHistory, live, 'worker');
+    for (const listener of this.messageListeners) listener(message);
   }
 
   /** What the worker's message means for the runs' models (saving, evaluating, downloading). */

@@ -39,6 +39,8 @@ function listLabel(record: RunRecord): string {
   return record.name.trim() || differencesOf(record).join(', ') || 'book settings';
 }
 
+const ELSEWHERE_HINT = 'Another tab is training this run: rename or delete it there.';
+
 const MODEL_TASK_TEXT: Readonly<Record<NonNullable<ModelRowState['busy']>, string>> = {
   save: 'saving the model…',
   evaluate: 'evaluating the saved model…',
@@ -71,6 +73,7 @@ const RunItem = memo(function RunItem({
   color,
   selected,
   deletable,
+  trainingElsewhere,
   checkpointEpoch,
   savedModelEpoch,
   heldModelEpoch,
@@ -83,6 +86,8 @@ const RunItem = memo(function RunItem({
   color: string | null;
   selected: boolean;
   deletable: boolean;
+  /** Another tab of this browser trains it: that tab alone renames, resumes or deletes it. */
+  trainingElsewhere: boolean;
   /** Epochs done at the run's checkpoint, or null when it has none. */
   checkpointEpoch: number | null;
   /** Epochs of the model saved for this run in the browser, or null when none is. */
@@ -150,7 +155,9 @@ const RunItem = memo(function RunItem({
           </label>
         )}
         <div className="run-meta">
-          <span className={`run-status status-${record.status}`}>{STATUS_TEXT[record.status]}</span>
+          <span className={`run-status status-${record.status}`}>
+            {trainingElsewhere ? 'training in another tab' : STATUS_TEXT[record.status]}
+          </span>
           <span title="final validation accuracy">val {finalValAccuracy(record)}</span>
           <span className="muted">{timeFormat.format(record.startedAt)}</span>
           {checkpointEpoch !== null && (
@@ -276,11 +283,13 @@ const RunItem = memo(function RunItem({
         )}
         <button
           type="button"
+          disabled={trainingElsewhere}
           onClick={() => {
             setDraftName(record.name || label);
             setRenaming(true);
           }}
           aria-label={`Rename ${label}`}
+          title={trainingElsewhere ? ELSEWHERE_HINT : undefined}
         >
           Rename
         </button>
@@ -295,10 +304,16 @@ const RunItem = memo(function RunItem({
         </button>
         <button
           type="button"
-          disabled={!deletable}
+          disabled={!deletable || trainingElsewhere}
           onClick={() => actions.remove(record.id)}
           aria-label={`Delete ${label}`}
-          title={deletable ? undefined : 'Stop the run before deleting it'}
+          title={
+            trainingElsewhere
+              ? ELSEWHERE_HINT
+              : deletable
+                ? undefined
+                : 'Stop the run before deleting it'
+          }
         >
           Delete
         </button>
@@ -419,6 +434,7 @@ export const RunsPanel = memo(function RunsPanel({
               color={colors.get(record.id) ?? null}
               selected={selectedIds.includes(record.id)}
               deletable={record.id !== activeRecordId}
+              trainingElsewhere={state.elsewhere.includes(record.id)}
               checkpointEpoch={checkpoints[record.id] ?? null}
               savedModelEpoch={savedModels[record.id] ?? null}
               heldModelEpoch={heldModel?.key === record.id ? heldModel.epochs : null}

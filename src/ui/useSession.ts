@@ -6,9 +6,11 @@ import type { SessionState, SessionStore } from '../session/store.ts';
  * re-render only when that slice changes (by identity), and call the store's methods directly.
  *
  * React renders an external store's changes synchronously, in the task that made them (they
- * cannot be transitions). So React hears of a change in a task of its own, after the worker
- * message or click that made it: the store folds the message in one task, React renders in the
- * next, and the messages that arrive together (an epoch's end sends several) make one render.
+ * cannot be transitions). So React hears of a worker's change in a task of its own: the store
+ * folds the message in one task, React renders in the next, and the messages that arrive
+ * together (an epoch's end sends several) make one render. The person's changes are rendered
+ * at once: a controlled input (a run's checkbox, a field) must show its new value in the event's
+ * own task, or React puts the old one back.
  */
 
 export const SessionContext = createContext<SessionStore | null>(null);
@@ -23,21 +25,27 @@ export function useSessionStore(): SessionStore {
 type Subscribe = (onChange: () => void) => () => void;
 const deferredSubscribes = new WeakMap<SessionStore, Subscribe>();
 
-/** `store.subscribe`, with React's listeners called together in a task after the change. */
+/** `store.subscribe`, with a worker's changes told to React together in a task of their own. */
 function deferredSubscribe(store: SessionStore): Subscribe {
   const known = deferredSubscribes.get(store);
   if (known !== undefined) return known;
   const listeners = new Set<() => void>();
   const channel = new MessageChannel();
   let scheduled = false;
-  channel.port1.onmessage = () => {
-    scheduled = false;
+  const tellReact = () => {
     for (const listener of listeners) listener();
   };
-  store.subscribe(() => {
-    if (scheduled) return;
-    scheduled = true;
-    channel.port2.postMessage(null);
+  channel.port1.onmessage = () => {
+    scheduled = false;
+    tellReact();
+  };
+  store.subscribe((cause) => {
+    // A render already scheduled still runs; it finds nothing new and React skips it.
+    if (cause === 'request') tellReact();
+    else if (!scheduled) {
+      scheduled = true;
+      channel.port2.postMessage(null);
+    }
   });
   const subscribe: Subscribe = (onChange) => {
     listeners.add(onChange);
