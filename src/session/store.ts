@@ -71,11 +71,12 @@ export interface SessionDeps {
 }
 
 /**
- * What made a change: a worker message, or anything else (the person, a timer, storage). The
- * page renders the person's changes at once (a controlled input must show its new value in the
- * event's own task) and a worker's in a task of their own (ui/useSession.ts).
+ * How soon the page must show a change. 'now': the person's edits (a controlled input, such as
+ * a run's checkbox, must show its new value in the event's own task, or React puts the old one
+ * back). 'soon': a worker's messages and the start of a run, whose renders are large; the page
+ * shows them in a task of their own (ui/useSession.ts).
  */
-export type ChangeCause = 'worker' | 'request';
+export type ChangeUrgency = 'now' | 'soon';
 
 /** The run the trainer trains now, and the history record it is kept as. */
 export interface LiveRun {
@@ -155,7 +156,7 @@ function composeRecords(
 
 export class SessionStore {
   private state: SessionState;
-  private readonly listeners = new Set<(cause: ChangeCause) => void>();
+  private readonly listeners = new Set<(urgency: ChangeUrgency) => void>();
   private readonly messageListeners = new Set<(message: FromWorker) => void>();
   private readonly now: () => number;
   private readonly newRecordId: () => string;
@@ -191,8 +192,8 @@ export class SessionStore {
 
   readonly getState = (): SessionState => this.state;
 
-  /** `listener` hears of every change, with its cause (see ChangeCause). */
-  readonly subscribe = (listener: (cause: ChangeCause) => void): (() => void) => {
+  /** `listener` hears of every change, with how soon it must be shown. */
+  readonly subscribe = (listener: (urgency: ChangeUrgency) => void): (() => void) => {
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);
@@ -245,16 +246,16 @@ export class SessionStore {
     trainer: TrainerState,
     history: HistoryState,
     live: LiveRun | null,
-    cause: ChangeCause = 'request',
+    urgency: ChangeUrgency = 'now',
   ): void {
     const before = this.state;
     if (trainer === before.trainer && history === before.history && live === before.live) return;
     this.set(trainer, history, live);
-    this.notify(cause);
+    this.notify(urgency);
   }
 
-  private notify(cause: ChangeCause = 'request'): void {
-    for (const listener of this.listeners) listener(cause);
+  private notify(urgency: ChangeUrgency = 'now'): void {
+    for (const listener of this.listeners) listener(urgency);
   }
 
   private dispatchTrainer(action: TrainerAction): void {
@@ -302,7 +303,7 @@ export class SessionStore {
       worker.terminate();
       this.startWorker();
     }
-    this.publish(trainerReducer(trainer, { type: 'worker', message }), nextHistory, live, 'worker');
+    this.publish(trainerReducer(trainer, { type: 'worker', message }), nextHistory, live, 'soon');
     for (const listener of this.messageListeners) listener(message);
   }
 
@@ -437,7 +438,7 @@ export class SessionStore {
 
   readonly startRun = (settings: Settings): void => {
     this.start(settings, null);
-    this.notify();
+    this.notify('soon');
   };
 
   /**

@@ -6,11 +6,12 @@ import type { SessionState, SessionStore } from '../session/store.ts';
  * re-render only when that slice changes (by identity), and call the store's methods directly.
  *
  * React renders an external store's changes synchronously, in the task that made them (they
- * cannot be transitions). So React hears of a worker's change in a task of its own: the store
- * folds the message in one task, React renders in the next, and the messages that arrive
- * together (an epoch's end sends several) make one render. The person's changes are rendered
- * at once: a controlled input (a run's checkbox, a field) must show its new value in the event's
- * own task, or React puts the old one back.
+ * cannot be transitions). So React hears of a change that can wait (ChangeUrgency 'soon': a
+ * worker's message, a run's start) in a task of its own: the store folds the message in one
+ * task, React renders in the next, and the messages that arrive together (an epoch's end sends
+ * several) make one render. The person's edits are rendered at once: a controlled input (a
+ * run's checkbox, a field) must show its new value in the event's own task, or React puts the
+ * old one back.
  */
 
 export const SessionContext = createContext<SessionStore | null>(null);
@@ -25,7 +26,7 @@ export function useSessionStore(): SessionStore {
 type Subscribe = (onChange: () => void) => () => void;
 const deferredSubscribes = new WeakMap<SessionStore, Subscribe>();
 
-/** `store.subscribe`, with a worker's changes told to React together in a task of their own. */
+/** `store.subscribe`, with changes that can wait told to React together in a task of their own. */
 function deferredSubscribe(store: SessionStore): Subscribe {
   const known = deferredSubscribes.get(store);
   if (known !== undefined) return known;
@@ -39,9 +40,9 @@ function deferredSubscribe(store: SessionStore): Subscribe {
     scheduled = false;
     tellReact();
   };
-  store.subscribe((cause) => {
+  store.subscribe((urgency) => {
     // A render already scheduled still runs; it finds nothing new and React skips it.
-    if (cause === 'request') tellReact();
+    if (urgency === 'now') tellReact();
     else if (!scheduled) {
       scheduled = true;
       channel.port2.postMessage(null);
