@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../config/settings.ts';
 import { FASHION_MNIST_INFO } from '../data/uploadedData.ts';
 import type { FromWorker } from '../worker/protocol.ts';
-import type { EpochMetrics } from '../common/types.ts';
 import { speedShapeKey, timingOf } from '../model/speed.ts';
 import {
   currentDataId,
@@ -17,32 +16,26 @@ import {
   type TrainerAction,
   type TrainerState,
 } from './trainerState.ts';
+import {
+  metricsOf,
+  TEST_FILTERS,
+  TEST_PREDICTIONS,
+  TEST_SAMPLES,
+} from '../../test/fixtures/session.ts';
 
 const settings = { ...DEFAULT_SETTINGS, epochs: 2 };
-const SAMPLES = { imageSize: 2, pixels: new Uint8Array(8), labels: Uint8Array.of(3, 5) };
-const FILTERS = { kernelSize: 1, inputChannels: 1, filterCount: 2, weights: Float32Array.of(1, 2) };
-const PREDICTIONS = { predicted: Uint8Array.of(3, 1), confidence: Float32Array.of(0.9, 0.4) };
 const worker = (message: FromWorker): TrainerAction => ({ type: 'worker', message });
 const reduce = (actions: TrainerAction[], state: TrainerState = INITIAL_TRAINER_STATE) =>
   actions.reduce(trainerReducer, state);
-const metrics = (epoch: number): EpochMetrics => ({
-  epoch,
-  trainLoss: 1 / epoch,
-  trainAccuracy: 0.5,
-  valLoss: 1.1 / epoch,
-  valAccuracy: 0.45,
-  imagesPerSecond: 100,
-  elapsedMs: epoch * 1000,
-});
 /** An epochMetrics message for `epoch` of run `runId`. */
 const epochEnded = (runId: number, epoch: number): TrainerAction =>
   worker({
     type: 'epochMetrics',
     runId,
-    metrics: metrics(epoch),
+    metrics: metricsOf(epoch),
     confusion: new Int32Array(100),
-    predictions: PREDICTIONS,
-    firstLayerFilters: FILTERS,
+    predictions: TEST_PREDICTIONS,
+    firstLayerFilters: TEST_FILTERS,
   });
 /** A batchMetrics message of run 1. */
 const batchReported = (
@@ -71,7 +64,7 @@ const started: TrainerAction[] = [
     testExamples: 100,
     kernels: 'optimized',
     resumedFromEpoch: 0,
-    samples: SAMPLES,
+    samples: TEST_SAMPLES,
   }),
 ];
 
@@ -103,7 +96,7 @@ describe('trainer state', () => {
       { x: 0.8, y: 2.1 },
       { x: 1, y: 2.0 },
     ]);
-    expect(state.run?.epochMetrics).toEqual([metrics(1)]);
+    expect(state.run?.epochMetrics).toEqual([metricsOf(1)]);
     expect(state.run?.batchesDone).toBe(10);
     expect(state.run?.tensors).toEqual({ latest: 42, min: 40, max: 42, bytes: 1e6, maxBytes: 1e6 });
     expect(state.run?.tensors).toEqual({ latest: 42, min: 40, max: 42, bytes: 1e6, maxBytes: 1e6 });
@@ -276,7 +269,7 @@ describe('Pause and Stop during a step', () => {
       /^Stopped in epoch 2, batch 3: the step in progress did not end within 1\.5 s, so the worker was ended and a new one started\. Everything up to the last report is kept\. Resume \(under Runs\) continues from the checkpoint after epoch 1\.$/,
     );
     expect(state.run?.batchLoss).toHaveLength(4);
-    expect(state.run?.epochMetrics).toEqual([metrics(1)]);
+    expect(state.run?.epochMetrics).toEqual([metricsOf(1)]);
     expect(state.run?.checkpointEpoch).toBe(1);
     expect(state.workerError).toBeNull();
     // The new worker reports its backend afresh.
@@ -378,7 +371,7 @@ describe('the kept model', () => {
     const resumed = {
       epochsDone: 2,
       batchLoss: [],
-      epochMetrics: [metrics(1), metrics(2)],
+      epochMetrics: [metricsOf(1), metricsOf(2)],
       learningRateChanges: [],
       learningRate: 0.01,
       elapsedMs: 2000,
