@@ -4,8 +4,9 @@ import { HARNESS_URL } from './ports.ts';
 
 /**
  * Our WGSL convolution kernels (src/kernels) against the tfjs CPU backend, on WebGPU in the
- * real browser (SwiftShader without a GPU): every AlexNet layer shape at a small batch and
- * awkward shapes, forward, fused bias + relu, both gradients and the training-path gradients;
+ * real browser (SwiftShader without a GPU): every AlexNet layer shape at a small batch, the
+ * book's 224 px geometries at batch 1 and 64, and awkward shapes; forward, fused bias + relu,
+ * both gradients and the training-path gradients, outputs allocated over NaN-filled buffers;
  * the matrix products (BatchMatMul, _FusedMatMul) of the dense layers in every transpose; and
  * the bias's Add and Sum (its gradient) of each layer shape.
  */
@@ -30,8 +31,9 @@ test('optimized conv kernels match the CPU backend and leak nothing', async ({ p
   console.log(
     `${report.results.length} checks, max relative error ${Math.max(...report.results.map((r) => r.maxRelError)).toExponential(2)}`,
   );
-  // Every product in the self-test is one our kernel covers: none may fall back to stock. A
-  // bias case's `ours` says our Add or Sum ran exactly where it should (and not elsewhere).
+  // Every convolution called directly and every product in the self-test is one our kernels
+  // cover: none may fall back to stock (the self-test would pass with stock kernels otherwise).
+  // A bias case's `ours` says our Add or Sum ran exactly where it should (and not elsewhere).
   for (const r of report.results.filter((r) => r.ours !== undefined)) {
     expect(r.ours, `${r.case} ${r.op} ran our kernel where it should`).toBe(true);
   }

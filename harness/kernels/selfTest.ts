@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { prepareImages } from '../../src/model/training.ts';
-import { matMulStats } from '../../src/kernels/conv.ts';
+import { convKernelStats, matMulStats } from '../../src/kernels/conv.ts';
 import { greyImagesStats } from '../../src/kernels/inputImages.ts';
 import { biasKernelStats } from '../../src/kernels/bias.ts';
 import { setConvKernels } from '../../src/kernels/register.ts';
@@ -31,7 +31,11 @@ export interface SelfTestResult {
   op: string;
   maxRelError: number;
   maxAbsRef: number;
-  /** For products: whether our kernel ran (false: it delegated to the stock kernel). */
+  /**
+   * For the four convolution kernels called directly and for products: whether our kernel ran
+   * (false: it delegated to the stock kernel). For bias ops: whether ours ran exactly where it
+   * should.
+   */
   ours?: boolean;
 }
 
@@ -53,7 +57,7 @@ declare global {
   }
 }
 
-/** AlexNet layers (width 0.25 at 65 px and the book's width at 96 px) and awkward shapes. */
+/** AlexNet layers (width 0.25 at 65 px, the book's at 96 px and 224 px) and awkward shapes. */
 export const SELF_TEST_CASES: SelfTestCase[] = [
   {
     name: 'w0.25 conv1',
@@ -142,6 +146,75 @@ export const SELF_TEST_CASES: SelfTestCase[] = [
     kernel: 3,
     stride: 1,
     pad: 'same',
+  },
+  // The book's 224 px geometries (d2l's AlexNet: conv1 with padding 1 makes 54² maps, then
+  // 26² and 12²): the book's channels at batch 1, and width 0.1's at batch 64 (its channel
+  // counts keep the CPU reference within the CI time).
+  {
+    name: 'book 224px conv1 b1',
+    batch: 1,
+    height: 224,
+    width: 224,
+    inChannels: 1,
+    outChannels: 96,
+    kernel: 11,
+    stride: 4,
+    pad: 1,
+  },
+  {
+    name: 'book 224px conv2 b1',
+    batch: 1,
+    height: 26,
+    width: 26,
+    inChannels: 96,
+    outChannels: 256,
+    kernel: 5,
+    stride: 1,
+    pad: 2,
+  },
+  {
+    name: 'book 224px conv3 b1',
+    batch: 1,
+    height: 12,
+    width: 12,
+    inChannels: 256,
+    outChannels: 384,
+    kernel: 3,
+    stride: 1,
+    pad: 1,
+  },
+  {
+    name: 'w0.1 224px conv1 b64',
+    batch: 64,
+    height: 224,
+    width: 224,
+    inChannels: 1,
+    outChannels: 10,
+    kernel: 11,
+    stride: 4,
+    pad: 1,
+  },
+  {
+    name: 'w0.1 224px conv2 b64',
+    batch: 64,
+    height: 26,
+    width: 26,
+    inChannels: 10,
+    outChannels: 26,
+    kernel: 5,
+    stride: 1,
+    pad: 2,
+  },
+  {
+    name: 'w0.1 224px conv3 b64',
+    batch: 64,
+    height: 12,
+    width: 12,
+    inChannels: 26,
+    outChannels: 38,
+    kernel: 3,
+    stride: 1,
+    pad: 1,
   },
   {
     name: 'w0.1 conv4 (38 ch)',
@@ -523,43 +596,68 @@ function makeData(c: SelfTestCase, seed: number): CaseData {
 }
 
 type Outputs = Record<string, Float32Array>;
+type ConvKernelName = keyof typeof convKernelStats;
 
-/** Runs every op of one case on the current backend and reads the results back. */
-async function runOps(c: SelfTestCase, d: CaseData): Promise<Outputs> {
+/**
+ * Runs every op of one case on the current backend and reads the results back. `ours` says,
+ * for each of the four convolution kernels called directly, whether our program ran (on WebGPU
+ * with our kernels) rather than the stock one it delegates to.
+ */
+async function runOps(
+  c: SelfTestCase,
+  d: CaseData,
+): Promise<{ outputs: Outputs; ours: Record<ConvKernelName, boolean> }> {
+  const ours = {} as Record<ConvKernelName, boolean>;
+  const counted = <T>(name: ConvKernelName, run: () => T): T => {
+    const before = convKernelStats[name];
+    const result = run();
+    ours[name] = convKernelStats[name] > before;
+    return result;
+  };
   const tensors = tf.tidy(() => {
     const x = tf.tensor4d(d.x, d.xShape);
     const w = tf.tensor4d(d.w, d.wShape);
     const bias = tf.tensor1d(d.bias);
     const dy = tf.tensor4d(d.dy, d.dyShape);
-    const conv = tf.conv2d(x, w, c.stride, c.pad);
-    const fused = tf.fused.conv2d({
-      x,
-      filter: w,
-      strides: c.stride,
-      pad: c.pad,
-      bias,
-      activation: 'relu',
-    });
-    const filterGrad = tf.engine().runKernel(
+    const conv = counted('Conv2D', () => tf.conv2d(x, w, c.stride, c.pad));
+    const fused = counted('FusedConv2D', () =>
+      tf.fused.conv2d({
+        x,
+        filter: w,
+        strides: c.stride,
+        pad: c.pad,
+        bias,
+        activation: 'relu',
+      }),
+    );
+    const filterGrad = counted(
       'Conv2DBackpropFilter',
-      { x, dy },
-      {
-        strides: c.stride,
-        pad: c.pad,
-        dataFormat: 'NHWC',
-        filterShape: d.wShape,
-      },
-    ) as tf.Tensor;
-    const inputGrad = tf.engine().runKernel(
+      () =>
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          {
+            strides: c.stride,
+            pad: c.pad,
+            dataFormat: 'NHWC',
+            filterShape: d.wShape,
+          },
+        ) as tf.Tensor,
+    );
+    const inputGrad = counted(
       'Conv2DBackpropInput',
-      { dy, filter: w },
-      {
-        strides: c.stride,
-        pad: c.pad,
-        dataFormat: 'NHWC',
-        inputShape: d.xShape,
-      },
-    ) as tf.Tensor;
+      () =>
+        tf.engine().runKernel(
+          'Conv2DBackpropInput',
+          { dy, filter: w },
+          {
+            strides: c.stride,
+            pad: c.pad,
+            dataFormat: 'NHWC',
+            inputShape: d.xShape,
+          },
+        ) as tf.Tensor,
+    );
     // The training path: gradients of a fused conv + bias + relu (FusedConv2D forward, both
     // backprop kernels, bias sum).
     const grads = tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) =>
@@ -585,12 +683,24 @@ async function runOps(c: SelfTestCase, d: CaseData): Promise<Outputs> {
       'grad bias': grads[2],
     };
   });
-  const out: Outputs = {};
+  const outputs: Outputs = {};
   for (const [name, t] of Object.entries(tensors)) {
-    out[name] = (await t.data()) as Float32Array;
+    outputs[name] = (await t.data()) as Float32Array;
     t.dispose();
   }
-  return out;
+  return { outputs, ours };
+}
+
+/**
+ * Fills WebGPU's buffer pool with NaN buffers of every size `sizes` names, `copies` of each,
+ * so that outputs allocated next reuse them: an output element a kernel never writes then reads
+ * NaN (a mismatch), not the zero of a fresh buffer, which a reference of 0 (after a ReLU)
+ * would match.
+ */
+function poisonBufferPool(sizes: readonly number[], copies = 4): void {
+  tf.tidy(() =>
+    sizes.flatMap((n) => Array.from({ length: copies }, () => tf.fill([n], NaN).add(1))),
+  ).forEach((t) => t.dispose());
 }
 
 /**
@@ -636,13 +746,25 @@ export async function runSelfTest(
   for (const [index, c] of cases.entries()) {
     const data = makeData(c, 1000 * (index + 1));
     if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not start');
-    const ref = await runOps(c, data);
+    const ref = (await runOps(c, data)).outputs;
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
-    const got = await runOps(c, data);
+    const size = (shape: number[]) => tf.util.sizeFromShape(shape);
+    poisonBufferPool([size(data.dyShape), size(data.wShape), size(data.xShape), c.outChannels]);
+    const { outputs: got, ours } = await runOps(c, data);
     for (const op of Object.keys(ref)) {
       const { rel, maxRef } = compare(ref[op], got[op]);
-      report.results.push({ case: c.name, op, maxRelError: rel, maxAbsRef: maxRef });
-      log(`${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)}`);
+      const ranOurs = op in ours ? ours[op as ConvKernelName] : undefined;
+      report.results.push({
+        case: c.name,
+        op,
+        maxRelError: rel,
+        maxAbsRef: maxRef,
+        ...(ranOurs === undefined ? {} : { ours: ranOurs }),
+      });
+      log(
+        `${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)}` +
+          (ranOurs === undefined ? '' : ` ours ${ranOurs}`),
+      );
     }
   }
   for (const [index, c] of MATMUL_CASES.entries()) {
@@ -654,7 +776,7 @@ export async function runSelfTest(
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
     // Poison the buffer pool with NaN outputs of the same size first, so that an output element
     // the kernel never writes shows up as a mismatch.
-    tf.tidy(() => tf.fill([Math.max(c.batchA, c.batchB) * c.m * c.n], NaN).add(1)).dispose();
+    poisonBufferPool([Math.max(c.batchA, c.batchB) * c.m * c.n]);
     const oursBefore = matMulStats.ours;
     const got = await runMatMul(c, a, b, bias);
     const ours = matMulStats.ours > oursBefore;
@@ -669,7 +791,7 @@ export async function runSelfTest(
     if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not start');
     const ref = await runInput(c, pixels);
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
-    tf.tidy(() => tf.fill([c.batch * c.imageSize * c.imageSize], NaN).add(1)).dispose();
+    poisonBufferPool([c.batch * c.imageSize * c.imageSize]);
     const oursBefore = greyImagesStats.ours;
     const got = await runInput(c, pixels);
     const ours = greyImagesStats.ours > oursBefore;
@@ -684,7 +806,7 @@ export async function runSelfTest(
     if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not start');
     const ref = await runBias(c, x, other);
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
-    tf.tidy(() => tf.fill([ref.length], NaN).add(1)).dispose();
+    poisonBufferPool([ref.length]);
     const before = c.op === 'Add' ? biasKernelStats.add : biasKernelStats.sum;
     const got = await runBias(c, x, other);
     const after = c.op === 'Add' ? biasKernelStats.add : biasKernelStats.sum;

@@ -23,6 +23,14 @@ type KernelResult = ReturnType<tf.KernelFunc>;
 /** How many products our matmul program has run (the self-test checks that it was not stock). */
 export const matMulStats = { ours: 0 };
 
+/** How many times each of our four convolution kernels ran its own program (not the stock one). */
+export const convKernelStats = {
+  Conv2D: 0,
+  FusedConv2D: 0,
+  Conv2DBackpropFilter: 0,
+  Conv2DBackpropInput: 0,
+};
+
 /** Tuning knobs (exposed for the benchmark page). */
 export const convKernelOptions = {
   /** Filter-gradient: split the reduction until about this many invocations run. */
@@ -102,6 +110,7 @@ function sizeOf(shape: readonly number[]): number {
  * linear activation. Anything the program does not cover goes to the stock kernel.
  */
 function convForward(
+  kernelName: 'Conv2D' | 'FusedConv2D',
   args: KernelArgs,
   stock: tf.KernelFunc,
   attrs: tf.Conv2DAttrs,
@@ -142,12 +151,20 @@ function convForward(
     chooseTileCols(g.outChannels),
   );
   const inputs = bias != null ? [x, filter, bias] : [x, filter];
+  convKernelStats[kernelName]++;
   return backend.runWebGPUProgram(program, inputs, 'float32');
 }
 
 export function makeConv2D(stock: tf.KernelFunc): tf.KernelFunc {
   return (args: KernelArgs): KernelResult =>
-    convForward(args, stock, args.attrs as unknown as tf.Conv2DAttrs, undefined, 'linear');
+    convForward(
+      'Conv2D',
+      args,
+      stock,
+      args.attrs as unknown as tf.Conv2DAttrs,
+      undefined,
+      'linear',
+    );
 }
 
 export function makeFusedConv2D(stock: tf.KernelFunc): tf.KernelFunc {
@@ -162,7 +179,7 @@ export function makeFusedConv2D(stock: tf.KernelFunc): tf.KernelFunc {
           ? 'relu'
           : null;
     if (preluActivationWeights != null || fusedActivation == null) return stock(args);
-    return convForward(args, stock, attrs, bias ?? undefined, fusedActivation);
+    return convForward('FusedConv2D', args, stock, attrs, bias ?? undefined, fusedActivation);
   };
 }
 
@@ -200,6 +217,7 @@ export function makeConv2DBackpropFilter(stock: tf.KernelFunc): tf.KernelFunc {
     const chunk = Math.ceil(kRows / wanted);
     const splits = Math.ceil(kRows / chunk);
     const program = new FilterGradProgram(g, splits, tileRows, tileCols);
+    convKernelStats.Conv2DBackpropFilter++;
     if (splits === 1) return backend.runWebGPUProgram(program, [x, dy], 'float32');
     const partial = backend.runWebGPUProgram(program, [x, dy], 'float32');
     const sum = new SumSplitsProgram(splits, attrs.filterShape);
@@ -238,6 +256,7 @@ export function makeConv2DBackpropInput(stock: tf.KernelFunc): tf.KernelFunc {
     // padding columns (vec4 groups for one channel) and, at stride 4, rows that no filter tap
     // reaches; it measured 0.27× the stock matrix product of the same FLOPs at 96 px batch 16.
     // There the gradient is the product dy·Wᵀ into im2col columns, then a gather (col2im).
+    convKernelStats.Conv2DBackpropInput++;
     const positions = g.batch * g.outHeight * g.outWidth;
     const taps = g.filterHeight * g.filterWidth * g.inChannels;
     const columnsBytes = 4 * positions * taps;
