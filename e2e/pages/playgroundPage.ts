@@ -1,7 +1,7 @@
 import { expect, type Locator, type Page } from '@playwright/test';
 import { url } from '../helpers.ts';
 
-/** The run states the status bar shows (src/state/trainerState.ts's RunState). */
+/** The run states the status bar shows (src/session/trainerState.ts's RunState). */
 export type RunStateText =
   'idle' | 'loading data' | 'training' | 'paused' | 'stopped' | 'done' | 'diverged' | 'failed';
 
