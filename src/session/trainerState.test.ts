@@ -18,9 +18,9 @@ import {
 } from './trainerState.ts';
 import {
   metricsOf,
+  runStartedMessage,
   TEST_FILTERS,
   TEST_PREDICTIONS,
-  TEST_SAMPLES,
 } from '../../test/fixtures/session.ts';
 
 const settings = { ...DEFAULT_SETTINGS, epochs: 2 };
@@ -55,17 +55,7 @@ const batchReported = (
   });
 const started: TrainerAction[] = [
   { type: 'trainRequested', runId: 1, dataSet: FASHION_MNIST_INFO, settings },
-  worker({
-    type: 'runStarted',
-    runId: 1,
-    epochs: 2,
-    batchesPerEpoch: 10,
-    trainExamples: 1280,
-    testExamples: 100,
-    kernels: 'optimized',
-    resumedFromEpoch: 0,
-    samples: TEST_SAMPLES,
-  }),
+  worker(runStartedMessage(1)),
 ];
 
 describe('trainer state', () => {
