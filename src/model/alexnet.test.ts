@@ -33,17 +33,36 @@ describe('tfjs AlexNet', () => {
     }
   });
 
-  it('uses Glorot-uniform weights and zero biases', () => {
+  it("uses Glorot-uniform weights and PyTorch's default biases", () => {
     const layers = alexNetLayers({ width: 0.25, dropout: 0.5, numClasses: 10 });
     const model = buildAlexNet(layers, 65, 3);
     try {
-      const [kernel, bias] = model.getLayer('conv2').getWeights();
+      const [kernel] = model.getLayer('conv2').getWeights();
       // fan_in = 5·5·24, fan_out = 5·5·64: limit sqrt(6 / (fan_in + fan_out)).
       const limit = Math.sqrt(6 / (25 * 24 + 25 * 64));
       const values = kernel!.dataSync();
       expect(Math.max(...values.map(Math.abs))).toBeLessThanOrEqual(limit);
       expect(Math.max(...values.map(Math.abs))).toBeGreaterThan(limit * 0.95);
-      expect(Array.from(bias!.dataSync()).every((v) => v === 0)).toBe(true);
+      // Biases: U(−1/√fan_in, 1/√fan_in), PyTorch's default, which d2l's init_cnn keeps.
+      const fanInByLayer: Record<string, number> = {
+        conv1: 11 * 11 * 1,
+        conv2: 5 * 5 * 24,
+        conv3: 3 * 3 * 64,
+        conv4: 3 * 3 * 96,
+        conv5: 3 * 3 * 96,
+        fc1: 64 * 1 * 1,
+        fc2: 1024,
+        output: 1024,
+      };
+      for (const [name, fanIn] of Object.entries(fanInByLayer)) {
+        const bias = Array.from(model.getLayer(name).getWeights()[1]!.dataSync());
+        const bound = 1 / Math.sqrt(fanIn);
+        const largest = Math.max(...bias.map(Math.abs));
+        expect(largest, name).toBeLessThanOrEqual(bound);
+        // Spread over the interval, not zero and not a constant.
+        if (bias.length >= 10) expect(largest, name).toBeGreaterThan(bound * 0.5);
+        expect(new Set(bias).size, name).toBeGreaterThan(bias.length / 2);
+      }
     } finally {
       model.dispose();
     }

@@ -39,11 +39,14 @@ export function buildAlexNet(
     first = false;
     return { inputShape: [imageSize, imageSize, inputChannels] };
   };
-  // d2l's init_cnn: Xavier-uniform weights, zero biases. Seeded per layer for reproducible runs.
+  // d2l's init_cnn: Xavier-uniform weights; biases keep PyTorch's default (see
+  // initBiasesLikePyTorch). Seeded per layer for reproducible runs.
+  const layerIndexOf = new Map<string, number>();
   let extraIndex = BOOK_WEIGHTED_LAYERS.length;
   const init = (name: string) => {
     const bookIndex = BOOK_WEIGHTED_LAYERS.indexOf(name);
     const layerIndex = bookIndex >= 0 ? bookIndex : extraIndex++;
+    layerIndexOf.set(name, layerIndex);
     return {
       kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + layerIndex }),
       biasInitializer: tf.initializers.zeros(),
@@ -135,5 +138,37 @@ export function buildAlexNet(
         break;
     }
   }
+  initBiasesLikePyTorch(model, seed, layerIndexOf);
   return model;
+}
+
+/**
+ * d2l's init_cnn re-initialises only the weights, so the book's biases keep PyTorch's default
+ * for Conv2d and Linear: U(−1/√fan_in, 1/√fan_in), fan_in = kernel height × width × input
+ * channels (conv) or input units (dense). Keras has no initialiser that sees the kernel's
+ * shape, so the biases are written once the model is built.
+ */
+function initBiasesLikePyTorch(
+  model: tf.Sequential,
+  seed: number,
+  layerIndexOf: ReadonlyMap<string, number>,
+): void {
+  for (const layer of model.layers) {
+    const layerIndex = layerIndexOf.get(layer.name);
+    if (layerIndex === undefined) continue;
+    const [kernel, bias] = layer.getWeights();
+    if (kernel === undefined || bias === undefined) continue;
+    // Kernel: [kh, kw, in, out] (conv) or [in, out] (dense); fan_in is all but the last axis.
+    const fanIn = kernel.shape.slice(0, -1).reduce((product, size) => product * size, 1);
+    const bound = 1 / Math.sqrt(fanIn);
+    const newBias = tf.randomUniform(
+      bias.shape,
+      -bound,
+      bound,
+      'float32',
+      seed * 1000 + 500 + layerIndex,
+    );
+    layer.setWeights([kernel, newBias]);
+    newBias.dispose();
+  }
 }

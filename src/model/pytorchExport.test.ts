@@ -252,7 +252,6 @@ describe('pytorchScript', () => {
     for (const part of [
       'import torch\nfrom torch import nn\nfrom torchvision import datasets, transforms\n',
       'nn.init.xavier_uniform_(module.weight)',
-      'nn.init.zeros_(module.bias)',
       'transforms.Compose([transforms.Resize((IMAGE_SIZE, IMAGE_SIZE)),',
       'transforms.ToTensor()])',
       'datasets.FashionMNIST(',
@@ -744,7 +743,7 @@ describe('the generated script with real PyTorch', () => {
     );
   }
 
-  it("builds the book network and every variant at full width, with the table's counts", () => {
+  it("builds the book network and every variant at full width, with the table's counts and the book's biases", () => {
     requireTorch();
     const runner = [
       'import importlib.util, json, sys, torch',
@@ -758,8 +757,13 @@ describe('the generated script with real PyTorch', () => {
       '    net.eval()',
       '    with torch.no_grad():',
       '        y = net(torch.zeros(2, 1, m.IMAGE_SIZE, m.IMAGE_SIZE))',
+      // The book's biases: PyTorch's default U(±1/√fan_in), which init_cnn leaves alone.
+      '    biases = [(m.bias.abs().max().item(), m.weight[0].numel() ** -0.5)',
+      '              for m in net.modules()',
+      '              if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]',
       "    out[f] = {'shape': list(y.shape),",
-      "              'parameters': sum(p.numel() for p in net.parameters())}",
+      "              'parameters': sum(p.numel() for p in net.parameters()),",
+      "              'biasesWithinBound': all(0 < b <= bound for b, bound in biases)}",
       'print(json.dumps(out))',
     ].join('\n');
     // 'wide' (width 4 at 1024 px) is left out: 400 M parameters are too much memory for a test.
@@ -776,6 +780,7 @@ describe('the generated script with real PyTorch', () => {
       expect(nets[files[i]!], name).toEqual({
         shape: [2, 10],
         parameters: totalParameters({ ...book, ...VARIANTS[name] }),
+        biasesWithinBound: true,
       });
     }
   }, 120_000);

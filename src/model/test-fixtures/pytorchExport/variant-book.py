@@ -65,10 +65,10 @@ def alexnet():
 
 
 def init_cnn(module):
-    """d2l's init_cnn: Xavier-uniform weights, zero biases."""
+    """d2l's init_cnn: Xavier-uniform weights. The biases keep PyTorch's
+    default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as in the book."""
     if isinstance(module, (nn.Conv2d, nn.Linear)):
         nn.init.xavier_uniform_(module.weight)
-        nn.init.zeros_(module.bias)
 
 
 def subset(dataset, count, seed):
