@@ -146,13 +146,13 @@ describe('expandExercise', () => {
 
 describe('the exercise scale', () => {
   it('keeps the batch-size exercise’s ratios around the fitted batch, at equal steps', () => {
-    const fitted = { ...small, batchSize: 32, trainExamples: 2400, epochs: 4 };
+    const fitted = { ...small, batchSize: 32, trainExamples: 4000, epochs: 4 };
     const result = expandExercise('batch-size', fitted, { atExerciseScale: true });
     if (!result.ok) throw new Error(result.message);
     expect(result.runs.map((run) => run.batchSize)).toEqual([16, 32, 64]);
     expect(result.runs.map((run) => run.epochs)).toEqual([2, 4, 8]);
     expect(result.runs.map((run) => (run.trainExamples / run.batchSize) * run.epochs)).toEqual([
-      300, 300, 300,
+      500, 500, 500,
     ]);
     // The others are the book's variations.
     const lr = expandExercise('learning-rate', fitted, { atExerciseScale: true });

@@ -51,9 +51,9 @@ export const EXERCISES = [
     variations: [{ batchSize: 64 }, { batchSize: 128 }, { batchSize: 256 }],
     // The book's 64 and 256 are half and twice its 128; at a few thousand examples a batch of
     // 256 makes too few steps to learn, so the exercise scale keeps the ratios around its batch.
-    // It also keeps the number of steps: at 300 steps the fitted network has only just left
-    // the loss of guessing, and half the steps (the doubled batch over the same epochs) stay
-    // near chance. Equal steps compare the batches step for step, where stability shows.
+    // It also keeps the number of steps: the network spends its first 150–250 steps at the loss
+    // of guessing, so the doubled batch over the same epochs (half the steps) could stay near
+    // chance. Equal steps compare the batches step for step, where stability shows.
     scaledVariations: (base: Settings) => [
       {
         batchSize: Math.max(1, Math.round(base.batchSize / 2)),
