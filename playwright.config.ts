@@ -23,6 +23,10 @@ export default defineConfig({
     baseURL: `http://localhost:${PORT}`,
     // An action whose target never appears fails within minutes, not at the test's timeout.
     actionTimeout: 120_000,
+    // The production page registers a service worker, which would answer later requests from
+    // its cache, out of reach of page.route (the fault injections). Only deploy.spec.ts, which
+    // tests it, allows it.
+    serviceWorkers: 'block',
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
     launchOptions: {

@@ -2,9 +2,13 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { contentSecurityPolicy } from './vite-plugins/contentSecurityPolicy.ts';
 import { serveFashionMnist } from './vite-plugins/serveFashionMnist.ts';
+import { serviceWorker } from './vite-plugins/serviceWorker.ts';
 
 export default defineConfig({
-  plugins: [react(), serveFashionMnist(), contentSecurityPolicy()],
+  // Relative URLs throughout, so that one build works from any folder of any static server
+  // (https://host/ or https://host/alexnet/); see the README's Deploy section.
+  base: './',
+  plugins: [react(), serveFashionMnist(), contentSecurityPolicy(), serviceWorker()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',

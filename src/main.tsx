@@ -1,5 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { registerServiceWorker } from './offline/register.ts';
 import { createBrowserSession } from './session/browserSession.ts';
 import { App } from './ui/App.tsx';
 import { SessionContext } from './ui/useSession.ts';
@@ -16,3 +17,5 @@ createRoot(root).render(
     </SessionContext>
   </StrictMode>,
 );
+// Production builds only: the dev server has no sw.js (vite-plugins/serviceWorker.ts builds it).
+if (import.meta.env.PROD) registerServiceWorker();

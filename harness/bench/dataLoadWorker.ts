@@ -1,5 +1,5 @@
 import {
-  APP_DATA_PATH,
+  appDataUrl,
   FASHION_MNIST_FILE_KEYS,
   FASHION_MNIST_FILES,
   parseFashionMnist,
@@ -17,16 +17,13 @@ import type { DataBenchRequest, DataBenchResult } from './dataLoad.ts';
 interface WorkerScope {
   postMessage(message: DataBenchResult | { error: string }): void;
   onmessage: ((event: MessageEvent<DataBenchRequest>) => void) | null;
-  location: { origin: string };
+  location: { href: string };
 }
 
 const scope = self as unknown as WorkerScope;
 
 async function fetchAll(): Promise<Record<FashionMnistFileKey, Uint8Array>> {
-  const base = new URL(
-    `${import.meta.env.BASE_URL}${APP_DATA_PATH.slice(1)}`,
-    scope.location.origin,
-  );
+  const base = appDataUrl(import.meta.env.BASE_URL, scope.location.href);
   const entries = await Promise.all(
     FASHION_MNIST_FILE_KEYS.map(async (key) => {
       const url = new URL(FASHION_MNIST_FILES[key], base).href;

@@ -7,7 +7,9 @@ import {
   CLASS_NAMES,
   DATA_CACHE_NAME,
   FASHION_MNIST_FILES,
+  OFFLINE_COPY_HEADER,
   REMOTE_DATA_URL,
+  appDataUrl,
   loadFashionMnist,
   parseFashionMnist,
   type LoadProgress,
@@ -190,6 +192,31 @@ describe('constants', () => {
   });
 });
 
+describe('appDataUrl', () => {
+  it('puts an absolute base on the script’s origin', () => {
+    const worker = 'http://localhost:5173/src/worker/worker.ts?worker_file&type=module';
+    expect(appDataUrl('/', worker)).toBe('http://localhost:5173/data/fashion-mnist/');
+    expect(appDataUrl('/alexnet/', 'https://example.org/alexnet/assets/worker-1.js')).toBe(
+      'https://example.org/alexnet/data/fashion-mnist/',
+    );
+    expect(appDataUrl('/alexnet', 'https://example.org/alexnet/assets/worker-1.js')).toBe(
+      'https://example.org/alexnet/data/fashion-mnist/',
+    );
+  });
+
+  it('resolves the build’s relative base from the built worker’s folder, at any sub-path', () => {
+    expect(appDataUrl('./', 'https://example.org/alexnet/assets/worker-1.js')).toBe(
+      'https://example.org/alexnet/data/fashion-mnist/',
+    );
+    expect(appDataUrl('./', 'http://localhost:4173/assets/worker-1.js')).toBe(
+      'http://localhost:4173/data/fashion-mnist/',
+    );
+    expect(appDataUrl('', 'https://example.org/a/b/assets/worker-1.js')).toBe(
+      'https://example.org/a/b/data/fashion-mnist/',
+    );
+  });
+});
+
 describe('loadFashionMnist', () => {
   it('uses the app server when it serves all four files, with progress', async () => {
     const net = fakeFetch(routes(serveUnder(APP_BASE, real)));
@@ -222,6 +249,33 @@ describe('loadFashionMnist', () => {
     // Not one event per 64 KiB chunk: the 26 MB file reports about a hundred times.
     const big = events.filter((e) => e.file === FASHION_MNIST_FILES.trainImages);
     expect(big.length).toBeLessThan(150);
+  });
+
+  it('says so when the service worker answered every file from its offline copy', async () => {
+    const offline = (copies: number) => {
+      let served = 0;
+      return fakeFetch((url) => {
+        const name = url.slice(APP_BASE.length);
+        const headers: Record<string, string> = { 'content-type': 'application/gzip' };
+        if (served++ < copies) headers[OFFLINE_COPY_HEADER] = '1';
+        return { body: real[name], headers };
+      });
+    };
+    const all = await loadFashionMnist({
+      appBaseUrl: APP_BASE,
+      fetchImpl: offline(4).fetch,
+      cacheStorage: null,
+    });
+    expect(all.source).toBe('app');
+    expect(all.sourceDescription).toBe(
+      "served by the app at /data/fashion-mnist/, from this browser's offline copy",
+    );
+    const some = await loadFashionMnist({
+      appBaseUrl: APP_BASE,
+      fetchImpl: offline(2).fetch,
+      cacheStorage: null,
+    });
+    expect(some.sourceDescription).toBe('served by the app at /data/fashion-mnist/');
   });
 
   it('falls back to downloading when the app 404s, caches, and then loads from the cache', async () => {

@@ -46,8 +46,16 @@ export const FASHION_MNIST_FILE_KEYS: readonly FashionMnistFileKey[] = [
   'trainImages',
 ];
 
-/** Where the app itself serves the files (the Vite plugin in dev/preview, or public/). */
+/**
+ * Where the app itself serves the files (the Vite plugin in dev/preview, or public/), under the
+ * site's base: /data/fashion-mnist/ at the root, /alexnet/data/fashion-mnist/ from a sub-path.
+ */
 export const APP_DATA_PATH = '/data/fashion-mnist/';
+/**
+ * Set by the service worker (src/offline/, the same name there) on a file it answers from this
+ * browser's copy, so the page can say the data did not come over the network.
+ */
+export const OFFLINE_COPY_HEADER = 'X-Offline-Copy';
 export const REMOTE_DATA_URL =
   'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/';
 export const DATA_CACHE_NAME = 'fashion-mnist-v1';
@@ -73,7 +81,7 @@ export type LoadProgress = {
 };
 
 export interface LoadOptions {
-  /** Absolute URL of APP_DATA_PATH, e.g. new URL(APP_DATA_PATH, location.origin).href. */
+  /** Absolute URL of the app's data folder: appDataUrl(import.meta.env.BASE_URL, location.href). */
   appBaseUrl: string;
   /** Defaults to REMOTE_DATA_URL. */
   remoteBaseUrl?: string;
@@ -91,6 +99,24 @@ export const DOWNLOAD_STALL_TIMEOUT_MS = 30_000;
 
 type FileBytes = Record<FashionMnistFileKey, Uint8Array>;
 type ParsedFile = IdxImages | IdxLabels;
+
+/**
+ * The absolute URL of the app's data folder (APP_DATA_PATH under the site's base), for a script
+ * at `scriptUrl`. `baseUrl` is Vite's base (import.meta.env.BASE_URL): an absolute one ('/' in
+ * dev, or '/alexnet/' from `vite build --base=/alexnet/`) is a path on the script's origin. The
+ * build's relative base ('./', so that one build works from any sub-path) is relative to
+ * index.html, whose folder is the one above the built scripts' (Vite's assets/ folder).
+ */
+export function appDataUrl(baseUrl: string, scriptUrl: string): string {
+  const relative = baseUrl === '' || baseUrl.startsWith('.');
+  const siteUrl = new URL(baseUrl, relative ? new URL('../', scriptUrl) : scriptUrl);
+  return new URL(APP_DATA_PATH.slice(1), withSlash(siteUrl)).href;
+}
+
+function withSlash(url: URL): URL {
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url;
+}
 
 /** Gunzips (when gzip), parses and cross-checks the four files. */
 export async function parseFashionMnist(
@@ -129,7 +155,9 @@ export async function loadFashionMnist(options: LoadOptions): Promise<Dataset> {
       return {
         ...splits,
         source: 'app',
-        sourceDescription: `served by the app at ${shortUrl(appBase)}`,
+        sourceDescription:
+          `served by the app at ${shortUrl(appBase)}` +
+          (app.offlineCopy ? ", from this browser's offline copy" : ''),
       };
     } catch (error) {
       if (error instanceof DataFileError) {
@@ -257,7 +285,8 @@ function buildSplit(
 // ---------------------------------------------------------------------------------------------
 // 1. The app's server
 
-type AppResult = { ok: true; files: FileBytes } | { ok: false; reason: string };
+type AppResult =
+  { ok: true; files: FileBytes; offlineCopy: boolean } | { ok: false; reason: string };
 
 /** Fetches all four files from the app; on the first miss cancels the rest and says why. */
 async function fetchFromApp(
@@ -269,6 +298,7 @@ async function fetchFromApp(
   const controller = new AbortController();
   const unlink = linkAbort(signal, controller);
   let reason: string | null = null;
+  let offlineCopies = 0;
   try {
     const entries = await Promise.all(
       FASHION_MNIST_FILE_KEYS.map(async (key) => {
@@ -288,6 +318,7 @@ async function fetchFromApp(
           if (startsLikeHtml(bytes)) {
             throw new Error(`${url} answered with an HTML page (a single-page-app fallback?)`);
           }
+          if (response.headers.has(OFFLINE_COPY_HEADER)) offlineCopies++;
           return [key, bytes] as const;
         } catch (error) {
           reason ??= signal?.aborted ? 'aborted' : errorText(error);
@@ -296,7 +327,11 @@ async function fetchFromApp(
         }
       }),
     );
-    return { ok: true, files: Object.fromEntries(entries) as FileBytes };
+    return {
+      ok: true,
+      files: Object.fromEntries(entries) as FileBytes,
+      offlineCopy: offlineCopies === entries.length,
+    };
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     return { ok: false, reason: reason ?? errorText(error) };

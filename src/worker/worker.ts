@@ -1,4 +1,4 @@
-import { APP_DATA_PATH, loadFashionMnist } from '../data/fashionMnist.ts';
+import { appDataUrl, loadFashionMnist } from '../data/fashionMnist.ts';
 import { parseUploadedData } from '../data/uploadedData.ts';
 import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../storage/checkpointStore.ts';
 import { initBackend } from './backend.ts';
@@ -15,7 +15,7 @@ import { WorkerSession } from './workerSession.ts';
 interface WorkerScope {
   postMessage(message: FromWorker, transfer: Transferable[]): void;
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
-  location: { origin: string };
+  location: { href: string };
   addEventListener(
     type: 'unhandledrejection',
     listener: (event: PromiseRejectionEvent) => void,
@@ -25,10 +25,7 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 const post = (message: FromWorker, transfer: Transferable[] = []) =>
   scope.postMessage(message, transfer);
-const appBaseUrl = new URL(
-  `${import.meta.env.BASE_URL}${APP_DATA_PATH.slice(1)}`,
-  scope.location.origin,
-).href;
+const appBaseUrl = appDataUrl(import.meta.env.BASE_URL, scope.location.href);
 
 const session = new WorkerSession({
   post,
