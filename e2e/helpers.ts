@@ -22,6 +22,25 @@ export function url(settings: Record<string, string>): string {
 }
 
 /**
+ * The page's Content-Security-Policy violations, as "directive blocked-URI" (e.g. "script-src-elem
+ * inline"), collected into the returned array as they happen. Call it before navigating: the
+ * listener is then in every document from its first script on, so violations during page load
+ * count too (a listener added after the page loaded would miss them).
+ */
+export async function collectCspViolations(page: Page): Promise<string[]> {
+  const violations: string[] = [];
+  await page.exposeFunction('reportCspViolation', (text: string) => violations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      (window as unknown as { reportCspViolation: (text: string) => void }).reportCspViolation(
+        `${event.effectiveDirective} ${event.blockedURI}`,
+      );
+    });
+  });
+  return violations;
+}
+
+/**
  * Fault injection: prepends `code` to the training worker's script, for the first worker only
  * (its replacement loads the real script).
  */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from './fixtures/fixtures.ts';
-import { TINY } from './helpers.ts';
+import { collectCspViolations, TINY } from './helpers.ts';
 
 /**
  * The playground as a person uses it, in real headless Chromium on its real WebGPU adapter
@@ -97,19 +97,12 @@ test('trains a tiny AlexNet on real Fashion-MNIST with WebGPU; pause and resume'
   page,
   app,
 }, testInfo) => {
+  // The production Content-Security-Policy (no inline script, no eval) must not block anything,
+  // from the page's first byte on.
+  const violations = await collectCspViolations(page);
   await app.open(TINY);
   await expect(app.backendName).toHaveText('webgpu');
   await expect(page.getByTestId('software-adapter-warning')).toBeVisible();
-  // The production Content-Security-Policy (no inline script, no eval) must not block anything.
-  const violations: string[] = [];
-  await page.exposeFunction('reportViolation', (text: string) => violations.push(text));
-  await page.evaluate(() => {
-    document.addEventListener('securitypolicyviolation', (event) => {
-      (window as unknown as { reportViolation: (text: string) => void }).reportViolation(
-        `${event.violatedDirective} ${event.blockedURI}`,
-      );
-    });
-  });
   await app.train();
 
   // Pause once the first loss window has arrived.
@@ -257,6 +250,56 @@ test('a crashed worker is reported and replaced; training works again', async ({
   await app.train();
   await app.waitForState('done', 180_000);
   await expect(app.epochRows).toHaveCount(1);
+});
+
+test("the preview server sends the Content-Security-Policy as a header with frame-ancestors 'none'; the page cannot be framed", async ({
+  page,
+}) => {
+  const response = await page.goto('/');
+  const meta = await page
+    .locator('meta[http-equiv="Content-Security-Policy"]')
+    .getAttribute('content');
+  expect(meta).toMatch(/script-src 'self'/);
+  // Exactly the build's policy, plus what a <meta> cannot say.
+  expect(response?.headers()['content-security-policy']).toBe(`${meta}; frame-ancestors 'none'`);
+  // Not even the page's own origin may frame it: the frame gets the browser's error page.
+  const framedApp = await page.evaluate(async () => {
+    const frame = document.createElement('iframe');
+    frame.src = '/';
+    const settled = new Promise((resolve) => {
+      frame.addEventListener('load', resolve, { once: true });
+      setTimeout(resolve, 10_000);
+    });
+    document.body.append(frame);
+    await settled;
+    try {
+      return frame.contentDocument?.getElementById('root') != null;
+    } catch {
+      return false;
+    }
+  });
+  expect(framedApp).toBe(false);
+});
+
+test('a CSP violation during page load is seen: the listener is attached before navigation', async ({
+  page,
+}) => {
+  const violations = await collectCspViolations(page);
+  // The built page with an inline script in its <head>, as an injection would put it.
+  await page.route(
+    (url) => url.pathname === '/',
+    async (route) => {
+      const response = await route.fetch();
+      const html = (await response.text()).replace(
+        '</head>',
+        '<script>window.inlineRan = true</script></head>',
+      );
+      await route.fulfill({ response, body: html });
+    },
+  );
+  await page.goto('/');
+  await expect.poll(() => violations).toContain('script-src-elem inline');
+  expect(await page.evaluate(() => 'inlineRan' in window)).toBe(false);
 });
 
 test('the Content-Security-Policy blocks injected inline scripts', async ({ page, app }) => {

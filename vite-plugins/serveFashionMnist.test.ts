@@ -4,6 +4,7 @@ import { createServer, request, type Server, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { createServer as createViteServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fashionMnistMiddleware, serveFashionMnist } from './serveFashionMnist.ts';
@@ -49,7 +50,14 @@ describe('fashionMnistMiddleware', () => {
   let port: number;
   let emptyServer: Server;
   let emptyPort: number;
-  const publicCopy = Buffer.from('a public copy wins over the system one');
+  // The genuine contents in another gzip wrapping: other bytes, the same data.
+  const publicCopy = gzipSync(
+    gunzipSync(readFileSync(path.join(SYSTEM_DIR, 't10k-labels-idx1-ubyte.gz'))),
+    { level: 1 },
+  );
+  let badServer: Server;
+  let badPort: number;
+  let badDir: string;
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(tmpdir(), 'fmnist-mw-'));
@@ -73,11 +81,27 @@ describe('fashionMnistMiddleware', () => {
     });
     emptyServer = createServer((req, res) => missing(req, res, () => next(res)));
     emptyPort = await listen(emptyServer);
+    // Files under the known names that are not the genuine ones: a label changed (still valid
+    // IDX), the training labels under the test labels' name, and a text file.
+    badDir = path.join(tmp, 'bad', 'data', 'fashion-mnist');
+    mkdirSync(badDir, { recursive: true });
+    const labels = gunzipSync(readFileSync(path.join(SYSTEM_DIR, 'train-labels-idx1-ubyte.gz')));
+    labels[8] = (labels[8] + 1) % 10;
+    writeFileSync(path.join(badDir, 'train-labels-idx1-ubyte.gz'), gzipSync(labels));
+    writeFileSync(
+      path.join(badDir, 't10k-labels-idx1-ubyte.gz'),
+      readFileSync(path.join(SYSTEM_DIR, 'train-labels-idx1-ubyte.gz')),
+    );
+    writeFileSync(path.join(badDir, 't10k-images-idx3-ubyte'), 'not the images\n');
+    const bad = fashionMnistMiddleware({ publicDir: path.join(tmp, 'bad'), systemDir: SYSTEM_DIR });
+    badServer = createServer((req, res) => bad(req, res, () => next(res)));
+    badPort = await listen(badServer);
   });
 
   afterAll(() => {
     server.close();
     emptyServer.close();
+    badServer.close();
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -94,10 +118,41 @@ describe('fashionMnistMiddleware', () => {
     }
   });
 
-  it('prefers the copy in public/data/fashion-mnist/', async () => {
+  it('prefers the copy in public/data/fashion-mnist/ (genuine contents, another gzip header)', async () => {
     const reply = await rawRequest(port, `${BASE}t10k-labels-idx1-ubyte.gz?v=1`);
     expect(reply.status).toBe(200);
     expect(reply.body.equals(publicCopy)).toBe(true);
+    expect(
+      publicCopy.equals(readFileSync(path.join(SYSTEM_DIR, 't10k-labels-idx1-ubyte.gz'))),
+    ).toBe(false);
+  });
+
+  it('refuses a file whose decompressed contents are not the genuine Fashion-MNIST, naming it', async () => {
+    const problems = {
+      'train-labels-idx1-ubyte.gz':
+        /SHA-256 of the decompressed contents [0-9a-f]{64}, expected bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9\); replace it/,
+      't10k-labels-idx1-ubyte.gz':
+        /it decompresses to more than the genuine contents' 10008 bytes\)$/,
+      't10k-images-idx3-ubyte':
+        /SHA-256 of the decompressed contents [0-9a-f]{64}, expected 5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b\); replace it/,
+    };
+    for (const [name, problem] of Object.entries(problems)) {
+      for (const method of ['GET', 'HEAD']) {
+        const reply = await rawRequest(badPort, BASE + name, method);
+        expect(reply.status, `${method} ${name}`).toBe(500);
+        if (method === 'HEAD') continue;
+        expect(reply.headers['content-type']).toMatch(/^text\/plain/);
+        const text = reply.body.toString().trim();
+        expect(
+          text.startsWith(
+            `${name} (${path.join(badDir, name)}): its contents are not the genuine Fashion-MNIST (`,
+          ),
+        ).toBe(true);
+        expect(text).toMatch(problem);
+      }
+    }
+    // The genuine files beside them are still served.
+    expect((await rawRequest(badPort, `${BASE}train-images-idx3-ubyte.gz`)).status).toBe(200);
   });
 
   it('accepts a name without .gz (serving the .gz file when no raw copy exists)', async () => {

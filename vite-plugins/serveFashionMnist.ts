@@ -7,23 +7,40 @@
  * The bytes go out exactly as stored, without Content-Encoding: Vite's own static serving may
  * label .gz files `Content-Encoding: gzip`, which makes browsers decompress them behind the app's
  * back.
+ *
+ * Only the genuine files are served: a file's decompressed contents must have the SHA-256 the
+ * app expects (FASHION_MNIST_SHA256); another file under a known name answers 500 with a message
+ * naming it, and the app then looks in its cache or downloads.
  */
 
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import type { Connect, Plugin } from 'vite';
+import {
+  FASHION_MNIST_FILES,
+  FASHION_MNIST_SHA256,
+  type FashionMnistFileKey,
+} from '../src/data/fashionMnist.ts';
+
+const gunzipAsync = promisify(gunzip);
 
 export const FASHION_MNIST_URL_PATH = '/data/fashion-mnist/';
 export const DEFAULT_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
 
-const GZ_NAMES = [
-  'train-images-idx3-ubyte.gz',
-  'train-labels-idx1-ubyte.gz',
-  't10k-images-idx3-ubyte.gz',
-  't10k-labels-idx1-ubyte.gz',
-] as const;
+const GZ_NAMES = Object.values(FASHION_MNIST_FILES);
+
+/** The genuine files' decompressed sizes: Fashion-MNIST's 60,000 and 10,000 28×28 images. */
+const CONTENT_BYTES: Readonly<Record<FashionMnistFileKey, number>> = {
+  trainImages: 16 + 60_000 * 28 * 28,
+  trainLabels: 8 + 60_000,
+  testImages: 16 + 10_000 * 28 * 28,
+  testLabels: 8 + 10_000,
+};
 
 export interface FashionMnistMiddlewareOptions {
   /** The project's public folder; files are looked for in <publicDir>/data/fashion-mnist/. */
@@ -44,6 +61,7 @@ export function fashionMnistMiddleware(
   const publicDataDir = path.join(options.publicDir, 'data', 'fashion-mnist');
   const systemDir = options.systemDir ?? DEFAULT_SYSTEM_DIR;
   const dirs = [publicDataDir, systemDir];
+  const verified = new VerifiedFiles();
 
   return (req, res, next) => {
     const pathname = (req.url ?? '/').split(/[?#]/, 1)[0];
@@ -71,7 +89,7 @@ export function fashionMnistMiddleware(
     const candidates = name.endsWith('.gz')
       ? dirs.map((dir) => path.join(dir, name))
       : dirs.flatMap((dir) => [path.join(dir, name), path.join(dir, `${name}.gz`)]);
-    serveFirstExisting(req, res, candidates, name, dirs).catch((error: unknown) => {
+    serveFirstExisting(req, res, candidates, name, dirs, verified).catch((error: unknown) => {
       if (!res.headersSent) sendText(res, 500, `Could not read ${name}: ${String(error)}\n`);
       else res.destroy();
     });
@@ -120,15 +138,23 @@ async function serveFirstExisting(
   candidates: string[],
   name: string,
   dirs: string[],
+  verified: VerifiedFiles,
 ): Promise<void> {
   for (const file of candidates) {
     let size: number;
+    let mtimeMs: number;
     try {
       const info = await stat(file);
       if (!info.isFile()) continue;
       size = info.size;
+      mtimeMs = info.mtimeMs;
     } catch {
       continue;
+    }
+    const problem = await verified.problemOf(file, size, mtimeMs);
+    if (problem !== null) {
+      sendText(res, 500, `${name} (${file}): ${problem}\n`);
+      return;
     }
     res.statusCode = 200;
     res.setHeader('Content-Type', 'application/octet-stream');
@@ -155,6 +181,65 @@ async function serveFirstExisting(
       dirs.map((dir) => `  ${dir}/\n`).join('') +
       'Install the data set with `apt-get install dataset-fashion-mnist` (Debian), or copy the ' +
       `four .gz files into ${dirs[0]}/.\n`,
+  );
+}
+
+/**
+ * Whether each file holds the genuine contents, worked out once per file version (path, size,
+ * modification time): the largest takes a fraction of a second to decompress and hash.
+ */
+class VerifiedFiles {
+  private readonly results = new Map<string, Promise<string | null>>();
+
+  problemOf(file: string, size: number, mtimeMs: number): Promise<string | null> {
+    const id = `${file}\0${size}\0${mtimeMs}`;
+    let result = this.results.get(id);
+    if (result === undefined) {
+      result = genuineProblem(file, size);
+      this.results.set(id, result);
+      // A read error is not remembered: the next request tries again.
+      result.catch(() => this.results.delete(id));
+    }
+    return result;
+  }
+}
+
+/** Null when the file's decompressed contents are the genuine Fashion-MNIST file's, else why not. */
+async function genuineProblem(file: string, size: number): Promise<string | null> {
+  const base = path.basename(file);
+  const key = (Object.keys(FASHION_MNIST_FILES) as FashionMnistFileKey[]).find(
+    (k) => FASHION_MNIST_FILES[k] === base || FASHION_MNIST_FILES[k] === `${base}.gz`,
+  );
+  if (key === undefined) throw new Error(`internal error: ${base} is not a Fashion-MNIST name`);
+  // Neither the raw contents nor any gzip of them is this large: refused without reading it.
+  if (size > CONTENT_BYTES[key] + 64 * 1024) {
+    return (
+      `its contents are not the genuine Fashion-MNIST (the file has ${size} bytes; the genuine ` +
+      `contents have ${CONTENT_BYTES[key]})`
+    );
+  }
+  const stored = await readFile(file);
+  let contents: Buffer;
+  if (stored[0] === 0x1f && stored[1] === 0x8b) {
+    try {
+      // Bounded: a file that decompresses past the genuine size is refused, not held in memory.
+      contents = await gunzipAsync(stored, { maxOutputLength: CONTENT_BYTES[key] + 1 });
+    } catch (error) {
+      const tooLarge = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+      const reason = tooLarge
+        ? `it decompresses to more than the genuine contents' ${CONTENT_BYTES[key]} bytes`
+        : `it is not a complete gzip file: ${error instanceof Error ? error.message : String(error)}`;
+      return `its contents are not the genuine Fashion-MNIST (${reason})`;
+    }
+  } else {
+    contents = stored;
+  }
+  const digest = createHash('sha256').update(contents).digest('hex');
+  if (digest === FASHION_MNIST_SHA256[key]) return null;
+  return (
+    `its contents are not the genuine Fashion-MNIST (SHA-256 of the decompressed contents ` +
+    `${digest}, expected ${FASHION_MNIST_SHA256[key]}); replace it with the file from ` +
+    'https://github.com/zalandoresearch/fashion-mnist or remove it'
   );
 }
 

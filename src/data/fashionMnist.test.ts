@@ -1,4 +1,5 @@
 import { encodeIdxImages, encodeIdxLabels } from './idxWriter.ts';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import {
   CLASS_NAMES,
   DATA_CACHE_NAME,
   FASHION_MNIST_FILES,
+  FASHION_MNIST_SHA256,
   OFFLINE_COPY_HEADER,
   REMOTE_DATA_URL,
   appDataUrl,
@@ -148,6 +150,19 @@ function keyOf(request: RequestInfo | URL): string {
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && Buffer.compare(a, b) === 0;
 }
+
+/**
+ * A valid IDX file that is not the genuine one: the file's contents with label (or pixel) 0
+ * changed, gzipped again. It parses; only its SHA-256 tells it apart.
+ */
+function altered(name: string): Uint8Array {
+  const raw = new Uint8Array(gunzipSync(real[name]));
+  const first = name.includes('labels') ? 8 : 16;
+  raw[first] = (raw[first] + 1) % 10;
+  return new Uint8Array(gzipSync(raw, { level: 1 }));
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 function remoteUrl(name: string): string {
   return REMOTE_DATA_URL + name;
@@ -430,15 +445,15 @@ describe('loadFashionMnist', () => {
     expect(dataset.sourceDescription).toMatch(/replacing 1 damaged copy/);
   });
 
-  it('replaces cached files that are valid alone but do not belong together', async () => {
+  it('replaces cached files that parse but are not the genuine contents (another file, an altered one)', async () => {
     const storage = new MemoryCacheStorage();
     const cache = await storage.open(DATA_CACHE_NAME);
+    const { testLabels, trainLabels, testImages } = FASHION_MNIST_FILES;
     for (const name of NAMES) {
-      // The test labels slot holds the training labels: 60,000 labels for 10,000 images.
+      // The test labels slot holds the training labels (valid IDX, 60,000 labels), and the test
+      // images have one pixel changed.
       const body =
-        name === FASHION_MNIST_FILES.testLabels
-          ? real[FASHION_MNIST_FILES.trainLabels]
-          : real[name];
+        name === testLabels ? real[trainLabels] : name === testImages ? altered(name) : real[name];
       await cache.put(remoteUrl(name), new Response(body as Uint8Array<ArrayBuffer>));
     }
     const net = fakeFetch(routes(serveUnder(REMOTE_DATA_URL, real)));
@@ -449,27 +464,74 @@ describe('loadFashionMnist', () => {
     });
     expectGenuineSplits(dataset);
     expect(dataset.source).toBe('download');
+    expect(dataset.sourceDescription).toMatch(/with 2 files downloaded .*replacing 2 damaged/);
     expect(net.requests.filter((url) => url.startsWith(REMOTE_DATA_URL)).sort()).toEqual(
-      NAMES.map(remoteUrl).sort(),
+      [testLabels, testImages].map(remoteUrl).sort(),
     );
-    const testLabels = FASHION_MNIST_FILES.testLabels;
-    expect(sameBytes(cache.entries.get(remoteUrl(testLabels))?.body, real[testLabels])).toBe(true);
+    for (const name of [testLabels, testImages]) {
+      expect(sameBytes(cache.entries.get(remoteUrl(name))?.body, real[name])).toBe(true);
+    }
   });
 
-  it('reports a cross-check failure (label and image counts differ) naming both files', async () => {
-    const mixed = {
-      ...real,
-      [FASHION_MNIST_FILES.testLabels]: real[FASHION_MNIST_FILES.trainLabels],
-    };
-    const net = fakeFetch(routes(serveUnder(APP_BASE, mixed)));
+  it('refuses files the app serves whose decompressed contents are not genuine, naming the file', async () => {
+    for (const [slot, body] of [
+      [FASHION_MNIST_FILES.testLabels, altered(FASHION_MNIST_FILES.testLabels)],
+      // Another genuine file in the wrong place is not genuine either.
+      [FASHION_MNIST_FILES.testLabels, real[FASHION_MNIST_FILES.trainLabels]],
+      [FASHION_MNIST_FILES.trainImages, altered(FASHION_MNIST_FILES.trainImages)],
+    ] as const) {
+      const net = fakeFetch(routes(serveUnder(APP_BASE, { ...real, [slot]: body })));
+      const error = await rejection(
+        loadFashionMnist({ appBaseUrl: APP_BASE, fetchImpl: net.fetch, cacheStorage: null }),
+      );
+      expect(error).toBeInstanceOf(DataFileError);
+      expect((error as DataFileError).fileName).toBe(slot);
+      const key = slot === FASHION_MNIST_FILES.testLabels ? 'testLabels' : 'trainImages';
+      expect((error as DataFileError).message).toBe(
+        `${slot}: its contents are not the genuine Fashion-MNIST (SHA-256 of the decompressed ` +
+          `contents ${sha256(gunzipSync(body))}, expected ${FASHION_MNIST_SHA256[key]}) ` +
+          `(served by the app at ${APP_BASE}${slot})`,
+      );
+    }
+  });
+
+  it('refuses a downloaded file whose contents are not genuine, naming the file and URL', async () => {
+    const name = FASHION_MNIST_FILES.trainLabels;
+    const net = fakeFetch(routes(serveUnder(REMOTE_DATA_URL, { ...real, [name]: altered(name) })));
+    const storage = new MemoryCacheStorage();
     const error = await rejection(
-      loadFashionMnist({ appBaseUrl: APP_BASE, fetchImpl: net.fetch, cacheStorage: null }),
+      loadFashionMnist({
+        appBaseUrl: APP_BASE,
+        fetchImpl: net.fetch,
+        cacheStorage: storage.asCacheStorage(),
+      }),
     );
     expect(error).toBeInstanceOf(DataFileError);
     expect((error as DataFileError).message).toMatch(
-      /t10k-labels-idx1-ubyte\.gz: has 60000 labels but t10k-images-idx3-ubyte\.gz has 10000 images/,
+      new RegExp(
+        `^train-labels-idx1-ubyte\\.gz: its contents are not the genuine Fashion-MNIST .*` +
+          `expected ${FASHION_MNIST_SHA256.trainLabels}\\) \\(downloaded from ${remoteUrl(name)}\\)$`,
+      ),
     );
-    expect((error as DataFileError).message).toContain('served by the app at http://localhost');
+    // Nothing of a refused set is cached.
+    expect(storage.caches.get(DATA_CACHE_NAME)?.entries.size ?? 0).toBe(0);
+  });
+
+  it('accepts the genuine contents under another gzip header, and uncompressed', async () => {
+    const rewrapped: FileMap = {};
+    for (const [i, name] of NAMES.entries()) {
+      const raw = gunzipSync(real[name]);
+      rewrapped[name] = new Uint8Array(i % 2 === 0 ? gzipSync(raw, { level: 1 }) : raw);
+      expect(sameBytes(rewrapped[name], real[name])).toBe(false);
+    }
+    const net = fakeFetch(routes(serveUnder(APP_BASE, rewrapped)));
+    const dataset = await loadFashionMnist({
+      appBaseUrl: APP_BASE,
+      fetchImpl: net.fetch,
+      cacheStorage: null,
+    });
+    expect(dataset.source).toBe('app');
+    expectGenuineSplits(dataset);
   });
 
   it('rejects with the abort reason when aborted', async () => {
@@ -502,15 +564,33 @@ describe('parseFashionMnist', () => {
     };
   }
 
-  it('accepts any count ≥ 1, gzipped or raw', async () => {
-    const { train, test } = await parseFashionMnist(tinySet(3));
+  it('accepts any count ≥ 1, gzipped or raw, when not asked for the genuine contents', async () => {
+    const { train, test } = await parseFashionMnist(tinySet(3), { genuineOnly: false });
     expect(train).toMatchObject({ count: 3, imageSize: 28 });
     expect(test.labels).toEqual(new Uint8Array([0, 1, 2]));
     expect(test.pixels.length).toBe(3 * 784);
   });
 
+  it('refuses made-up files by default, naming the first', async () => {
+    const error = await rejection(parseFashionMnist(tinySet(3)));
+    expect(error).toBeInstanceOf(DataFileError);
+    expect((error as Error).message).toMatch(
+      /^train-labels-idx1-ubyte\.gz: its contents are not the genuine Fashion-MNIST \(SHA-256/,
+    );
+  });
+
+  it('reports a cross-check failure (label and image counts differ) naming both files', async () => {
+    const files = tinySet(3);
+    files.testLabels = encodeIdxLabels([1, 2]);
+    const error = await rejection(parseFashionMnist(files, { genuineOnly: false }));
+    expect(error).toBeInstanceOf(DataFileError);
+    expect((error as DataFileError).message).toMatch(
+      /t10k-labels-idx1-ubyte\.gz: has 2 labels but t10k-images-idx3-ubyte\.gz has 3 images/,
+    );
+  });
+
   it('rejects images that are not 28×28', async () => {
-    const error = await rejection(parseFashionMnist(tinySet(2, 32)));
+    const error = await rejection(parseFashionMnist(tinySet(2, 32), { genuineOnly: false }));
     expect(error).toBeInstanceOf(DataFileError);
     expect((error as Error).message).toMatch(
       /images are 32×32 pixels; Fashion-MNIST images are 28×28/,

@@ -15,6 +15,7 @@ import {
   type IdxLabels,
 } from './idx.ts';
 import type { Split } from '../common/types.ts';
+import { sha256Hex } from './sha256.ts';
 
 export const CLASS_NAMES: readonly string[] = [
   'T-shirt/top',
@@ -37,6 +38,19 @@ export const FASHION_MNIST_FILES = {
 } as const;
 
 export type FashionMnistFileKey = keyof typeof FASHION_MNIST_FILES;
+
+/**
+ * SHA-256 of each file's decompressed contents (the IDX bytes). Gzip headers (stored name, time,
+ * compression level) differ between distributions of the same data, so the .gz bytes cannot be
+ * pinned; the contents can. Whatever the source (the app's server, Cache Storage, a download),
+ * a file whose contents hash otherwise is not the genuine Fashion-MNIST and is refused.
+ */
+export const FASHION_MNIST_SHA256: Readonly<Record<FashionMnistFileKey, string>> = {
+  trainImages: 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
+  trainLabels: 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
+  testImages: '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
+  testLabels: '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
+};
 
 /** Order of work: small label files first, so a missing file is noticed before big downloads. */
 export const FASHION_MNIST_FILE_KEYS: readonly FashionMnistFileKey[] = [
@@ -118,14 +132,24 @@ function withSlash(url: URL): URL {
   return url;
 }
 
-/** Gunzips (when gzip), parses and cross-checks the four files. */
+export interface ParseOptions {
+  onProgress?: (p: LoadProgress) => void;
+  /**
+   * Refuse a file whose decompressed contents are not the genuine Fashion-MNIST's
+   * (FASHION_MNIST_SHA256). On by default; only tests of the parsing itself, on small made-up
+   * files, turn it off.
+   */
+  genuineOnly?: boolean;
+}
+
+/** Gunzips (when gzip), parses, checks against the genuine contents and cross-checks the files. */
 export async function parseFashionMnist(
   files: FileBytes,
-  onProgress?: (p: LoadProgress) => void,
+  { onProgress, genuineOnly = true }: ParseOptions = {},
 ): Promise<{ train: Split; test: Split }> {
   const parsed: Partial<Record<FashionMnistFileKey, ParsedFile>> = {};
   for (const key of FASHION_MNIST_FILE_KEYS) {
-    parsed[key] = await parseFile(key, files[key], onProgress);
+    parsed[key] = await parseFile(key, files[key], onProgress, genuineOnly);
   }
   return buildSplits(parsed as Record<FashionMnistFileKey, ParsedFile>);
 }
@@ -151,7 +175,7 @@ export async function loadFashionMnist(options: LoadOptions): Promise<Dataset> {
   const app = await fetchFromApp(fetchImpl, appBase, signal, onProgress);
   if (app.ok) {
     try {
-      const splits = await parseFashionMnist(app.files, onProgress);
+      const splits = await parseFashionMnist(app.files, { onProgress });
       return {
         ...splits,
         source: 'app',
@@ -195,22 +219,10 @@ export async function loadFashionMnist(options: LoadOptions): Promise<Dataset> {
       ),
     );
   try {
-    let files = await obtainAll(ctx);
-    let splits: { train: Split; test: Split };
-    try {
-      splits = buildSplits(collect(files));
-    } catch (error) {
-      // Each cached file was valid on its own but they do not belong together (e.g. left from
-      // different versions): forget them all and download a consistent set once.
-      if (!(error instanceof DataFileError) || !files.some((f) => f.origin === 'cache')) {
-        throw error;
-      }
-      await Promise.all(
-        FASHION_MNIST_FILE_KEYS.map((key) => cacheDelete(cache, remoteUrl(ctx, key))),
-      );
-      files = await obtainAll({ ...ctx, cache: null });
-      splits = buildSplits(collect(files));
-    }
+    // Every file, cached or downloaded, is the genuine one (checked by its SHA-256), so the four
+    // belong together; the cross-check in buildSplits stays as a guard.
+    const files = await obtainAll(ctx);
+    const splits = buildSplits(collect(files));
     // Cache only a set that parsed and matched, so bad data is never served again from the cache.
     for (const f of files) await cachePut(ctx, f);
     return { ...splits, ...describeRemote(ctx, files) };
@@ -228,23 +240,38 @@ export async function loadFashionMnist(options: LoadOptions): Promise<Dataset> {
 async function parseFile(
   key: FashionMnistFileKey,
   bytes: Uint8Array,
-  onProgress?: (p: LoadProgress) => void,
+  onProgress: ((p: LoadProgress) => void) | undefined,
+  genuineOnly = true,
 ): Promise<ParsedFile> {
   const file = FASHION_MNIST_FILES[key];
   onProgress?.({ stage: 'parse', file, loadedBytes: bytes.length, totalBytes: bytes.length });
   const raw = await gunzipIfNeeded(bytes, file);
+  // Parsed first: a truncated file or an HTML page gets its specific message, not only "not
+  // genuine".
+  let parsed: ParsedFile;
   if (key === 'trainLabels' || key === 'testLabels') {
-    return parseIdxLabels(raw, file, CLASS_NAMES.length);
+    parsed = parseIdxLabels(raw, file, CLASS_NAMES.length);
+  } else {
+    parsed = parseIdxImages(raw, file);
+    if (parsed.rows !== IMAGE_SIZE || parsed.cols !== IMAGE_SIZE) {
+      throw new DataFileError(
+        file,
+        `images are ${parsed.rows}×${parsed.cols} pixels; Fashion-MNIST images are ` +
+          `${IMAGE_SIZE}×${IMAGE_SIZE}`,
+      );
+    }
   }
-  const images = parseIdxImages(raw, file);
-  if (images.rows !== IMAGE_SIZE || images.cols !== IMAGE_SIZE) {
-    throw new DataFileError(
-      file,
-      `images are ${images.rows}×${images.cols} pixels; Fashion-MNIST images are ` +
-        `${IMAGE_SIZE}×${IMAGE_SIZE}`,
-    );
+  if (genuineOnly) {
+    const digest = await sha256Hex(raw);
+    if (digest !== FASHION_MNIST_SHA256[key]) {
+      throw new DataFileError(
+        file,
+        `its contents are not the genuine Fashion-MNIST (SHA-256 of the decompressed contents ` +
+          `${digest}, expected ${FASHION_MNIST_SHA256[key]})`,
+      );
+    }
   }
-  return images;
+  return parsed;
 }
 
 function buildSplits(parsed: Record<FashionMnistFileKey, ParsedFile>): {
@@ -402,8 +429,8 @@ async function cachedOrDownloaded(
       return { key, parsed, origin: 'cache', bytes: null, replacedDamagedCopy: false };
     } catch {
       if (ctx.signal?.aborted) throw ctx.signal.reason;
-      // A damaged cached copy (storage trouble mid-write, an older broken version): forget it
-      // and download the file again.
+      // A damaged or not genuine cached copy (storage trouble mid-write, an older broken or
+      // different version): forget it and download the file again.
       await cacheDelete(ctx.cache, url);
       replacedDamagedCopy = true;
     }

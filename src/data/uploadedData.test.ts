@@ -4,13 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { DataFileError } from './idx.ts';
 import { encodeIdxImages, encodeIdxLabels } from './idxWriter.ts';
 import {
+  loadUploadedData,
   MAX_CLASS_NAME_CHARS,
   parseUploadedData,
   UploadError,
   uploadSizeProblem,
+  uploadSizesProblem,
   MAX_UPLOAD_FILE_BYTES,
+  MAX_UPLOAD_TOTAL_BYTES,
   validateClassNames,
   validateDataSetName,
+  type ChosenFile,
   type UploadedFile,
 } from './uploadedData.ts';
 
@@ -180,6 +184,72 @@ describe('parseUploadedData', () => {
     const files = smallSet();
     files[3] = files[1];
     expect((await rejection(files)).message).toMatch(/chosen twice/);
+  });
+});
+
+describe('loadUploadedData', () => {
+  /** A chosen file of `size` bytes that counts how often it is read. */
+  function fakeFile(name: string, size: number, reads: string[]): ChosenFile {
+    return {
+      name,
+      size,
+      arrayBuffer: () => {
+        reads.push(name);
+        return Promise.reject(new Error('this fake file has no bytes'));
+      },
+    };
+  }
+
+  it('reads the chosen File objects itself (in the worker) and parses them', async () => {
+    const files = smallSet().map(({ name, bytes }) => new File([new Uint8Array(bytes)], name));
+    const { summary } = await loadUploadedData(files);
+    expect(summary).toMatchObject({ trainCount: 30, testCount: 20, imageSize: 12 });
+  });
+
+  it('refuses chosen files over MAX_UPLOAD_TOTAL_BYTES together, before reading any', async () => {
+    const reads: string[] = [];
+    const mb = 1024 * 1024;
+    const files = ['a', 'b', 'c', 'd'].map((name) => fakeFile(name, 150 * mb, reads));
+    const error = await loadUploadedData(files).then(
+      () => new Error('expected the files to be refused'),
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(UploadError);
+    expect(error.message).toBe(
+      'The 4 files come to 600 MB together; at most 512 MB in all. Choose smaller files ' +
+        '(MNIST’s four come to 55 MB uncompressed).',
+    );
+    expect(reads).toEqual([]);
+    // One file over the per-file limit, and three files, are refused unread too.
+    const big = [fakeFile('huge', 300 * mb, reads), ...files.slice(1)];
+    await expect(loadUploadedData(big)).rejects.toThrow(
+      'huge: is 300 MB; at most 256 MB per file.',
+    );
+    await expect(loadUploadedData(files.slice(1))).rejects.toThrow(/You chose 3 files/);
+    expect(reads).toEqual([]);
+  });
+
+  it('says which file the browser could not read, and to choose it again', async () => {
+    const reads: string[] = [];
+    const files = smallSet().map(({ name, bytes }) => new File([new Uint8Array(bytes)], name));
+    files[2] = fakeFile('t10k-images-idx3-ubyte.gz', 100, reads) as File;
+    await expect(loadUploadedData(files)).rejects.toThrow(
+      'The browser could not read t10k-images-idx3-ubyte.gz (this fake file has no bytes); ' +
+        'choose it again.',
+    );
+  });
+});
+
+describe('uploadSizesProblem', () => {
+  it('allows files up to MAX_UPLOAD_TOTAL_BYTES together and refuses more, before any is read', () => {
+    const mb = 1024 * 1024;
+    const quarter = MAX_UPLOAD_TOTAL_BYTES / 4;
+    const sized = (...sizes: number[]) => sizes.map((size, i) => ({ name: `f${i}`, size }));
+    expect(uploadSizesProblem(sized(quarter, quarter, quarter, quarter))).toBeNull();
+    expect(uploadSizesProblem(sized(quarter, quarter, quarter, quarter + mb))).toMatch(
+      /^The 4 files come to 513 MB together; at most 512 MB in all/,
+    );
+    expect(uploadSizesProblem(sized(1, 300 * mb))).toBe('f1: is 300 MB; at most 256 MB per file.');
   });
 });
 

@@ -24,6 +24,12 @@ import {
 export const UPLOAD_CLASS_COUNT = CLASS_NAMES.length;
 /** A file bigger than this is refused before it is read (MNIST's largest raw file is 47 MB). */
 export const MAX_UPLOAD_FILE_BYTES = 256 * 1024 * 1024;
+/**
+ * The chosen files together may not pass this, checked before any is read: four files at the
+ * per-file limit would hold a gigabyte in the worker before a single check (MNIST's four files
+ * come to 55 MB uncompressed).
+ */
+export const MAX_UPLOAD_TOTAL_BYTES = 512 * 1024 * 1024;
 /** Decompressed, a file may not grow past this (a "gzip bomb" would exhaust the worker). */
 export const MAX_DECOMPRESSED_FILE_BYTES = 512 * 1024 * 1024;
 export const MAX_CLASS_NAME_CHARS = 30;
@@ -47,6 +53,17 @@ export const FASHION_MNIST_INFO: DataSetInfo = {
 export interface UploadedFile {
   name: string;
   bytes: Uint8Array;
+}
+
+/**
+ * A file as the person chose it, not yet read: a File in the browser (the page posts the File
+ * itself to the worker, which reads it; see worker/protocol.ts's DataChoice).
+ */
+export interface ChosenFile {
+  readonly name: string;
+  /** In bytes, known without reading the file. */
+  readonly size: number;
+  arrayBuffer(): Promise<ArrayBuffer>;
 }
 
 export const UPLOAD_ROLES = ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const;
@@ -90,20 +107,39 @@ interface Classified {
 }
 
 /**
+ * Reads the person's chosen files and parses them (parseUploadedData). The number of files, each
+ * file's size and their total are checked before any file is read, so a wrong or huge choice
+ * costs no memory. Throws UploadError, or DataFileError naming the file.
+ */
+export async function loadUploadedData(files: readonly ChosenFile[]): Promise<UploadedDataSet> {
+  const problem = choiceProblem(files.map((file) => file.name)) ?? uploadSizesProblem(files);
+  if (problem !== null) throw new UploadError(problem);
+  const read = await Promise.all(
+    files.map(async (file): Promise<UploadedFile> => {
+      try {
+        return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
+      } catch (error) {
+        // A file moved, changed or deleted since it was chosen cannot be read any more.
+        throw new UploadError(
+          `The browser could not read ${file.name} (${errorText(error)}); choose it again.`,
+        );
+      }
+    }),
+  );
+  return parseUploadedData(read);
+}
+
+/**
  * Decompresses, identifies, parses and cross-checks four IDX files: two image files (magic 2051,
  * count × rows × cols unsigned bytes, rows = cols) and two label files (magic 2049, class ids
  * 0–9). Training and test are told apart by the names ("train" / "t10k" or "test"), else by size
  * (the larger set trains). Throws UploadError, or DataFileError naming the file.
  */
 export async function parseUploadedData(files: readonly UploadedFile[]): Promise<UploadedDataSet> {
-  if (files.length !== UPLOAD_ROLES.length) {
-    throw new UploadError(`${EXPECTED_FILES} You chose ${plural(files.length, 'file')}.`);
-  }
-  const names = files.map((file) => file.name);
-  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-  if (duplicate !== undefined) {
-    throw new UploadError(`${duplicate} was chosen twice. ${EXPECTED_FILES}`);
-  }
+  const problem =
+    choiceProblem(files.map((file) => file.name)) ??
+    uploadSizesProblem(files.map((file) => ({ name: file.name, size: file.bytes.length })));
+  if (problem !== null) throw new UploadError(problem);
   const classified: Classified[] = [];
   for (const file of files) classified.push(await classify(file));
 
@@ -141,9 +177,16 @@ export async function parseUploadedData(files: readonly UploadedFile[]): Promise
   return { summary, train, test };
 }
 
+/** Four files, no name twice; or what is wrong with the choice. */
+function choiceProblem(names: readonly string[]): string | null {
+  if (names.length !== UPLOAD_ROLES.length) {
+    return `${EXPECTED_FILES} You chose ${plural(names.length, 'file')}.`;
+  }
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  return duplicate === undefined ? null : `${duplicate} was chosen twice. ${EXPECTED_FILES}`;
+}
+
 async function classify(file: UploadedFile): Promise<Classified> {
-  const sizeProblem = uploadSizeProblem(file.bytes.length);
-  if (sizeProblem !== null) throw new DataFileError(file.name, sizeProblem);
   const raw = await gunzipIfNeeded(file.bytes, file.name, MAX_DECOMPRESSED_FILE_BYTES);
   if (raw.length < 4) {
     throw new DataFileError(
@@ -319,8 +362,36 @@ export function validateDataSetName(name: string):
  */
 export function uploadSizeProblem(bytes: number): string | null {
   if (bytes <= MAX_UPLOAD_FILE_BYTES) return null;
-  const mb = (value: number) => `${Math.round(value / (1024 * 1024))} MB`;
-  return `is ${mb(bytes)}; at most ${mb(MAX_UPLOAD_FILE_BYTES)} per file`;
+  return `is ${megabytes(bytes)}; at most ${megabytes(MAX_UPLOAD_FILE_BYTES)} per file`;
+}
+
+/**
+ * Why files of these sizes are refused, or null: a file over MAX_UPLOAD_FILE_BYTES (named), or
+ * more than MAX_UPLOAD_TOTAL_BYTES in all. The page checks the Files' sizes with it before
+ * posting them, the worker before reading them.
+ */
+export function uploadSizesProblem(
+  files: readonly { readonly name: string; readonly size: number }[],
+): string | null {
+  for (const file of files) {
+    const problem = uploadSizeProblem(file.size);
+    if (problem !== null) return `${file.name}: ${problem}.`;
+  }
+  const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
+  if (totalBytes <= MAX_UPLOAD_TOTAL_BYTES) return null;
+  return (
+    `The ${plural(files.length, 'file')} come to ${megabytes(totalBytes)} together; at most ` +
+    `${megabytes(MAX_UPLOAD_TOTAL_BYTES)} in all. Choose smaller files (MNIST’s four come to ` +
+    '55 MB uncompressed).'
+  );
+}
+
+function megabytes(bytes: number): string {
+  return `${Math.round(bytes / (1024 * 1024))} MB`;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function describeKind(files: Classified[], what: string): string {

@@ -638,6 +638,17 @@ describe('runsMetricsCsv', () => {
     expect(csvTextCell('\r=1')).toBe(`"'\r=1"`);
   });
 
+  it('guards text that starts with a NUL or a line feed, which spreadsheets also skip', () => {
+    expect(csvTextCell('\0=1+1')).toBe("'\0=1+1");
+    expect(csvTextCell('\n=1+1')).toBe(`"'\n=1+1"`);
+    // Run ids are written as they are (names become labels, trimmed).
+    const runs = ['\0=SUM(A1)', '\n@cmd'].map((id) =>
+      makeRecord({ id, epochMetrics: makeEpochMetrics(1) }),
+    );
+    const rows = parseCsv(runsMetricsCsv(runs));
+    expect(rows.slice(1).map((r) => r[0])).toEqual(["'\0=SUM(A1)", "'\n@cmd"]);
+  });
+
   it('writes NaN and Infinity as such, and seconds with at most three decimals', () => {
     const run = makeRecord({
       epochMetrics: makeEpochMetrics(1, {

@@ -595,11 +595,11 @@ export const METRICS_CSV_COLUMNS = [
 
 /**
  * A cell of free text (ids, names, labels). A spreadsheet runs a cell that starts with = + - @
- * (or a tab or carriage return that it strips first) as a formula, so such text gets a leading
- * apostrophe, the spreadsheet convention for "this is text". Then RFC 4180 quoting.
+ * (or a tab, carriage return, line feed or NUL that some strip first) as a formula, so such text
+ * gets a leading apostrophe, the spreadsheet convention for "this is text". Then RFC 4180 quoting.
  */
 export function csvTextCell(text: string): string {
-  const guarded = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  const guarded = /^[=+\-@\t\r\n\0]/.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(guarded) ? `"${guarded.replace(/"/g, '""')}"` : guarded;
 }
 

@@ -147,6 +147,41 @@ describe('session store', () => {
     expect(t.session.getState().records[0].status).toBe('failed');
   });
 
+  it('hands the chosen File objects to the worker unread, and the same Files to a replacement worker', () => {
+    const t = testSession();
+    const reads: string[] = [];
+    const files = ['train-images', 'train-labels', 'test-images', 'test-labels'].map((name) =>
+      chosenFile(name, 1000, reads),
+    );
+    t.session.chooseDataFiles(files);
+    const sent = t.worker().sent.at(-1);
+    expect(sent).toEqual({ type: 'useData', choice: { kind: 'uploaded', files } });
+    // The Files themselves (structured cloning shares a File's data), not copies of their bytes.
+    const posted = sent?.type === 'useData' && sent.choice.kind === 'uploaded' ? sent.choice : null;
+    posted?.files.forEach((file, i) => expect(file).toBe(files[i]));
+    expect(reads).toEqual([]);
+    expect(t.session.getState().trainer.data.checking).toEqual(files.map((file) => file.name));
+
+    t.receive({ type: 'dataChosen', summary: UPLOADED_SUMMARY });
+    t.receive({ type: 'workerCrashed', message: 'boom' });
+    expect(t.worker().sent.at(-1)).toEqual({ type: 'useData', choice: posted });
+    expect(reads).toEqual([]);
+  });
+
+  it('refuses chosen files over MAX_UPLOAD_TOTAL_BYTES together before reading or sending any', () => {
+    const t = testSession();
+    const reads: string[] = [];
+    const mb = 1024 * 1024;
+    const files = ['a', 'b', 'c', 'd'].map((name) => chosenFile(name, 150 * mb, reads));
+    t.session.chooseDataFiles(files);
+    expect(t.session.getState().trainer.data.problem).toBe(
+      'The 4 files come to 600 MB together; at most 512 MB in all. Choose smaller files ' +
+        '(MNIST’s four come to 55 MB uncompressed).',
+    );
+    expect(t.worker().sent.some((message) => message.type === 'useData')).toBe(false);
+    expect(reads).toEqual([]);
+  });
+
   it('sends the next queued run to the worker that replaced a crashed one', () => {
     const t = testSession();
     t.session.queueExercise({ id: 'dropout', title: 'Dropout' }, [
@@ -227,3 +262,35 @@ describe('session store', () => {
     expect(t.session.getState().history.models.a?.busy).toBeNull();
   });
 });
+
+/**
+ * A File as the page holds it, for the store (which reads only name and size): its reading
+ * methods record that they were called.
+ */
+function chosenFile(name: string, size: number, reads: string[]): File {
+  const read = () => {
+    reads.push(name);
+    return Promise.reject(new Error('the page must not read the file'));
+  };
+  return {
+    name,
+    size,
+    arrayBuffer: read,
+    text: read,
+    bytes: read,
+    stream: read,
+  } as unknown as File;
+}
+
+const UPLOADED_SUMMARY = {
+  id: 'upload-0123abcd',
+  files: {
+    trainImages: 'train-images',
+    trainLabels: 'train-labels',
+    testImages: 'test-images',
+    testLabels: 'test-labels',
+  },
+  trainCount: 30,
+  testCount: 20,
+  imageSize: 12,
+};

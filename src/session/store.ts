@@ -3,7 +3,7 @@ import {
   DEFAULT_UPLOADED_CLASS_NAMES,
   DEFAULT_UPLOADED_DATA_SET_NAME,
   FASHION_MNIST_DATA_ID,
-  uploadSizeProblem,
+  uploadSizesProblem,
 } from '../data/uploadedData.ts';
 import type { DataSetInfo } from '../common/types.ts';
 import { assignFreshIds, importSizeProblem, parseRunsJson } from '../history/exportImport.ts';
@@ -528,31 +528,21 @@ export class SessionStore {
 
   // --- data ---
 
-  /** Reads the person's IDX files and has the worker check them; the result lands in the state. */
+  /**
+   * Hands the person's IDX files to the worker, which reads and checks them; the result lands in
+   * the state. The page reads none of them: it posts the File objects (see protocol.ts's
+   * DataChoice), after checking their sizes, which File.size gives without reading.
+   */
   readonly chooseDataFiles = (files: readonly File[]): void => {
-    const fileNames = files.map((file) => file.name);
-    // Checked before reading, so a huge file never fills the page's memory.
-    const tooBig = files.find((file) => uploadSizeProblem(file.size) !== null);
-    if (tooBig !== undefined) {
-      const message = `${tooBig.name}: ${uploadSizeProblem(tooBig.size)}.`;
-      this.dispatchTrainer({ type: 'dataFilesRefused', message });
+    const sizeProblem = uploadSizesProblem(files);
+    if (sizeProblem !== null) {
+      this.dispatchTrainer({ type: 'dataFilesRefused', message: sizeProblem });
       return;
     }
-    this.dispatchTrainer({ type: 'dataFilesChosen', fileNames });
-    Promise.all(files.map(async (file) => ({ name: file.name, bytes: await file.arrayBuffer() })))
-      .then((read) => {
-        const choice: DataChoice = { kind: 'uploaded', files: read };
-        this.sentFiles = choice;
-        // Copied, not transferred: the page keeps the bytes for a replacement worker.
-        this.send({ type: 'useData', choice });
-      })
-      .catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
-        this.dispatchTrainer({
-          type: 'dataFilesRefused',
-          message: `The browser could not read the files (${reason}); choose them again.`,
-        });
-      });
+    this.dispatchTrainer({ type: 'dataFilesChosen', fileNames: files.map((file) => file.name) });
+    const choice: DataChoice = { kind: 'uploaded', files: [...files] };
+    this.sentFiles = choice;
+    this.send({ type: 'useData', choice });
   };
 
   /** Back to Fashion-MNIST for the next run. */

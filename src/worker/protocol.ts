@@ -56,10 +56,14 @@ export type ToWorker =
 
 export type ResumeSource = 'checkpoint' | 'savedModel';
 
-/** Fashion-MNIST, or four IDX files as the person chose them (copied, not transferred: the page
- * keeps them to give a replacement worker after a crash). */
-export type DataChoice =
-  { kind: 'fashion-mnist' } | { kind: 'uploaded'; files: { name: string; bytes: ArrayBuffer }[] };
+/**
+ * Fashion-MNIST, or the four File objects the person chose. The page posts the Files themselves,
+ * unread: a File is a handle on immutable data, so structured cloning it copies no bytes, and the
+ * worker reads them into its own memory once. The page's memory never holds them, and it can hand
+ * the same Files to a replacement worker after a crash (an ArrayBuffer in a transfer list would
+ * leave the page with nothing to give it).
+ */
+export type DataChoice = { kind: 'fashion-mnist' } | { kind: 'uploaded'; files: File[] };
 
 /** What the worker does with a finished run's model. */
 export type ModelTask = 'save' | 'evaluate' | 'export';

@@ -1,5 +1,5 @@
 import { appDataUrl, loadFashionMnist } from '../data/fashionMnist.ts';
-import { parseUploadedData } from '../data/uploadedData.ts';
+import { loadUploadedData } from '../data/uploadedData.ts';
 import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../storage/checkpointStore.ts';
 import { initBackend } from './backend.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
@@ -32,7 +32,7 @@ const session = new WorkerSession({
   checkpoints: { save: saveCheckpoint, load: loadCheckpoint, delete: deleteCheckpoint },
   data: {
     fashionMnist: (onProgress) => loadFashionMnist({ appBaseUrl, onProgress }),
-    uploaded: parseUploadedData,
+    uploaded: loadUploadedData,
   },
   backend: { init: initBackend },
 });

@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type BackendName, type Settings } from '../config/settings.ts';
 import { FASHION_MNIST_FILES, parseFashionMnist, type Dataset } from '../data/fashionMnist.ts';
-import { FASHION_MNIST_DATA_ID, parseUploadedData } from '../data/uploadedData.ts';
+import { FASHION_MNIST_DATA_ID, loadUploadedData } from '../data/uploadedData.ts';
+import { encodeIdxImages, encodeIdxLabels } from '../data/idxWriter.ts';
 import { savedModelKey, type Checkpoint } from '../storage/checkpointStore.ts';
 import type { DeviceErrorHandler } from './backend.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
@@ -81,7 +82,7 @@ function sessionWithFakes(
         onProgress({ stage: 'parse', file: 'train-images', loadedBytes: 1, totalBytes: 1 });
         return Promise.resolve(fashionMnist);
       },
-      uploaded: parseUploadedData,
+      uploaded: loadUploadedData,
     },
     backend: {
       init: async (requested: BackendName, onDeviceError) => {
@@ -294,13 +295,31 @@ describe('worker session', () => {
     expect(session.running).toBe(false);
   });
 
+  it('reads the File objects the page posts, and answers dataChosen', async () => {
+    const { session, messages } = sessionWithFakes();
+    const labels = encodeIdxLabels(Array.from({ length: 20 }, (_, i) => i % 10));
+    await session.chooseData({
+      kind: 'uploaded',
+      files: [
+        new File([new Uint8Array(encodeIdxImages(20, 8))], 'train-images'),
+        new File([new Uint8Array(labels)], 'train-labels'),
+        new File([new Uint8Array(encodeIdxImages(20, 8))], 'test-images'),
+        new File([new Uint8Array(labels)], 'test-labels'),
+      ],
+    });
+    expect(messages.at(-1)).toMatchObject({
+      type: 'dataChosen',
+      summary: { trainCount: 20, testCount: 20, imageSize: 8 },
+    });
+  });
+
   it('a bad learning rate or unusable files are refused with a message', async () => {
     const { session, messages } = sessionWithFakes();
     session.setLearningRate(1, -1);
     expect(messages.at(-1)).toMatchObject({ type: 'workerError' });
     await session.chooseData({
       kind: 'uploaded',
-      files: [{ name: 'notes.txt', bytes: new ArrayBuffer(8) }],
+      files: [new File(['hello!'], 'notes.txt')],
     });
     expect(messages.at(-1)).toMatchObject({ type: 'dataRejected' });
   });

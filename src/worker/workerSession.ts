@@ -4,8 +4,8 @@ import type { Dataset, DataSourceKind, LoadProgress } from '../data/fashionMnist
 import type { KernelChoice, Split } from '../common/types.ts';
 import {
   FASHION_MNIST_DATA_ID,
+  type ChosenFile,
   type UploadedDataSet,
-  type UploadedFile,
 } from '../data/uploadedData.ts';
 import {
   KERNEL_TRIAL_TIMED_STEPS,
@@ -57,8 +57,8 @@ export interface CheckpointStore {
 export interface DataLoader {
   /** Fashion-MNIST, parsed (from the app's server, the cache or the network in the app). */
   fashionMnist(onProgress: (progress: LoadProgress) => void): Promise<Dataset>;
-  /** The person's four IDX files, checked; rejects with a message for the person. */
-  uploaded(files: readonly UploadedFile[]): Promise<UploadedDataSet>;
+  /** Reads and checks the person's four IDX files; rejects with a message for the person. */
+  uploaded(files: readonly ChosenFile[]): Promise<UploadedDataSet>;
 }
 
 /** The TF.js backend. */
@@ -202,11 +202,7 @@ export class WorkerSession {
       return Promise.resolve();
     }
     const previous = this.uploadedData;
-    const files = choice.files.map((file) => ({
-      name: file.name,
-      bytes: new Uint8Array(file.bytes),
-    }));
-    this.uploadedData = this.collaborators.data.uploaded(files).then(
+    this.uploadedData = this.collaborators.data.uploaded(choice.files).then(
       ({ summary, train, test }): HeldData => {
         this.post({ type: 'dataChosen', summary });
         const names = Object.values(summary.files).join(', ');
