@@ -202,6 +202,28 @@ describe('the exported script as torchrun runs it, and alone', () => {
     expect(run.batchLoss.map((p) => p.x)).toEqual([4 / 7, 1]);
   }, 240_000);
 
+  it('ends a run whose loss blows up as the page does: diverged, with the page’s message', () => {
+    const settings: Settings = { ...TINY, learningRate: 1000 };
+    const blowUp = join(dir, 'blow_up.py');
+    writeFileSync(blowUp, pytorchScript(settings));
+    const out = join(dir, 'blow-up.json');
+    const result = spawnSync(PYTHON_WITH_TORCH, [blowUp, '--data', data, '--out', out], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 200_000,
+    });
+    expect(result.status, `${result.error?.message ?? ''}\n${result.stderr}`).toBe(0);
+    const run = importedRun(out);
+    expect(run.status).toBe('diverged');
+    expect(run.statusMessage).toMatch(
+      /^Training diverged at epoch 1, batch \d+: the loss (reached \S+, more than ten times the loss of guessing|became NaN)\. Everything up to there is kept\. Try a smaller learning rate, e\.g\. 100\.$/,
+    );
+    expect(result.stdout).toContain(run.statusMessage!);
+    // No epoch completed; the points before the blow-up are kept, all finite.
+    expect(run.epochMetrics).toEqual([]);
+    for (const point of run.batchLoss) expect(Number.isFinite(point.y) && point.x < 1).toBe(true);
+  }, 240_000);
+
   it('thins its loss series as the page does, with the page’s window and divergence limit', () => {
     const runner = [
       'import importlib.util, json, sys',

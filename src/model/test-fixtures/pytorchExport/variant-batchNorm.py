@@ -147,6 +147,12 @@ class Processes:
         """Whether this is the process that prints and writes the run file."""
         return self.rank == 0
 
+    def wait_for_all(self):
+        """A barrier: returns once every process has called it. On NCCL it
+        names this process's GPU, as later torch versions ask."""
+        device_ids = [self.local_rank] if self.device.type == 'cuda' else None
+        torch.distributed.barrier(device_ids=device_ids)
+
     def say(self, text, file=None):
         """print(), in the main process only."""
         if self.main:
@@ -196,13 +202,13 @@ def load_data(data_dir, processes):
                                 transforms.ToTensor()])
     # The first process of each machine downloads; the others wait for it.
     if processes.distributed and processes.local_rank != 0:
-        torch.distributed.barrier()
+        processes.wait_for_all()
     train = datasets.FashionMNIST(root=data_dir, train=True, transform=trans,
                                   download=True)
     test = datasets.FashionMNIST(root=data_dir, train=False, transform=trans,
                                  download=True)
     if processes.distributed and processes.local_rank == 0:
-        torch.distributed.barrier()
+        processes.wait_for_all()
     return subset(train, TRAIN_EXAMPLES, SEED), subset(test, TEST_EXAMPLES,
                                                        SEED + 1)
 
@@ -353,7 +359,7 @@ def diverged_message(epoch, batch, loss):
             f"became {'NaN' if math.isnan(loss) else loss}")
     return (f'Training diverged at epoch {epoch}, batch {batch}: the loss '
             f'{what}. Everything up to there is kept. Try a smaller '
-            f'learning rate, e.g. {LEARNING_RATE / 10}.')
+            f'learning rate, e.g. {LEARNING_RATE / 10:g}.')
 
 
 def write_run_file(path, record):
