@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
 import {
   BOOK_SETTINGS_LABEL,
+  BROWSER_LABEL,
   colorForRun,
   comparisonRows,
   distinguishingSettings,
   overlaySeries,
+  PYTORCH_LABEL,
+  ranOnLabel,
   RUN_COLORS,
   runLabel,
   runLabels,
@@ -304,6 +307,8 @@ describe('comparisonRows', () => {
       imagesPerSecond: expect.closeTo(1800, 9),
       elapsedMs: 123_456,
       peakTensorBytes: 50_000_000,
+      ranOn: 'webgpu',
+      ranOnTitle: 'test adapter',
       epochsDone: 3,
       epochsPlanned: 3,
     });
@@ -453,5 +458,52 @@ describe('labels of runs on other data', () => {
     expect(runLabels([fashion])).toEqual(['3 epochs, 65 px, width 0.1']);
     const faster = makeRecord({ settings: { ...small, learningRate: 0.1 }, dataSet: mnist });
     expect(runLabels([digits, faster])).toEqual(['lr 0.01', 'lr 0.1']);
+  });
+});
+
+describe('runs of the exported PyTorch script', () => {
+  const origin = (processes: number, device = 'cpu') => ({
+    kind: 'pytorch' as const,
+    description: `PyTorch 1.13.1, ${device}${processes > 1 ? `, torchrun ×${processes}` : ''}`,
+    device,
+    processes,
+  });
+
+  it('are named PyTorch beside the browser’s runs of the same settings, and alone', () => {
+    const browser = makeRecord({ settings: small });
+    const script = makeRecord({ settings: small, origin: origin(2) });
+    expect(runLabels([browser, script])).toEqual([BROWSER_LABEL, PYTORCH_LABEL]);
+    expect(runLabels([script])).toEqual(['PyTorch, 3 epochs, 65 px, width 0.1']);
+    expect(settingsSummary(script)).toBe('PyTorch, 3 epochs, 65 px, width 0.1');
+    // Beside runs that differ in settings too, both say where they trained.
+    const faster = makeRecord({ settings: { ...small, learningRate: 0.1 } });
+    expect(runLabels([faster, script])).toEqual(['browser, lr 0.1', 'PyTorch, lr 0.01']);
+    // Among PyTorch runs only, what differs among them.
+    const other = makeRecord({ settings: { ...small, learningRate: 0.1 }, origin: origin(1) });
+    expect(runLabels([script, other])).toEqual(['lr 0.01', 'lr 0.1']);
+  });
+
+  it('say where they ran in the table: device and processes, the description on hover', () => {
+    const browser = makeRecord({ settings: small });
+    expect(ranOnLabel(browser)).toBe('webgpu');
+    expect(ranOnLabel({ ...browser, backend: null })).toBeNull();
+    expect(ranOnLabel({ backend: null, origin: origin(2) })).toBe('PyTorch · cpu ×2');
+    expect(ranOnLabel({ backend: null, origin: origin(1, 'cuda') })).toBe('PyTorch · cuda');
+    const script = makeRecord({
+      settings: small,
+      backend: null,
+      adapter: null,
+      origin: origin(4, 'cuda'),
+      epochMetrics: makeEpochMetrics(2, { imagesPerSecond: 9000 }),
+    });
+    const [browserRow, scriptRow] = comparisonRows([browser, script]);
+    expect(browserRow).toMatchObject({ ranOn: 'webgpu', ranOnTitle: 'test adapter' });
+    expect(scriptRow).toMatchObject({
+      label: PYTORCH_LABEL,
+      ranOn: 'PyTorch · cuda ×4',
+      ranOnTitle: 'PyTorch 1.13.1, cuda, torchrun ×4',
+      imagesPerSecond: 9000,
+      epochsDone: 2,
+    });
   });
 });

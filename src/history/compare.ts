@@ -1,6 +1,6 @@
 import { DEFAULT_SETTINGS, SETTING_KEYS, type Settings } from '../config/settings.ts';
 import type { RunRecordStatus, SeriesPoint } from '../common/types.ts';
-import { dataSetOf, type LearningRateChange, type RunRecord } from './runRecord.ts';
+import { dataSetOf, type LearningRateChange, type RunOrigin, type RunRecord } from './runRecord.ts';
 import { FASHION_MNIST_DATA_ID } from '../data/uploadedData.ts';
 
 /**
@@ -90,14 +90,43 @@ export function distinguishingSettings(records: readonly RunRecord[]): string[][
   const dataVaries = dataIds.size > 1;
   const dataLabel = (r: RunRecord): string[] =>
     dataVaries || dataSetOf(r).id !== FASHION_MNIST_DATA_ID ? [dataSetOf(r).name] : [];
+  // Then where it trained: the page is the default, named only beside runs trained elsewhere.
+  const originVaries = new Set(records.map((r) => r.origin === undefined)).size > 1;
+  const originLabel = (r: RunRecord): string[] =>
+    r.origin !== undefined ? [PYTORCH_LABEL] : originVaries ? [BROWSER_LABEL] : [];
   const varying = varyingSettingKeys(records.map((r) => r.settings));
-  if (varying.length === 0 && !dataVaries) {
-    return records.map((r) => [...dataLabel(r), ...settingsDifferences(r.settings)]);
+  if (varying.length === 0 && !dataVaries && !originVaries) {
+    return records.map((r) => [
+      ...dataLabel(r),
+      ...originLabel(r),
+      ...settingsDifferences(r.settings),
+    ]);
   }
   return records.map((r) => [
     ...(dataVaries ? dataLabel(r) : []),
+    ...(originVaries ? originLabel(r) : []),
     ...varying.map((key) => settingLabel(key, r.settings[key])),
   ]);
+}
+
+/** How a run of the exported PyTorch script (RunRecord.origin) is named in labels. */
+export const PYTORCH_LABEL = 'PyTorch';
+/** How the page's own runs are named beside such runs. */
+export const BROWSER_LABEL = 'browser';
+
+/**
+ * Where a run trained, in a few words: the backend of the page's runs ("webgpu"), or
+ * "PyTorch · cpu ×2" for a run of the exported script (its device, and its processes when more
+ * than one); null when the page's run never reported its backend.
+ */
+export function ranOnLabel(record: Pick<RunRecord, 'backend' | 'origin'>): string | null {
+  if (record.origin !== undefined) return pytorchOriginLabel(record.origin);
+  return record.backend;
+}
+
+function pytorchOriginLabel(origin: RunOrigin): string {
+  const processes = origin.processes > 1 ? ` ×${origin.processes}` : '';
+  return `${PYTORCH_LABEL} · ${origin.device}${processes}`;
 }
 
 /** What a run is called when it has no name and its settings are the book's. */
@@ -253,6 +282,10 @@ export interface ComparisonRow {
   elapsedMs: number;
   /** The most bytes the worker's tensors held during the run; null when never reported. */
   peakTensorBytes: number | null;
+  /** Where it trained (ranOnLabel), or null when not known. */
+  ranOn: string | null;
+  /** The whole account of where: the WebGPU adapter, or the script's description. */
+  ranOnTitle: string | null;
   epochsDone: number;
   epochsPlanned: number;
 }
@@ -296,6 +329,8 @@ export function comparisonRows(records: readonly RunRecord[]): ComparisonRow[] {
       imagesPerSecond: meanRate(epochs.map((m) => m.imagesPerSecond)),
       elapsedMs: record.elapsedMs,
       peakTensorBytes: record.peakTensorBytes,
+      ranOn: ranOnLabel(record),
+      ranOnTitle: record.origin?.description ?? record.adapter,
       epochsDone: epochs.length,
       epochsPlanned: record.settings.epochs,
     };

@@ -158,6 +158,26 @@ describe('parseRunsJson round trip', () => {
     expect(run.epochMetrics[0].trainAccuracy).toBe(diverged.epochMetrics[0].trainAccuracy);
   });
 
+  it('keeps where a run trained outside the page, and reads runs without it as the page’s', () => {
+    const origin = {
+      kind: 'pytorch' as const,
+      description: 'PyTorch 1.13.1, cpu, torchrun ×2',
+      device: 'cpu',
+      processes: 2,
+    };
+    const [outside, browser] = [makeRecord({ backend: null, adapter: null, origin }), makeRecord()];
+    const result = parseRunsJson(exportRunsJson([outside, browser], NOW));
+    expect(result).toEqual({ ok: true, runs: [outside, browser] });
+    if (!result.ok) return;
+    expect('origin' in result.runs[1]).toBe(false);
+    // Unknown fields of the origin are dropped, as everywhere.
+    const file = envelope([outside]);
+    (file.runs[0].origin as Record<string, unknown>).hostname = 'gpu-7';
+    const read = parseObject(file);
+    if (!read.ok) throw new Error(read.message);
+    expect(read.runs[0].origin).toEqual(origin);
+  });
+
   it('turns a run exported while running into an interrupted one', () => {
     const running = makeRecord({ status: 'running', endedAt: null });
     const result = parseRunsJson(exportRunsJson([running], NOW));
@@ -297,6 +317,37 @@ describe('parseRunsJson refusals', () => {
       'Run 1: version is 2; allowed: 1 (the run format this app reads)',
     ],
     ['an empty id', (r) => (r.id = ''), 'Run 1: id is the text ""; allowed: non-empty text'],
+    [
+      'an origin that is not an object',
+      (r) => (r.origin = 'pytorch'),
+      'Run 1: origin is the text "pytorch"; allowed: an object with kind, description',
+    ],
+    [
+      'an origin of another kind',
+      (r) => (r.origin = { kind: 'jax', description: 'x', device: 'tpu', processes: 1 }),
+      'Run 1: origin.kind is the text "jax"; allowed: one of pytorch',
+    ],
+    [
+      'an origin whose description is too long',
+      (r) =>
+        (r.origin = { kind: 'pytorch', description: 'x'.repeat(201), device: 'cpu', processes: 1 }),
+      'Run 1: origin.description is 201 characters long; allowed: non-empty text of at most 200',
+    ],
+    [
+      'an origin with an empty device',
+      (r) => (r.origin = { kind: 'pytorch', description: 'x', device: '', processes: 1 }),
+      'Run 1: origin.device is the text ""; allowed: non-empty text of at most 20 characters',
+    ],
+    [
+      'an origin of no processes',
+      (r) => (r.origin = { kind: 'pytorch', description: 'x', device: 'cpu', processes: 0 }),
+      'Run 1: origin.processes is 0; allowed: a whole number of 1 or more',
+    ],
+    [
+      'an origin of too many processes',
+      (r) => (r.origin = { kind: 'pytorch', description: 'x', device: 'cpu', processes: 2e6 }),
+      'Run 1: origin.processes is 2000000; allowed: a whole number from 1 to 1000000',
+    ],
     [
       'a fractional revision',
       (r) => (r.revision = 1.5),

@@ -20,7 +20,12 @@ import {
   type SeriesPoint,
 } from '../common/types.ts';
 import { distinguishingSettings, runLabels } from './compare.ts';
-import { RUN_RECORD_VERSION, type LearningRateChange, type RunRecord } from './runRecord.ts';
+import {
+  RUN_RECORD_VERSION,
+  type LearningRateChange,
+  type RunOrigin,
+  type RunRecord,
+} from './runRecord.ts';
 
 /**
  * Runs to and from files: a versioned JSON envelope that round-trips, and a CSV of per-epoch
@@ -49,6 +54,13 @@ export const MAX_LEARNING_RATE_CHANGES = 1000;
 export const MAX_ID_CHARS = 200;
 export const MAX_NAME_CHARS = 200;
 export const MAX_MESSAGE_CHARS = 2000;
+/** A run's origin (RunOrigin): "PyTorch 2.4.1, cuda (NVIDIA H100 80GB HBM3), torchrun ×8 …". */
+export const MAX_ORIGIN_DESCRIPTION_CHARS = 200;
+/** torch's device types are short words: "cuda", "cpu", "mps", "xpu". */
+export const MAX_ORIGIN_DEVICE_CHARS = 20;
+/** Far more processes than any torchrun job has; bounds what the label can say. */
+export const MAX_ORIGIN_PROCESSES = 1_000_000;
+const ORIGIN_KINDS = ['pytorch'] as const satisfies readonly RunOrigin['kind'][];
 /** Beyond this many, problems are counted rather than listed: one is usually enough to fix. */
 const MAX_LISTED_PROBLEMS = 10;
 
@@ -401,6 +413,36 @@ function readDataSet(
   return { id, name: checkedName.name, classNames: names.names };
 }
 
+/** The run's origin; null when absent (a run of this page), undefined after a problem. */
+function readOrigin(
+  run: FieldReader,
+  where: string,
+  problems: Problems,
+): RunOrigin | null | undefined {
+  const value = run.raw('origin');
+  if (value === undefined) return null;
+  const allowed = 'an object with kind, description, device and processes';
+  if (!isObject(value)) {
+    problems.add(`${where}: origin is ${describe(value)}; allowed: ${allowed}`);
+    return undefined;
+  }
+  const reader = new FieldReader(value, `${where}: origin`, problems);
+  const fields = {
+    kind: reader.oneOf('kind', ORIGIN_KINDS),
+    description: reader.text('description', MAX_ORIGIN_DESCRIPTION_CHARS, { nonEmpty: true }),
+    device: reader.text('device', MAX_ORIGIN_DEVICE_CHARS, { nonEmpty: true }),
+    processes: reader.finite('processes', { min: 1, integer: true }),
+  } satisfies Record<keyof RunOrigin, unknown>;
+  if (fields.processes !== undefined && fields.processes > MAX_ORIGIN_PROCESSES) {
+    problems.add(
+      `${reader.path('processes')} is ${fields.processes}; allowed: a whole number from 1 to ` +
+        `${MAX_ORIGIN_PROCESSES}`,
+    );
+    return undefined;
+  }
+  return allRead(fields) ? fields : undefined;
+}
+
 function readRun(value: unknown, index: number, problems: Problems): RunRecord | undefined {
   const where = `Run ${index + 1}`;
   if (!isObject(value)) {
@@ -443,8 +485,13 @@ function readRun(value: unknown, index: number, problems: Problems): RunRecord |
         ? null
         : run.finiteOrNull('peakTensorBytes', { min: 0 }),
     exercise: readExercise(run, where, problems),
-  } satisfies Record<Exclude<keyof RunRecord, 'version' | 'dataSet' | 'revision'>, unknown>;
+  } satisfies Record<
+    Exclude<keyof RunRecord, 'version' | 'dataSet' | 'revision' | 'origin'>,
+    unknown
+  >;
   const dataSet = readDataSet(run, where, problems);
+  // Absent in the page's own runs.
+  const origin = readOrigin(run, where, problems);
   // Absent in files written before revisions existed.
   const revision =
     run.raw('revision') === undefined ? null : run.finite('revision', { min: 0, integer: true });
@@ -452,7 +499,8 @@ function readRun(value: unknown, index: number, problems: Problems): RunRecord |
     version !== RUN_RECORD_VERSION ||
     !allRead(fields) ||
     dataSet === undefined ||
-    revision === undefined
+    revision === undefined ||
+    origin === undefined
   ) {
     return undefined;
   }
@@ -461,6 +509,7 @@ function readRun(value: unknown, index: number, problems: Problems): RunRecord |
     ...fields,
     ...(dataSet === null ? {} : { dataSet }),
     ...(revision === null ? {} : { revision }),
+    ...(origin === null ? {} : { origin }),
   };
 }
 

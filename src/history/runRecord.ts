@@ -21,6 +21,20 @@ export interface LearningRateChange {
   learningRate: number;
 }
 
+/**
+ * Where a run trained when it was not in this page: the exported PyTorch script
+ * (model/pytorchExport.ts), run with python or torchrun, wrote it to a run file that was imported.
+ */
+export interface RunOrigin {
+  kind: 'pytorch';
+  /** As the script describes it: "PyTorch 1.13.1, cpu, torchrun ×2". */
+  description: string;
+  /** torch's device type: "cuda", "cpu", "mps". */
+  device: string;
+  /** Processes that trained together (torchrun's WORLD_SIZE); 1 without torchrun. */
+  processes: number;
+}
+
 export interface RunRecord {
   version: typeof RUN_RECORD_VERSION;
   /** Unique and stable across reloads, e.g. "run-1764108000000-3". */
@@ -63,6 +77,11 @@ export interface RunRecord {
    * from before revisions, which count as 0.
    */
   revision?: number;
+  /**
+   * Where the run trained, when not in this page (see RunOrigin). Absent for the page's own
+   * runs. Such a run has no checkpoint or model here: it cannot be resumed.
+   */
+  origin?: RunOrigin;
 }
 
 /** A record's revision; 0 for one from before revisions. */

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
 import { architectureOf } from './settingsCheck.ts';
@@ -20,6 +20,11 @@ import {
   pytorchScriptFileName,
   type PytorchOwnData,
 } from './pytorchExport.ts';
+import {
+  PYTHON_WITH_TORCH,
+  stageFashionMnist,
+  torchMissing,
+} from '../../test/fixtures/torchPython.ts';
 
 const book: Settings = { ...DEFAULT_SETTINGS };
 
@@ -255,15 +260,30 @@ describe('pytorchScript', () => {
       'transforms.Compose([transforms.Resize((IMAGE_SIZE, IMAGE_SIZE)),',
       'transforms.ToTensor()])',
       'datasets.FashionMNIST(',
-      'train, BATCH_SIZE, shuffle=True, num_workers=NUM_WORKERS)',
-      'test, BATCH_SIZE, shuffle=False, num_workers=NUM_WORKERS)',
+      'train, batch_size, shuffle=sampler is None, sampler=sampler,',
+      'test, batch_size, shuffle=False, num_workers=workers)',
       "device = ('cuda' if torch.cuda.is_available() else",
       "'mps' if torch.backends.mps.is_available() else 'cpu')",
-      'for epoch in range(1, NUM_EPOCHS + 1):',
+      'for epoch in range(1, args.epochs + 1):',
       'NUM_WORKERS = min(4, os.cpu_count() or 1)',
-      "    print(f'Total parameters: {parameters:,}')",
+      "    say(f'Total parameters: {parameters:,}')",
       "if __name__ == '__main__':\n    main()\n",
       `#     python ${PYTORCH_SCRIPT_FILE_NAME}\n`,
+      // One process or many: torchrun's processes, each with its share of every batch.
+      `#     torchrun --nproc_per_node=4 ${PYTORCH_SCRIPT_FILE_NAME}\n`,
+      "torch.distributed.init_process_group(\n            'nccl' if self.device.type == 'cuda' else 'gloo')",
+      'model = nn.parallel.DistributedDataParallel(',
+      'sampler = torch.utils.data.DistributedSampler(',
+      'sampler.set_epoch(epoch)',
+      'batch_size = BATCH_SIZE // processes.count',
+      'torch.distributed.all_reduce(total)',
+      // The options, and the run file in the page's import format.
+      "parser.add_argument('--epochs', type=int, default=NUM_EPOCHS,",
+      "parser.add_argument('--amp', action='store_true',",
+      "parser.add_argument('--data', metavar='DIR', default='./data',",
+      "'--out', metavar='FILE',",
+      "RUNS_FORMAT = 'alexnet-playground-runs'",
+      "SETTINGS = {'learningRate': 0.01, 'dropout': 0.5, 'batchSize': 128,",
     ]) {
       expect(script).toContain(part);
     }
@@ -278,11 +298,14 @@ describe('pytorchScript', () => {
     expect(pytorchExportProblem({ ...book, imageSize: 32 })).toMatch(/too small/);
   });
 
-  it('drops a last training batch of one image when BatchNorm1d would refuse it', () => {
+  it('drops a last batch of one image per process when BatchNorm1d would refuse it', () => {
+    // Decided as it runs: how many images a process has depends on how many processes there are.
+    const rule = '    drop_last = share % batch_size == 1\n';
     const settings: Settings = { ...book, batchNorm: 'on', trainExamples: 1001, batchSize: 100 };
-    expect(pytorchScript(settings)).toContain('drop_last=True');
-    expect(pytorchScript({ ...settings, batchNorm: 'off' })).not.toContain('drop_last');
-    expect(pytorchScript({ ...settings, trainExamples: 1002 })).not.toContain('drop_last');
+    expect(pytorchScript(settings)).toContain(rule);
+    expect(pytorchScript({ ...settings, trainExamples: 1002 })).toContain(rule);
+    expect(pytorchScript({ ...settings, batchNorm: 'off' })).not.toContain(rule);
+    expect(pytorchScript({ ...settings, batchNorm: 'off' })).toContain('    drop_last = False\n');
   });
 
   it('keeps every line within 79 characters, in ASCII, for every variant', () => {
@@ -292,9 +315,10 @@ describe('pytorchScript', () => {
       expect(script).toMatch(/^[\x20-\x7e\n]*$/);
       expect(script.endsWith("if __name__ == '__main__':\n    main()\n")).toBe(true);
     }
+    // Long enough to hold it all (one process or many, the run file), short enough to read.
     const length = pytorchScript(book).split('\n').length;
     expect(length).toBeGreaterThan(100);
-    expect(length).toBeLessThan(160);
+    expect(length).toBeLessThan(560);
   });
 
   it('puts the run name and the date only into comments, below line 2', () => {
@@ -416,7 +440,7 @@ describe('pytorchScript with own data', () => {
     const script = pytorchScript(book, { ownData: ownData() });
     expect(script).not.toMatch(/\bdatasets\b|FashionMNIST\(|download/);
     for (const part of [
-      'import gzip\nimport os\nimport sys\nimport time\n',
+      'import argparse\nimport gzip\nimport json\nimport math\nimport os\nimport sys\nimport time\n',
       'from torchvision import transforms\n' +
         'from torchvision.transforms.functional import to_pil_image\n',
       'def read_idx(path, shape):',
@@ -429,9 +453,11 @@ describe('pytorchScript with own data', () => {
       'transforms.ToTensor()])',
       '    train = idx_dataset(data_dir, TRAIN_IMAGES_FILE, TRAIN_LABELS_FILE,\n' +
         '                        TRAIN_COUNT, trans)\n',
-      '    data_dir = sys.argv[1] if len(sys.argv) > 1 else SCRIPT_DIR\n' +
-        '    train_iter, test_iter = load_data(data_dir)\n',
-      "    show(f'Classes: {CLASS_NAMES}')",
+      "    parser.add_argument('data_dir', nargs='?', metavar='DATA_DIR',",
+      '    args.data = args.data or args.data_dir or SCRIPT_DIR\n',
+      "        show(f'Classes: {CLASS_NAMES}')",
+      "DATA_SET_ID = 'upload-0123abcd'\n",
+      "        'dataSet': {'id': DATA_SET_ID, 'name': DATA_SET_NAME,",
       "TRAIN_IMAGES_FILE = 'train-images-idx3-ubyte.gz'\n",
       "TEST_LABELS_FILE = 't10k-labels-idx1-ubyte.gz'\n",
       'TRAIN_COUNT = 60\nTEST_COUNT = 20\nSIDE = 20  # the images are SIDE x SIDE pixels\n',
@@ -442,13 +468,15 @@ describe('pytorchScript with own data', () => {
     // The network and the training loop are the Fashion-MNIST script's.
     expect(sequential(script)).toEqual(BOOK_SEQUENTIAL);
     const plain = pytorchScript(book);
-    const from = (text: string, start: string) => text.slice(text.indexOf(start));
-    expect(from(script, 'def run_epoch(').replace(/def show[^]*?\n\n\n/, '')).toBe(
-      from(plain, 'def run_epoch(')
-        .replace('load_data()', 'load_data(data_dir)')
-        .replace(/\n {4}train_iter, test_iter = /, (m) => `${OWN_DATA_DIR_LINES}${m}`)
-        .replace(/test images'\)\n/, (m) => `${m}${OWN_DATA_SHOW_LINES}`),
-    );
+    for (const name of ['loaders', 'train_epoch', 'evaluate', 'add_loss_point', 'main']) {
+      expect(pythonFunction(script, name), name).toBe(pythonFunction(plain, name));
+    }
+    // fit() only adds the data's names to what it prints, and the data set to the run file.
+    expect(
+      pythonFunction(script, 'fit')
+        .replace(OWN_DATA_SHOW_LINES, '')
+        .replace(OWN_DATA_SET_LINES, ''),
+    ).toBe(pythonFunction(plain, 'fit'));
   });
 
   it('counts the examples of the files, all of them when the settings ask for more', () => {
@@ -461,10 +489,11 @@ describe('pytorchScript with own data', () => {
     ).split('\n');
     expect(some).toContain('TRAIN_EXAMPLES = 30  # of 60, see subset()');
     expect(some).toContain('TEST_EXAMPLES = 5  # of 20, see subset()');
-    // 60 images in batches of 59 leave a last batch of one; the settings' 60000 would not.
+    // A last batch of one image is dropped with batch norm, as without own data.
     const settings: Settings = { ...book, batchNorm: 'on', batchSize: 59 };
-    expect(pytorchScript(settings)).not.toContain('drop_last');
-    expect(pytorchScript(settings, { ownData: ownData() })).toContain('drop_last=True');
+    expect(pytorchScript(settings, { ownData: ownData() })).toContain(
+      '    drop_last = share % batch_size == 1\n',
+    );
   });
 
   it('refuses own data the page would refuse, and batch norm on one training image', () => {
@@ -514,14 +543,22 @@ describe('pytorchScript with own data', () => {
   });
 });
 
-/** What the own-data script adds to main(): the data directory, and the data's names. */
-const OWN_DATA_DIR_LINES =
-  '\n    # The directory with the four files: the first argument, else this' +
-  "\n    # script's own directory." +
-  '\n    data_dir = sys.argv[1] if len(sys.argv) > 1 else SCRIPT_DIR';
+/** What the own-data script adds to fit(): the data's names, and its data set in the run file. */
 const OWN_DATA_SHOW_LINES =
-  "    show(f'Data: {DATA_SET_NAME}, from {os.path.abspath(data_dir)}')\n" +
-  "    show(f'Classes: {CLASS_NAMES}')\n";
+  '    if processes.main:\n' +
+  "        show(f'Data: {DATA_SET_NAME}, from {os.path.abspath(args.data)}')\n" +
+  "        show(f'Classes: {CLASS_NAMES}')\n";
+const OWN_DATA_SET_LINES =
+  "        'dataSet': {'id': DATA_SET_ID, 'name': DATA_SET_NAME,\n" +
+  "                    'classNames': CLASS_NAMES},\n";
+
+/** The text of the top-level Python function `name`, up to the next top-level statement. */
+function pythonFunction(script: string, name: string): string {
+  const start = script.indexOf(`\ndef ${name}(`);
+  expect(start, name).toBeGreaterThan(0);
+  const end = script.slice(start + 1).search(/\n(?=[^\s#])/);
+  return script.slice(start + 1, end < 0 ? undefined : start + 1 + end);
+}
 
 describe('the generated script under Python', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pytorch-export-'));
@@ -663,22 +700,6 @@ describe('the generated script under Python', () => {
 });
 
 /**
- * The interpreter with PyTorch: $PYTHON_WITH_TORCH, else Debian's /usr/bin/python3, where apt's
- * python3-torch is installed (a pyenv or venv `python3` earlier on PATH usually lacks it).
- */
-const PYTHON_WITH_TORCH =
-  process.env.PYTHON_WITH_TORCH ??
-  (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-
-const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
-const FASHION_MNIST_FILES = [
-  'train-images-idx3-ubyte',
-  'train-labels-idx1-ubyte',
-  't10k-images-idx3-ubyte',
-  't10k-labels-idx1-ubyte',
-];
-
-/**
  * Settings small enough to train on a CPU in seconds (width 0.1 at 65 px keeps every layer of
  * the book's network), taken as they are: the app accepts them, so the script under test is
  * the one its Export button would download, not an edited copy.
@@ -731,16 +752,9 @@ describe('the generated script with real PyTorch', () => {
   /** Fails, never skips, without torch: a silent skip would let the export break unseen. */
   function requireTorch(): void {
     if (torchFound) return;
-    const check = torchPython(['-c', 'import torch, torchvision']);
-    torchFound = check.status === 0;
-    if (torchFound) return;
-    const why = failure(check).trim().split('\n').at(-1) ?? '';
-    throw new Error(
-      `${PYTHON_WITH_TORCH} cannot import torch and torchvision (${why}). These tests run the ` +
-        'exported scripts with real PyTorch. Install it: on Debian, apt-get install ' +
-        '--no-install-recommends python3-torch python3-torchvision (.ci/run does this); ' +
-        'elsewhere pip install torch torchvision and set PYTHON_WITH_TORCH to that python.',
-    );
+    const missing = torchMissing();
+    if (missing !== null) throw new Error(missing);
+    torchFound = true;
   }
 
   it("builds the book network and every variant at full width, with the table's counts and the book's biases", () => {
@@ -787,23 +801,11 @@ describe('the generated script with real PyTorch', () => {
 
   it('trains on the real Fashion-MNIST: epoch lines with finite loss, accuracy in [0, 1]', () => {
     requireTorch();
-    // torchvision 0.14 takes the un-gzipped files in data/FashionMNIST/raw/ as downloaded
-    // (it checks no checksum for them). The system's .gz files would not do: they were
-    // recompressed, their MD5s differ from torchvision's, so it would try to download.
-    const raw = join(dir, 'data', 'FashionMNIST', 'raw');
-    mkdirSync(raw, { recursive: true });
-    for (const name of FASHION_MNIST_FILES) {
-      writeFileSync(
-        join(raw, name),
-        gunzipSync(readFileSync(join(FASHION_MNIST_DIR, `${name}.gz`))),
-      );
-    }
+    // Where the script looks by default: ./data.
+    stageFashionMnist(join(dir, 'data'));
     for (const [name, settings] of Object.entries(TRAINED)) {
       const file = `${name}.py`;
-      const script = pytorchScript(settings);
-      // smallEverything's last batch would hold one image; the check that it is dropped.
-      expect(script.includes('drop_last=True'), name).toBe(name === 'smallEverything');
-      writeFileSync(join(dir, file), script);
+      writeFileSync(join(dir, file), pytorchScript(settings));
       const result = torchPython([file]);
       expect(result.status, `${name}: ${failure(result)}`).toBe(0);
       // No warnings either: a user would see them (torch warned about 4 loader processes on
@@ -820,8 +822,15 @@ describe('the generated script with real PyTorch', () => {
         ),
         'Epoch Train loss Train acc  Val loss  Val acc  Images/s  Elapsed',
       ]);
-      const epochs = lines.slice(3);
+      const epochs = lines.slice(3, -2);
       expect(epochs, name).toHaveLength(settings.epochs);
+      // smallEverything's last batch would hold one image, which BatchNorm1d refuses: dropped.
+      const trained = settings.trainExamples - (name === 'smallEverything' ? 1 : 0);
+      expect(lines.slice(-2), name).toEqual([
+        `Images an epoch, all processes together: ${trained} training, ` +
+          `${settings.testExamples} validation`,
+        expect.stringMatching(new RegExp(`^Run file: ${dir}/${name}_run_\\d{8}-\\d{6}\\.json$`)),
+      ]);
       for (const [i, line] of epochs.entries()) {
         const match = /^ +(\d+) +(\S+) +(\S+)% +(\S+) +(\S+)% +(\S+) +(\S+)s$/.exec(line);
         expect(match, `${name}: ${line}`).not.toBeNull();
@@ -909,8 +918,11 @@ describe('the generated script with real PyTorch', () => {
       'Epoch Train loss Train acc  Val loss  Val acc  Images/s  Elapsed',
     ]);
     expect(lines[3]).toContain(`'四', '🧪 test', 'tab\\there'`);
-    const epochs = lines.slice(5);
+    const epochs = lines.slice(5, -2);
     expect(epochs).toHaveLength(OWN_SETTINGS.epochs);
+    expect(lines.at(-2)).toBe(
+      'Images an epoch, all processes together: 60 training, 20 validation',
+    );
     for (const [i, line] of epochs.entries()) {
       const match = /^ +(\d+) +(\S+) +(\S+)% +(\S+) +(\S+)% +(\S+) +(\S+)s$/.exec(line);
       expect(match, line).not.toBeNull();
@@ -945,10 +957,9 @@ describe('the generated script with real PyTorch', () => {
       "spec = importlib.util.spec_from_file_location('own_same', sys.argv[1])",
       'm = importlib.util.module_from_spec(spec)',
       'spec.loader.exec_module(m)',
-      'train_iter, test_iter = m.load_data(sys.argv[2])',
-      'trans = train_iter.dataset.transform',
-      'for it, train in ((train_iter, True), (test_iter, False)):',
-      '    ours = it.dataset',
+      'splits = m.load_data(sys.argv[2], m.Processes())',
+      'trans = splits[0].transform',
+      'for ours, train in zip(splits, (True, False)):',
       '    theirs = datasets.FashionMNIST(root=sys.argv[3], train=train,',
       '                                   transform=trans, download=False)',
       '    assert len(ours) == len(theirs), (len(ours), len(theirs))',

@@ -266,11 +266,6 @@ function examplesOf(
   };
 }
 
-/** True when the last training batch holds one image and a BatchNorm1d would refuse it. */
-function lastBatchOfOne(settings: Settings, trainExamples: number): boolean {
-  return settings.batchNorm === 'on' && trainExamples % settings.batchSize === 1;
-}
-
 /** Why the own data cannot go into a script (names the page would refuse), or null. */
 function ownDataProblem(ownData: PytorchOwnData): string | null {
   const name = validateDataSetName(ownData.name);
@@ -358,14 +353,19 @@ export function pytorchScript(
       : { train: ownData.summary.trainCount, test: ownData.summary.testCount };
   return fillTemplate(SCRIPT_TEMPLATE, {
     ownData: ownData !== null,
-    dropLast: lastBatchOfOne(settings, examples.train),
+    // The script drops a last batch of one image per process, which BatchNorm1d would refuse.
+    batchNorm: settings.batchNorm === 'on',
     fileName,
+    runFileStem: fileName.replace(/\.py$/, ''),
+    runArgs: ownData === null ? '' : ' DATA_DIR',
     title:
       ownData === null
         ? 'AlexNet on Fashion-MNIST in PyTorch'
         : 'AlexNet in PyTorch on your own data',
     runInfo,
     settingsComment: wrapItems(dictItems, '#     {', '#      '),
+    // The same settings as code, for the run file the script writes.
+    settingsCode: wrapItems(dictItems, 'SETTINGS = {', '            '),
     seed: pyNumber(settings.seed),
     learningRate: pyNumber(settings.learningRate, true),
     batchSize: pyNumber(settings.batchSize),
@@ -389,6 +389,9 @@ function ownDataValues(ownData: PytorchOwnData): TemplateValues {
   if (!classNames.ok) throw new RangeError(classNames.message);
   return {
     ownDataComment: ownDataComment(ownData),
+    // The page's id for the files' contents: a run file of the script then has the same data set
+    // as the page's runs on them.
+    dataSetId: pyStringAssignment('DATA_SET_ID', ownData.summary.id),
     dataSetName: pyStringAssignment('DATA_SET_NAME', ownData.name.trim()),
     classNames: classNames.names.flatMap((name) => pyStringLines(name, '    ', '    ', ',')),
     trainImagesFile: pyStringAssignment('TRAIN_IMAGES_FILE', files.trainImages),

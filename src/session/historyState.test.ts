@@ -237,6 +237,16 @@ describe('resuming from a checkpoint', () => {
     }
   });
 
+  it('never resumes a run trained outside the page (the PyTorch script’s)', () => {
+    const origin = { kind: 'pytorch', description: 'PyTorch 2.4.1, cpu', device: 'cpu' } as const;
+    const outside = { ...record, origin: { ...origin, processes: 1 } };
+    for (const status of ['interrupted', 'stopped', 'failed', 'done', 'diverged'] as const) {
+      expect(canResume({ ...outside, status }, true)).toBe(false);
+      expect(resumePoint({ ...outside, status }, 2, 3)).toBeNull();
+      expect(resumePoint({ ...outside, status }, null, null)).toBeNull();
+    }
+  });
+
   it('tracks checkpoints and replaces the record in place when resumed', () => {
     let state = reduce([
       { type: 'loaded', records: [record, older], storageProblem: null },

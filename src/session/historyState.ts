@@ -420,6 +420,8 @@ export function historyUpTo(record: RunRecord, epochsDone: number): ResumedHisto
  * a finished run can also be trained on (continued for more epochs).
  */
 export function canResume(record: RunRecord, savedModel = false): boolean {
+  // A run trained outside the page (the PyTorch script's) has no checkpoint or model here.
+  if (record.origin !== undefined) return false;
   return (
     record.status === 'interrupted' ||
     record.status === 'stopped' ||
@@ -444,7 +446,9 @@ export function resumePoint(
   if (savedModelEpoch !== null && canResume(record, true)) {
     return { from: 'savedModel', epochsDone: savedModelEpoch };
   }
-  // Its weights are seeded, so training it again from epoch 0 continues the same run.
+  // Its weights are seeded, so training it again from epoch 0 continues the same run; not one
+  // trained outside the page, which this page would train differently.
+  if (record.origin !== undefined) return null;
   if (record.status === 'stopped' || record.status === 'interrupted') {
     return { from: 'start', epochsDone: 0 };
   }

@@ -244,7 +244,13 @@ function withRunTiming(state: TrainerState, run: RunView, imagesPerSecond: numbe
   return { ...state, speed: { ...state.speed, timings: withTiming(state.speed.timings, timing) } };
 }
 
-/** Halves a series by keeping every other point (the last point is always kept). */
+/**
+ * Halves a series by keeping every other point (the last point is always kept). The exported
+ * PyTorch script's add_loss_point (model/pytorchExport.template.py) thins its run file's series
+ * by the same rule, applied whenever the series passes MAX_BATCH_LOSS_POINTS, so a script's run
+ * and a page's run have series of the same kind: a point per LOSS_WINDOW_BATCHES batches
+ * (worker/trainingLoop.ts), at most MAX_BATCH_LOSS_POINTS of them.
+ */
 export function decimate(points: ChartPoint[]): ChartPoint[] {
   const kept = points.filter((_, index) => index % 2 === 1);
   const last = points.at(-1);

@@ -51,6 +51,12 @@ export const ComparisonTable = memo(function ComparisonTable({
                 <th scope="col" className="num">
                   Best val acc (epoch)
                 </th>
+                <th
+                  scope="col"
+                  title="The page's backend, or the exported PyTorch script's device and processes"
+                >
+                  Ran on
+                </th>
                 <th scope="col" className="num">
                   Images/s
                 </th>
@@ -60,7 +66,7 @@ export const ComparisonTable = memo(function ComparisonTable({
                 <th
                   scope="col"
                   className="num"
-                  title="The most the worker's tensors held (tf.memory)"
+                  title="The most the worker's tensors held (tf.memory); for a PyTorch run on CUDA, the most its first process allocated"
                 >
                   Peak tensor memory
                 </th>
@@ -92,6 +98,9 @@ export const ComparisonTable = memo(function ComparisonTable({
                     {row.bestValAccuracy === null
                       ? '—'
                       : `${formatPercent(row.bestValAccuracy)} (${row.bestValAccuracyEpoch})`}
+                  </td>
+                  <td className="ran-on" title={row.ranOnTitle ?? undefined}>
+                    {row.ranOn ?? '—'}
                   </td>
                   <td className="num">{orDash(row.imagesPerSecond, formatRate)}</td>
                   <td className="num">{formatDuration(row.elapsedMs)}</td>

@@ -54,7 +54,8 @@ describe('PytorchExportButton', () => {
         'only torch and torchvision). It trains on Bars from your four files ' +
         '(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte, t10k-images-idx3-ubyte.gz, ' +
         't10k-labels-idx1-ubyte): run python alexnet_own_data.py DATA_DIR, where DATA_DIR is ' +
-        'the directory that holds them (by default the script&#x27;s own).',
+        'the directory that holds them (by default the script&#x27;s own). It runs alone or ' +
+        'under torchrun, and writes a run file: Import runs shows it beside the runs here.',
     );
     // Own data whose names are invalid: disabled, with the naming problem.
     const unnamed = renderToStaticMarkup(

@@ -11,8 +11,9 @@ import { downloadText } from '../browser/download.ts';
 
 /**
  * "Export as PyTorch": downloads a d2l-style script with this network variant and these
- * hyperparameters, to train at full scale on a GPU server: on Fashion-MNIST, or, while the
- * person's own data is chosen, on their four files. Disabled, with the reason as its title,
+ * hyperparameters, to train at full scale on one GPU or several (torchrun), writing a run file
+ * that the Runs panel imports: on Fashion-MNIST, or, while the person's own data is chosen, on
+ * their four files. Disabled, with the reason as its title,
  * without settings PyTorch could train (invalid ones, or batch norm on batches of one) or while
  * the own data's names are invalid (`ownDataProblem`).
  */
@@ -49,7 +50,9 @@ export function PytorchExportButton({
             : `. It trains on ${ownData.name} from your four files ` +
               `(${UPLOAD_ROLES.map((role) => ownData.summary.files[role]).join(', ')}): ` +
               `run python ${fileName} DATA_DIR, where DATA_DIR is the directory that holds ` +
-              "them (by default the script's own).")
+              "them (by default the script's own)") +
+          '. It runs alone or under torchrun, and writes a run file: Import runs shows it ' +
+          'beside the runs here.'
       }
       onClick={() => {
         if (settings === null || problem !== null) return;

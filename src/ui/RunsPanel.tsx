@@ -159,6 +159,15 @@ const RunItem = memo(function RunItem({
             {trainingElsewhere ? 'training in another tab' : STATUS_TEXT[record.status]}
           </span>
           <span title="final validation accuracy">val {finalValAccuracy(record)}</span>
+          {record.origin !== undefined && (
+            <span
+              className="run-origin"
+              data-testid="run-origin"
+              title="Trained outside the browser by the exported PyTorch script, and imported from its run file: it cannot be resumed here"
+            >
+              outside the browser: {record.origin.description}
+            </span>
+          )}
           <span className="muted">{timeFormat.format(record.startedAt)}</span>
           {checkpointEpoch !== null && (
             <span className="muted run-checkpoint">checkpoint after epoch {checkpointEpoch}</span>
