@@ -113,7 +113,7 @@ async function checkVariant(
   const images = tf.randomUniform([BATCH, IMAGE_SIZE, IMAGE_SIZE, 1], 0, 1, 'float32', 5);
   const labels = tf.tensor1d([0, 1, 2, 3], 'int32');
   try {
-    const preflight = await preflightVariant(model, IMAGE_SIZE, NUM_CLASSES);
+    const preflight = (await preflightVariant(model, IMAGE_SIZE, NUM_CLASSES))?.message ?? null;
     const step = trainStep(model, optimizer, images as tf.Tensor4D, labels, NUM_CLASSES);
     const [trainLoss = NaN] = await step.loss.data();
     tf.dispose([step.loss, step.correct]);

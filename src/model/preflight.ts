@@ -7,9 +7,44 @@ import * as tf from '@tensorflow/tfjs';
  * rejects raises a validation error. Both surface here, before any data is loaded.
  */
 
+export interface PreflightProblem {
+  /** The step's out-of-memory error scope caught an error: a smaller batch may fit. */
+  outOfMemory: boolean;
+  /** "This variant cannot train on webgpu: <what tfjs or the GPU said>". */
+  message: string;
+}
+
 /** Error scopes on the WebGPU device, when the backend has one (duck-typed: no backend import). */
 function gpuDevice(): GPUDevice | undefined {
   return (tf.backend() as unknown as { device?: GPUDevice }).device;
+}
+
+/**
+ * TF.js's WebGPU backend keeps the buffers of disposed tensors for reuse. After an out-of-memory
+ * error that pool holds the failed step's buffers (some of them invalid, never allocated): a
+ * retry at a smaller batch would be judged with that memory still taken, and a later op reusing
+ * an invalid buffer would compute garbage. This destroys the pooled (unused) buffers; buffers of
+ * live tensors stay. Duck-typed on TF.js 4.22's BufferManager; a no-op on other backends.
+ */
+export function freePooledGpuBuffers(): void {
+  const manager = (
+    tf.backend() as unknown as {
+      bufferManager?: {
+        freeBuffers?: Map<string, GPUBuffer[]>;
+        numFreeBuffers: number;
+        numBytesAllocated: number;
+      };
+    }
+  ).bufferManager;
+  if (!(manager?.freeBuffers instanceof Map)) return;
+  // The map keeps its keys: the manager stops pooling altogether when it is empty.
+  for (const buffers of manager.freeBuffers.values()) {
+    for (const buffer of buffers.splice(0)) {
+      manager.numBytesAllocated -= buffer.size;
+      manager.numFreeBuffers--;
+      buffer.destroy();
+    }
+  }
 }
 
 function describeError(error: unknown): string {
@@ -24,8 +59,9 @@ function describeError(error: unknown): string {
  * weights. Batch-norm moving statistics, which a training-mode forward pass updates, are
  * restored afterwards, so the model is left exactly as it was. Leaves no tensors behind.
  *
- * Resolves to null when the step works, else a sentence for the person:
- * "This variant cannot train on webgpu: <what tfjs or the GPU said>".
+ * Resolves to null when the step works, else a problem whose message is a sentence for the
+ * person: "This variant cannot train on webgpu: <what tfjs or the GPU said>". An out-of-memory
+ * error says so (`outOfMemory`): the variant may train at a smaller batch (outOfMemory.ts).
  */
 export async function preflightVariant(
   model: tf.LayersModel,
@@ -33,21 +69,26 @@ export async function preflightVariant(
   numClasses: number,
   inputChannels = 1,
   batchSize = 2,
-): Promise<string | null> {
+): Promise<PreflightProblem | null> {
   const backend = tf.getBackend();
-  const fail = (what: string) => `This variant cannot train on ${backend}: ${what}`;
+  const fail = (what: string, outOfMemory = false): PreflightProblem => ({
+    outOfMemory,
+    message: `This variant cannot train on ${backend}: ${what}`,
+  });
   const device = gpuDevice();
   device?.pushErrorScope('out-of-memory');
   device?.pushErrorScope('validation');
   // Scopes pop in reverse order; both must be popped once, whatever happens.
   let popped = false;
-  const popGpuErrors = async (): Promise<string | null> => {
+  const popGpuErrors = async (): Promise<PreflightProblem | null> => {
     if (device === undefined || popped) return null;
     popped = true;
     const validation = await device.popErrorScope();
     const outOfMemory = await device.popErrorScope();
-    const error = validation ?? outOfMemory;
-    return error === null ? null : error.message;
+    // Out of memory first: a buffer that could not be allocated makes the ops that use it
+    // validation errors too, and the cure is a smaller batch, not another variant.
+    if (outOfMemory !== null) return fail(outOfMemory.message, true);
+    return validation === null ? null : fail(validation.message);
   };
   const frozen = model.nonTrainableWeights;
   const frozenValues = frozen.map((weight) => tf.clone(weight.read()));
@@ -81,7 +122,7 @@ export async function preflightVariant(
     });
     const [value = NaN] = await check.data();
     const gpuError = await popGpuErrors();
-    if (gpuError !== null) return fail(gpuError);
+    if (gpuError !== null) return gpuError;
     if (!Number.isFinite(value)) {
       return fail('a trial step on random images gave a non-finite loss or gradient.');
     }
@@ -89,7 +130,7 @@ export async function preflightVariant(
   } catch (error) {
     // A GPU error recorded before the exception explains it better than the exception.
     const gpuError = await popGpuErrors().catch(() => null);
-    return fail(gpuError ?? describeError(error));
+    return gpuError ?? fail(describeError(error));
   } finally {
     check?.dispose();
     frozenValues.forEach((value, index) => {
