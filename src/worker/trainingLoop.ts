@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES, type Settings } from '../config/settings.ts';
-import { architectureOf } from '../model/settingsCheck.ts';
+import { architectureOf, trainingMemoryOf } from '../model/settingsCheck.ts';
 import type { Split, KernelChoice, ExportedModel, RunEndStatus } from '../common/types.ts';
 import {
   batchCount,
@@ -13,7 +13,12 @@ import { alexNetLayers } from '../model/architecture.ts';
 import { buildAlexNet } from '../model/alexnet.ts';
 import { computeLayerTable } from '../model/layerTable.ts';
 import { confusionMatrix } from '../model/metrics.ts';
-import { preflightVariant } from '../model/preflight.ts';
+import { largestBatchThatRuns, outOfMemoryMessage } from '../model/outOfMemory.ts';
+import {
+  freePooledGpuBuffers,
+  preflightVariant,
+  type PreflightProblem,
+} from '../model/preflight.ts';
 import {
   evaluateBatch,
   predictWithConfidence,
@@ -422,6 +427,60 @@ export interface EpochTraining {
 }
 
 /**
+ * One trial step of the run's network at `batchSize` (preflight.ts); null when it runs. It starts
+ * with TF.js's buffer pool emptied, so that its out-of-memory scope judges this run's memory, not
+ * buffers kept from earlier work (the speed probe, an earlier run or try); after running out, the
+ * pool is emptied again, since it then holds invalid buffers that nothing may reuse.
+ */
+async function trialStep(
+  model: tf.LayersModel,
+  settings: Settings,
+  blocking: BlockingWork,
+  batchSize: number,
+): Promise<PreflightProblem | null> {
+  freePooledGpuBuffers();
+  const problem = await blocking.training(batchSize, () =>
+    preflightVariant(model, settings.imageSize, NUM_CLASSES, 1, batchSize),
+  );
+  if (problem?.outOfMemory === true) freePooledGpuBuffers();
+  return problem;
+}
+
+/**
+ * The run's first step ran out of GPU memory: halves the batch until a trial step runs (each in
+ * its own error scopes) and fails the run with the estimate and that batch. Stopped (or failed
+ * by the GPU) meanwhile, it ends so.
+ */
+async function outOfMemoryOutcome(
+  model: tf.LayersModel,
+  settings: Settings,
+  blocking: BlockingWork,
+  control: RunControl,
+): Promise<RunOutcome> {
+  const fitting = await largestBatchThatRuns(
+    settings.batchSize,
+    async (batchSize) =>
+      !control.stopping && (await trialStep(model, settings, blocking, batchSize)) === null,
+  );
+  if (control.stopping) {
+    if (control.failure !== null) return { status: 'failed', message: control.failure };
+    return {
+      status: 'stopped',
+      message: 'Stopped while looking for a batch size that fits, before the first batch.',
+    };
+  }
+  const estimateAt = (batchSize: number) =>
+    trainingMemoryOf({ ...settings, batchSize })?.totalBytes ?? null;
+  const message = outOfMemoryMessage({
+    batchSize: settings.batchSize,
+    imageSize: settings.imageSize,
+    estimateBytes: estimateAt(settings.batchSize),
+    fitting: fitting === null ? null : { batchSize: fitting, estimateBytes: estimateAt(fitting) },
+  });
+  return { status: 'failed', message };
+}
+
+/**
  * Builds the network and optimizer, checks the variant trains here, restores a resumed run's
  * weights and posts runStarted. Whatever it returns as a run is the caller's to dispose.
  */
@@ -441,12 +500,17 @@ async function startRun(input: RunInput): Promise<TrainingRun | RunOutcome> {
   // before the first batch, with what the backend said. It is a step at the run's batch size:
   // the shaders it compiles are the run's own (or the speed probe's, already compiled), where
   // a smaller batch would compile a second set (17 s of 65 px, width 0.1 on SwiftShader).
-  const unsupported = await blocking.training(settings.batchSize, () =>
-    preflightVariant(model, settings.imageSize, NUM_CLASSES, 1, settings.batchSize),
-  );
-  if (unsupported !== null) {
-    model.dispose();
-    return { status: 'failed', message: unsupported };
+  // The step runs in an out-of-memory error scope: a batch the GPU cannot hold fails here too,
+  // with the batch that does (outOfMemoryOutcome), rather than as a GPU error midway.
+  const trialProblem = await trialStep(model, settings, blocking, settings.batchSize);
+  if (trialProblem !== null) {
+    try {
+      return trialProblem.outOfMemory
+        ? await outOfMemoryOutcome(model, settings, blocking, input.control)
+        : { status: 'failed', message: trialProblem.message };
+    } finally {
+      model.dispose();
+    }
   }
   if (resume !== null) {
     const problem = restoreWeights(model, resume.weights);
