@@ -373,6 +373,37 @@ test('a lost GPU device fails the run with the reason and a new worker takes ove
   await app.waitForState('done', 120_000);
 });
 
+test('out of GPU memory at the first step: the run fails before any batch, with the estimate and a batch that fits', async ({
+  app,
+  faults,
+}) => {
+  test.setTimeout(8 * 60_000);
+  // A GPU of 9 MB for the first worker. Its out-of-memory scope, the trial step's, saw 10.7 MB
+  // at batch 32 and 7.9 MB at 16 (TINY's network on SwiftShader, TF.js's pool emptied first).
+  await faults.limitGpuMemoryOfFirstWorker(9_000_000);
+  await app.open({ ...TINY, train: '32', epochs: '1' });
+  await expect(app.backendName).toHaveText('webgpu');
+  await app.train();
+  await app.waitForState('failed', 300_000);
+  await expect(
+    app.alert(
+      'Out of GPU memory at batch 32: a training step at 65 px needs about 4 MB (estimate). ' +
+        'A trial step at batch 16 (about 3 MB) ran on this GPU: set the batch size to 16 or less.',
+    ),
+  ).toBeVisible();
+  // No batch was reported, and the run keeps its record.
+  await expect(app.chartFigure('loss')).toHaveAttribute('data-points', '0');
+  await expect(app.statusBar).not.toContainText(/batch \d+ of/);
+  await expect(app.epochRows).toHaveText(['No epoch finished yet.']);
+  await expect(app.runItems.first()).toContainText('Out of GPU memory at batch 32');
+
+  // The batch it names trains, in the same worker on the same small GPU.
+  await app.field('Batch size').fill('16');
+  await app.train();
+  await app.waitForState('done', 180_000);
+  await expect(app.epochRows).toHaveCount(1);
+});
+
 test('Export as PyTorch downloads a script with the chosen variant and hyperparameters', async ({
   page,
   app,
