@@ -36,11 +36,18 @@ export class SpeedProbeRunner {
       ...scale,
       backend: report.backend,
     }));
-    this.running = this.probe(report, shapes).catch((error: unknown) => {
-      // Only the estimate is lost; a run will report the same problem if it has it.
-      const reason = error instanceof Error ? error.message : String(error);
-      this.post({ type: 'workerError', message: `Timing this device failed: ${reason}` });
-    });
+    this.running = this.probe(report, shapes).then(
+      (measured) => {
+        // Stopped before its first timing (Train clicked at once): the page still knows nothing
+        // of this device, so the probe runs again when the worker is free (startWhenIdle).
+        if (!measured) this.probedBackends.delete(report.backend);
+      },
+      (error: unknown) => {
+        // Only the estimate is lost; a run will report the same problem if it has it.
+        const reason = error instanceof Error ? error.message : String(error);
+        this.post({ type: 'workerError', message: `Timing this device failed: ${reason}` });
+      },
+    );
   }
 
   /** Ends the probe after its current step; resolves when it has. */
@@ -49,7 +56,9 @@ export class SpeedProbeRunner {
     return this.running;
   }
 
-  private async probe(report: BackendReport, shapes: readonly Settings[]): Promise<void> {
+  /** True when at least one shape was timed (and posted). */
+  private async probe(report: BackendReport, shapes: readonly Settings[]): Promise<boolean> {
+    let measured = false;
     for (const [index, settings] of shapes.entries()) {
       applyKernels(settings.kernels, report, null);
       const result = await probeStepTime(settings, {
@@ -58,7 +67,8 @@ export class SpeedProbeRunner {
         timedSteps: report.backend === 'cpu' ? 1 : undefined,
         shouldStop: () => this.stopRequested,
       });
-      if (result === null) return;
+      if (result === null) return measured;
+      measured = true;
       this.post({
         type: 'speedMeasured',
         timing: timingOf(settings, result.msPerStep, 'probe'),
@@ -71,7 +81,8 @@ export class SpeedProbeRunner {
         await warmValidationShaders(settings, PROBE_SOURCE_IMAGE_SIZE);
       }
       const fast = report.adapter?.isSoftware === false && report.backend === 'webgpu';
-      if (index === 0 && !(fast && result.msPerStep < PROBE_SECOND_SHAPE_BELOW_MS)) return;
+      if (index === 0 && !(fast && result.msPerStep < PROBE_SECOND_SHAPE_BELOW_MS)) break;
     }
+    return measured;
   }
 }

@@ -248,7 +248,23 @@ export class WorkerSession {
       this.post({ type: 'runEnded', runId, status: 'failed', message: errorText(error) });
     } finally {
       this.activeRun = null;
+      this.startProbeWhenIdle();
     }
+  }
+
+  /**
+   * A run stopped the speed probe; if it stopped it before its first timing, time the device now
+   * that the worker is free (the probe runs once per backend, so this is a no-op otherwise).
+   */
+  private startProbeWhenIdle(): void {
+    const backend = this.backendReport;
+    if (backend === null) return;
+    backend.then(
+      (report) => {
+        if (this.activeRun === null) this.speedProbe.start(report);
+      },
+      () => {},
+    );
   }
 
   /**
