@@ -7,9 +7,18 @@ import type { KernelChoice } from '../common/types.ts';
  * No TensorFlow.js here, so the main thread can import it (e.g. to explain a decision).
  */
 
-/** A loss or gradient norm that differs by more than this between the two kernel sets means
- * one of them computes something else on this GPU (float32 reordering gives about 1e-6). */
+/**
+ * An output or gradient whose elements differ between the two kernel sets by more than this
+ * (relative to the reference's largest element), or whose projection on a random direction
+ * differs by more than this (relative to the projection's expected size), means one of them
+ * computes something else on this GPU. Float32 summed in another order gives about 1e-6–1e-5.
+ */
 export const KERNEL_TRIAL_TOLERANCE = 1e-3;
+
+/** Seed of the random directions the outputs and gradients are projected on. */
+export const PROJECTION_SEED = 4099;
+/** Per compared tensor: max |Δ|, max |reference|, ‖reference‖₂, ⟨reference, r⟩, ⟨candidate, r⟩. */
+export const COMPARISON_VALUES_PER_TENSOR = 5;
 
 export const KERNEL_TRIAL_REASONS = ['faster', 'not faster', 'disagree'] as const;
 export type KernelTrialReason = (typeof KERNEL_TRIAL_REASONS)[number];
@@ -20,8 +29,9 @@ export interface KernelTrialResult {
   optimizedMsPerStep: number;
   timedStepsPerKernel: number;
   /**
-   * Largest relative difference between the kernel sets over the loss and every weight's
-   * gradient norm, on the same images from the same weights.
+   * Largest difference between the kernel sets over the network's output and every weight's
+   * gradient, element-wise and projected, on the same images from the same weights
+   * (elementwiseDifferenceOf).
    */
   maxRelativeDifference: number;
   choice: KernelChoice;
@@ -58,6 +68,41 @@ export function maxRelativeDifferenceOf(a: Float32Array, b: Float32Array): numbe
     const scale = Math.max(Math.abs(a[i]), Math.abs(b[i]));
     if (Number.isNaN(a[i]) || Number.isNaN(b[i]) || !Number.isFinite(scale)) return NaN;
     if (scale > 0) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
+  }
+  return worst;
+}
+
+/** x / scale; 0 when x is 0, Infinity when only the scale is 0. */
+function relative(x: number, scale: number): number {
+  if (x === 0) return 0;
+  return scale === 0 ? Infinity : x / scale;
+}
+
+/**
+ * The trial's verdict on one comparison (COMPARISON_VALUES_PER_TENSOR values per compared
+ * tensor, from kernelTrial.ts): the largest, over tensors, of max |Δ| / max |reference| and of
+ * the projections' difference relative to the projection's expected size, ‖reference‖₂·rms(r)
+ * = ‖reference‖₂/√3. A flipped sign, a permutation, a wrong region or a shifted bias moves one
+ * or both far past KERNEL_TRIAL_TOLERANCE. NaN if any value is not finite.
+ */
+export function elementwiseDifferenceOf(values: Float32Array): number {
+  if (values.length % COMPARISON_VALUES_PER_TENSOR !== 0) return NaN;
+  let worst = 0;
+  for (let i = 0; i < values.length; i += COMPARISON_VALUES_PER_TENSOR) {
+    const [maxDelta, maxReference, norm, projectedReference, projectedCandidate] = Array.from(
+      values.subarray(i, i + COMPARISON_VALUES_PER_TENSOR),
+    );
+    if (
+      ![maxDelta, maxReference, norm, projectedReference, projectedCandidate].every(Number.isFinite)
+    ) {
+      return NaN;
+    }
+    const elementwise = relative(maxDelta, maxReference);
+    const projected = relative(
+      Math.abs(projectedCandidate - projectedReference),
+      norm / Math.sqrt(3),
+    );
+    worst = Math.max(worst, elementwise, projected);
   }
   return worst;
 }

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
 import type { KernelChoice } from '../common/types.ts';
 import {
+  COMPARISON_VALUES_PER_TENSOR,
   decideKernels,
+  elementwiseDifferenceOf,
   KERNEL_TRIAL_TOLERANCE,
   kernelTrialKey,
   maxRelativeDifferenceOf,
@@ -43,6 +45,22 @@ describe('the kernel decision', () => {
     expect(maxRelativeDifferenceOf(Float32Array.of(1, NaN), Float32Array.of(1, 1))).toBeNaN();
     expect(maxRelativeDifferenceOf(Float32Array.of(Infinity), Float32Array.of(1))).toBeNaN();
     expect(maxRelativeDifferenceOf(Float32Array.of(1), Float32Array.of(1, 2))).toBeNaN();
+  });
+
+  it('reads the element-wise and projected differences, NaN where a value is not finite', () => {
+    // max |Δ|, max |ref|, ‖ref‖₂, ⟨ref, r⟩, ⟨cand, r⟩ per tensor.
+    const same = Float32Array.of(0, 2, 3, 1.5, 1.5);
+    expect(elementwiseDifferenceOf(same)).toBe(0);
+    // A sign flip: max |Δ| = 2 max |ref|, and the projection changes sign.
+    expect(elementwiseDifferenceOf(Float32Array.of(0, 2, 3, 1.5, 1.5, 4, 2, 3, 1.5, -1.5))).toBe(2);
+    // A permutation keeps max |ref| and the norm but moves the projection.
+    const permuted = Float32Array.of(0.01, 2, 3, 1.5, 1.2);
+    expect(elementwiseDifferenceOf(permuted)).toBeCloseTo((0.3 * Math.sqrt(3)) / 3);
+    // Both zero agree; something where the reference is zero does not.
+    expect(elementwiseDifferenceOf(Float32Array.of(0, 0, 0, 0, 0))).toBe(0);
+    expect(elementwiseDifferenceOf(Float32Array.of(1, 0, 0, 0, 1))).toBe(Infinity);
+    expect(elementwiseDifferenceOf(Float32Array.of(NaN, 1, 1, 1, 1))).toBeNaN();
+    expect(elementwiseDifferenceOf(new Float32Array(COMPARISON_VALUES_PER_TENSOR + 1))).toBeNaN();
   });
 
   it('shares a trial between runs of the same network shape and batch only', () => {
@@ -106,6 +124,104 @@ describe('the kernel trial', () => {
     }
     expect(tf.getKernel('Relu', 'cpu')?.kernelFunc).toBe(stockRelu.kernelFunc);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  /**
+   * Ours broken in ways that keep every tensor's size and norm (what the trial compared before
+   * issue 14): each must be caught, element-wise or by the projection, and not used.
+   */
+  describe('catches a broken kernel that keeps sizes and norms', () => {
+    type Corrupt = (values: Float32Array, shape: readonly number[]) => Float32Array;
+    /** Registers `kernelName`'s CPU kernel as TF.js's, or with its output passed through `corrupt`. */
+    function brokenKernels(
+      kernelName: string,
+      corrupt: Corrupt,
+      corruptInputs?: (
+        inputs: tf.NamedTensorInfoMap,
+        backend: CpuBackend,
+      ) => { inputs: tf.NamedTensorInfoMap; made: tf.TensorInfo[] },
+    ) {
+      const stock = tf.getKernel(kernelName, 'cpu');
+      if (stock === undefined) throw new Error(`no CPU ${kernelName}`);
+      const broken: tf.KernelFunc = (args) => {
+        const backend = args.backend as CpuBackend;
+        const altered = corruptInputs?.(args.inputs, backend);
+        const out = stock.kernelFunc({
+          ...args,
+          inputs: altered?.inputs ?? args.inputs,
+        }) as tf.TensorInfo;
+        for (const made of altered?.made ?? []) backend.disposeData(made.dataId);
+        const values = (backend.readSync(out.dataId) as Float32Array).slice();
+        const result = backend.makeTensorInfo(out.shape, out.dtype, corrupt(values, out.shape));
+        backend.disposeData(out.dataId);
+        return result;
+      };
+      return (choice: KernelChoice) => {
+        tf.unregisterKernel(kernelName, 'cpu');
+        tf.registerKernel(choice === 'stock' ? stock : { ...stock, kernelFunc: broken });
+      };
+    }
+    interface CpuBackend {
+      readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
+      makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+      disposeData(dataId: tf.DataId): boolean;
+    }
+    const identity: Corrupt = (values) => values;
+    /** [kh, kw, in, out] with kh and kw swapped (the filters are square: same shape). */
+    const transposeSpatial: Corrupt = (values, [kh, kw, inC, outC]) => {
+      const result = new Float32Array(values.length);
+      for (let y = 0; y < kh; y++)
+        for (let x = 0; x < kw; x++)
+          for (let c = 0; c < inC * outC; c++)
+            result[(x * kh + y) * inC * outC + c] = values[(y * kw + x) * inC * outC + c];
+      return result;
+    };
+    /** [batch, h, w, c]: the first image's top-left quarter left at zero. */
+    const zeroRegion: Corrupt = (values, [, h, w, c]) => {
+      const result = values.slice();
+      for (let y = 0; y < Math.ceil(h / 2); y++)
+        for (let x = 0; x < Math.ceil(w / 2); x++)
+          result.fill(0, (y * w + x) * c, (y * w + x + 1) * c);
+      return result;
+    };
+
+    const cases: [string, () => (choice: KernelChoice) => void][] = [
+      ['−dW', () => brokenKernels('Conv2DBackpropFilter', (values) => values.map((v) => -v))],
+      ['a transposed dW', () => brokenKernels('Conv2DBackpropFilter', transposeSpatial)],
+      ['one wrong region of dX', () => brokenKernels('Conv2DBackpropInput', zeroRegion)],
+      [
+        'an off-by-one bias',
+        () =>
+          brokenKernels('FusedConv2D', identity, (inputs, backend) => {
+            // Channel c gets the bias of channel c + 1.
+            const bias = inputs.bias;
+            if (bias === undefined) throw new Error('FusedConv2D without a bias');
+            const values = backend.readSync(bias.dataId) as Float32Array;
+            const shifted = values.map((_, c) => values[(c + 1) % values.length]);
+            const made = backend.makeTensorInfo(bias.shape, 'float32', shifted);
+            return { inputs: { ...inputs, bias: made }, made: [made] };
+          }),
+      ],
+    ];
+    for (const [name, make] of cases) {
+      it(name, async () => {
+        const setKernels = make();
+        const before = tf.memory().numTensors;
+        try {
+          const trial = await runKernelTrial(TINY, {
+            sourceImageSize: 28,
+            setKernels,
+            timedSteps: 1,
+          });
+          expect(trial?.maxRelativeDifference).toBeGreaterThan(KERNEL_TRIAL_TOLERANCE);
+          expect(trial?.reason).toBe('disagree');
+          expect(trial?.choice).toBe('stock');
+        } finally {
+          setKernels('stock');
+        }
+        expect(tf.memory().numTensors).toBe(before);
+      });
+    }
   });
 
   it('stops between steps when asked, and frees what it built', async () => {

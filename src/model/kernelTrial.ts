@@ -9,7 +9,8 @@ import { prepareImages } from './training.ts';
 import { median } from './metrics.ts';
 import {
   decideKernels,
-  maxRelativeDifferenceOf,
+  elementwiseDifferenceOf,
+  PROJECTION_SEED,
   type KernelTrialResult,
 } from './kernelDecision.ts';
 
@@ -64,42 +65,68 @@ export async function runKernelTrial(
     'int32',
   );
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
+  randomizeBiases(model, seed);
   const stepMs: Record<KernelChoice, number[]> = { stock: [], optimized: [] };
-  const results: Partial<Record<KernelChoice, Float32Array>> = {};
+  const images = () => prepareImages(pixels, batchSize, source, imageSize);
   try {
-    // [loss, ‖gradient‖² of each weight]: one readback, which also waits for the GPU.
+    // [logits, the gradient of each weight], kept for the comparison.
+    const outputsOf = (choice: KernelChoice): tf.Tensor[] => {
+      setKernels(choice);
+      return tf.tidy(() => {
+        // The input kernel is part of the kernel set: prepare the images under it too.
+        const batch = images();
+        const logits = model.apply(batch, { training: true }) as tf.Tensor2D;
+        const { grads } = tf.variableGrads(() => {
+          const again = model.apply(batch, { training: true }) as tf.Tensor2D;
+          return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, NUM_CLASSES), again) as tf.Scalar;
+        }, variables);
+        return [logits, ...variables.map((variable) => grads[variable.name])];
+      });
+    };
+    // A timed step: forward and backward, waited for through one readback.
     const step = async (choice: KernelChoice): Promise<number> => {
       setKernels(choice);
       const startedAt = performance.now();
-      const summary = tf.tidy(() => {
-        // The input kernel is part of the kernel set: prepare the images under it too.
-        const images = prepareImages(pixels, batchSize, source, imageSize);
+      const total = tf.tidy(() => {
+        const batch = images();
         const { value, grads } = tf.variableGrads(() => {
-          const logits = model.apply(images, { training: true }) as tf.Tensor2D;
+          const logits = model.apply(batch, { training: true }) as tf.Tensor2D;
           return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, NUM_CLASSES), logits) as tf.Scalar;
         }, variables);
-        const norms = variables.map((variable) => grads[variable.name].square().sum());
-        return tf.stack([value, ...norms]) as tf.Tensor1D;
+        // Every gradient feeds the readback, so that none of their work can be skipped.
+        return tf.addN([value, ...variables.map((variable) => grads[variable.name].sum())]);
       });
       try {
-        results[choice] = (await summary.data()) as Float32Array;
+        await total.data();
       } finally {
-        summary.dispose();
+        total.dispose();
       }
       return performance.now() - startedAt;
     };
+    // The first round checks, element-wise, that ours compute what TF.js's do; it also
+    // compiles both sets' shaders, as a warm-up round would. Then the timed rounds.
+    if (options.shouldStop?.() === true) return null;
+    const reference = outputsOf('stock');
+    let difference = NaN;
+    try {
+      if (options.shouldStop?.() === true) return null;
+      const candidate = outputsOf('optimized');
+      try {
+        difference = elementwiseDifferenceOf(await compareOnDevice(reference, candidate));
+      } finally {
+        tf.dispose(candidate);
+      }
+    } finally {
+      tf.dispose(reference);
+    }
     const order: KernelChoice[] = ['stock', 'optimized'];
-    for (let i = 0; i < warmupSteps + timedSteps; i++) {
+    for (let i = 1; i < Math.max(1, warmupSteps) + timedSteps; i++) {
       for (const choice of order) {
         if (options.shouldStop?.() === true) return null;
         const ms = await step(choice);
         if (i >= warmupSteps) stepMs[choice].push(ms);
       }
     }
-    const difference =
-      results.stock !== undefined && results.optimized !== undefined
-        ? maxRelativeDifferenceOf(results.stock, results.optimized)
-        : NaN;
     const stockMsPerStep = median(stepMs.stock);
     const optimizedMsPerStep = median(stepMs.optimized);
     const decision = decideKernels(stockMsPerStep, optimizedMsPerStep, difference);
@@ -114,5 +141,52 @@ export async function runKernelTrial(
   } finally {
     labels.dispose();
     model.dispose();
+  }
+}
+
+/**
+ * The trial's network starts with zero biases (our initialisation), which would hide a kernel
+ * that adds the bias wrongly: give every bias small seeded values. The weights are the trial's
+ * own; the run builds its network afresh.
+ */
+function randomizeBiases(model: tf.LayersModel, seed: number): void {
+  model.layers.forEach((layer, layerIndex) => {
+    const weights = layer.getWeights();
+    if (weights.length !== 2 || weights[1].rank !== 1) return;
+    const [kernel, bias] = weights;
+    const values = tf.randomUniform(bias.shape, -0.1, 0.1, 'float32', seed * 7919 + layerIndex);
+    layer.setWeights([kernel, values]);
+    values.dispose();
+  });
+}
+
+/**
+ * For each pair (reference = TF.js's, candidate = ours) of same-shaped tensors: max |Δ|,
+ * max |reference|, ‖reference‖₂, and both projections on one seeded random direction
+ * r ~ U(−1, 1)^n (COMPARISON_VALUES_PER_TENSOR values a pair), in one readback.
+ */
+async function compareOnDevice(
+  reference: readonly tf.Tensor[],
+  candidate: readonly tf.Tensor[],
+): Promise<Float32Array> {
+  const summary = tf.tidy(() =>
+    tf.concat(
+      reference.map((ref, i) => {
+        const cand = candidate[i];
+        const direction = tf.randomUniform(ref.shape, -1, 1, 'float32', PROJECTION_SEED + i);
+        return tf.stack([
+          cand.sub(ref).abs().max(),
+          ref.abs().max(),
+          ref.square().sum().sqrt(),
+          ref.mul(direction).sum(),
+          cand.mul(direction).sum(),
+        ]);
+      }),
+    ),
+  );
+  try {
+    return (await summary.data()) as Float32Array;
+  } finally {
+    summary.dispose();
   }
 }
