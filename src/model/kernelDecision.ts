@@ -34,6 +34,11 @@ export interface KernelTrialResult {
    * (elementwiseDifferenceOf).
    */
   maxRelativeDifference: number;
+  /**
+   * Where that difference is largest: 'output' (the network's output) or the weight whose
+   * gradient it is, as TF.js names it ('conv2/kernel').
+   */
+  mostDifferent: string;
   choice: KernelChoice;
   /** 'faster': ours won; 'not faster': TF.js's won; 'disagree': the results differ. */
   reason: KernelTrialReason;
@@ -60,22 +65,18 @@ export function kernelTrialKey(settings: Settings): string {
   return JSON.stringify([imageSize, batchSize, width, dropConv, batchNorm, activation, lrn]);
 }
 
-/** Largest |a − b| / max(|a|, |b|) over paired values; 0 for two zeros, NaN if either is. */
-export function maxRelativeDifferenceOf(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return NaN;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const scale = Math.max(Math.abs(a[i]), Math.abs(b[i]));
-    if (Number.isNaN(a[i]) || Number.isNaN(b[i]) || !Number.isFinite(scale)) return NaN;
-    if (scale > 0) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
-  }
-  return worst;
-}
-
 /** x / scale; 0 when x is 0, Infinity when only the scale is 0. */
 function relative(x: number, scale: number): number {
   if (x === 0) return 0;
   return scale === 0 ? Infinity : x / scale;
+}
+
+/** The trial's verdict on one comparison: how far apart, and where. */
+export interface TrialDifference {
+  /** The largest relative difference over the compared tensors; NaN where one was not finite. */
+  difference: number;
+  /** Index of the compared tensor where it is largest (the first not finite, if any). */
+  tensor: number;
 }
 
 /**
@@ -83,26 +84,26 @@ function relative(x: number, scale: number): number {
  * tensor, from kernelTrial.ts): the largest, over tensors, of max |Δ| / max |reference| and of
  * the projections' difference relative to the projection's expected size, ‖reference‖₂·rms(r)
  * = ‖reference‖₂/√3. A flipped sign, a permutation, a wrong region or a shifted bias moves one
- * or both far past KERNEL_TRIAL_TOLERANCE. NaN if any value is not finite.
+ * or both far past KERNEL_TRIAL_TOLERANCE. NaN if any value is not finite (a NaN in either
+ * tensor reaches its projection's sum).
  */
-export function elementwiseDifferenceOf(values: Float32Array): number {
-  if (values.length % COMPARISON_VALUES_PER_TENSOR !== 0) return NaN;
-  let worst = 0;
+export function elementwiseDifferenceOf(values: Float32Array): TrialDifference {
+  if (values.length === 0 || values.length % COMPARISON_VALUES_PER_TENSOR !== 0) {
+    return { difference: NaN, tensor: 0 };
+  }
+  let worst: TrialDifference = { difference: 0, tensor: 0 };
   for (let i = 0; i < values.length; i += COMPARISON_VALUES_PER_TENSOR) {
-    const [maxDelta, maxReference, norm, projectedReference, projectedCandidate] = Array.from(
-      values.subarray(i, i + COMPARISON_VALUES_PER_TENSOR),
-    );
-    if (
-      ![maxDelta, maxReference, norm, projectedReference, projectedCandidate].every(Number.isFinite)
-    ) {
-      return NaN;
-    }
+    const tensor = i / COMPARISON_VALUES_PER_TENSOR;
+    const summary = Array.from(values.subarray(i, i + COMPARISON_VALUES_PER_TENSOR));
+    if (!summary.every(Number.isFinite)) return { difference: NaN, tensor };
+    const [maxDelta, maxReference, norm, projectedReference, projectedCandidate] = summary;
     const elementwise = relative(maxDelta, maxReference);
     const projected = relative(
       Math.abs(projectedCandidate - projectedReference),
       norm / Math.sqrt(3),
     );
-    worst = Math.max(worst, elementwise, projected);
+    const difference = Math.max(elementwise, projected);
+    if (difference > worst.difference) worst = { difference, tensor };
   }
   return worst;
 }

@@ -8,7 +8,6 @@ import {
   elementwiseDifferenceOf,
   KERNEL_TRIAL_TOLERANCE,
   kernelTrialKey,
-  maxRelativeDifferenceOf,
 } from './kernelDecision.ts';
 import { runKernelTrial } from './kernelTrial.ts';
 
@@ -38,29 +37,29 @@ describe('the kernel decision', () => {
     expect(decideKernels(100, 40, NaN)).toEqual({ choice: 'stock', reason: 'disagree' });
   });
 
-  it('measures the largest relative difference, NaN where either side is not finite', () => {
-    expect(maxRelativeDifferenceOf(Float32Array.of(1, 0, 4), Float32Array.of(1, 0, 5))).toBeCloseTo(
-      0.2,
-    );
-    expect(maxRelativeDifferenceOf(Float32Array.of(1, NaN), Float32Array.of(1, 1))).toBeNaN();
-    expect(maxRelativeDifferenceOf(Float32Array.of(Infinity), Float32Array.of(1))).toBeNaN();
-    expect(maxRelativeDifferenceOf(Float32Array.of(1), Float32Array.of(1, 2))).toBeNaN();
-  });
-
-  it('reads the element-wise and projected differences, NaN where a value is not finite', () => {
+  it('reads the element-wise and projected differences, and where the largest is', () => {
     // max |Δ|, max |ref|, ‖ref‖₂, ⟨ref, r⟩, ⟨cand, r⟩ per tensor.
     const same = Float32Array.of(0, 2, 3, 1.5, 1.5);
-    expect(elementwiseDifferenceOf(same)).toBe(0);
-    // A sign flip: max |Δ| = 2 max |ref|, and the projection changes sign.
-    expect(elementwiseDifferenceOf(Float32Array.of(0, 2, 3, 1.5, 1.5, 4, 2, 3, 1.5, -1.5))).toBe(2);
+    expect(elementwiseDifferenceOf(same)).toEqual({ difference: 0, tensor: 0 });
+    // A sign flip in the second tensor: max |Δ| = 2 max |ref|, and the projection changes sign.
+    expect(elementwiseDifferenceOf(Float32Array.of(0, 2, 3, 1.5, 1.5, 4, 2, 3, 1.5, -1.5))).toEqual(
+      { difference: 2, tensor: 1 },
+    );
     // A permutation keeps max |ref| and the norm but moves the projection.
     const permuted = Float32Array.of(0.01, 2, 3, 1.5, 1.2);
-    expect(elementwiseDifferenceOf(permuted)).toBeCloseTo((0.3 * Math.sqrt(3)) / 3);
+    expect(elementwiseDifferenceOf(permuted).difference).toBeCloseTo((0.3 * Math.sqrt(3)) / 3);
     // Both zero agree; something where the reference is zero does not.
-    expect(elementwiseDifferenceOf(Float32Array.of(0, 0, 0, 0, 0))).toBe(0);
-    expect(elementwiseDifferenceOf(Float32Array.of(1, 0, 0, 0, 1))).toBe(Infinity);
-    expect(elementwiseDifferenceOf(Float32Array.of(NaN, 1, 1, 1, 1))).toBeNaN();
-    expect(elementwiseDifferenceOf(new Float32Array(COMPARISON_VALUES_PER_TENSOR + 1))).toBeNaN();
+    expect(elementwiseDifferenceOf(Float32Array.of(0, 0, 0, 0, 0)).difference).toBe(0);
+    expect(elementwiseDifferenceOf(Float32Array.of(1, 0, 0, 0, 1)).difference).toBe(Infinity);
+    // A NaN (in either tensor, it reaches the projection's sum) is named where it is.
+    expect(elementwiseDifferenceOf(Float32Array.of(0, 2, 3, 1.5, 1.5, 0, 1, 1, 1, NaN))).toEqual({
+      difference: NaN,
+      tensor: 1,
+    });
+    expect(
+      elementwiseDifferenceOf(new Float32Array(COMPARISON_VALUES_PER_TENSOR + 1)).difference,
+    ).toBeNaN();
+    expect(elementwiseDifferenceOf(new Float32Array(0)).difference).toBeNaN();
   });
 
   it('shares a trial between runs of the same network shape and batch only', () => {
@@ -73,7 +72,7 @@ describe('the kernel decision', () => {
 });
 
 describe('the kernel trial', () => {
-  it('times both kernel sets alternately, finds them equal, and leaks no tensors', async () => {
+  it('checks, then times both kernel sets alternately, finds them equal, and leaks no tensors', async () => {
     const before = tf.memory().numTensors;
     const calls: KernelChoice[] = [];
     const trial = await runKernelTrial(TINY, {
@@ -89,10 +88,12 @@ describe('the kernel trial', () => {
     expect(trial?.stockMsPerStep).toBeGreaterThan(0);
     expect(trial?.optimizedMsPerStep).toBeGreaterThan(0);
     expect(['faster', 'not faster']).toContain(trial?.reason);
-    // Three rounds of stock then ours, then the winner stays registered.
+    // The check round (its comparison on TF.js's kernels), two timed rounds of stock then
+    // ours, then the winner stays registered.
     expect(calls).toEqual([
       'stock',
       'optimized',
+      'stock',
       'stock',
       'optimized',
       'stock',
@@ -185,10 +186,23 @@ describe('the kernel trial', () => {
       return result;
     };
 
-    const cases: [string, () => (choice: KernelChoice) => void][] = [
-      ['−dW', () => brokenKernels('Conv2DBackpropFilter', (values) => values.map((v) => -v))],
-      ['a transposed dW', () => brokenKernels('Conv2DBackpropFilter', transposeSpatial)],
-      ['one wrong region of dX', () => brokenKernels('Conv2DBackpropInput', zeroRegion)],
+    // Each broken kernel, and where the trial finds it differs most.
+    const cases: [string, () => (choice: KernelChoice) => void, RegExp][] = [
+      [
+        '−dW',
+        () => brokenKernels('Conv2DBackpropFilter', (values) => values.map((v) => -v)),
+        /^conv\d\/kernel$/,
+      ],
+      [
+        'a transposed dW',
+        () => brokenKernels('Conv2DBackpropFilter', transposeSpatial),
+        /^conv\d\/kernel$/,
+      ],
+      [
+        'one wrong region of dX',
+        () => brokenKernels('Conv2DBackpropInput', zeroRegion),
+        /^conv\d\/(kernel|bias)$/,
+      ],
       [
         'an off-by-one bias',
         () =>
@@ -201,9 +215,10 @@ describe('the kernel trial', () => {
             const made = backend.makeTensorInfo(bias.shape, 'float32', shifted);
             return { inputs: { ...inputs, bias: made }, made: [made] };
           }),
+        /^output$/,
       ],
     ];
-    for (const [name, make] of cases) {
+    for (const [name, make, where] of cases) {
       it(name, async () => {
         const setKernels = make();
         const before = tf.memory().numTensors;
@@ -216,6 +231,7 @@ describe('the kernel trial', () => {
           expect(trial?.maxRelativeDifference).toBeGreaterThan(KERNEL_TRIAL_TOLERANCE);
           expect(trial?.reason).toBe('disagree');
           expect(trial?.choice).toBe('stock');
+          expect(trial?.mostDifferent).toMatch(where);
         } finally {
           setKernels('stock');
         }
@@ -225,15 +241,21 @@ describe('the kernel trial', () => {
   });
 
   it('stops between steps when asked, and frees what it built', async () => {
-    const before = tf.memory().numTensors;
-    let steps = 0;
-    const trial = await runKernelTrial(TINY, {
-      sourceImageSize: 28,
-      setKernels: () => steps++,
-      shouldStop: () => steps >= 2,
-    });
-    expect(trial).toBeNull();
-    expect(steps).toBe(2);
-    expect(tf.memory().numTensors).toBe(before);
+    // After the reference of the check round, and in the first timed round.
+    for (const [stopAfter, expected] of [
+      [1, ['stock']],
+      [4, ['stock', 'optimized', 'stock', 'stock']],
+    ] as const) {
+      const before = tf.memory().numTensors;
+      const calls: KernelChoice[] = [];
+      const trial = await runKernelTrial(TINY, {
+        sourceImageSize: 28,
+        setKernels: (choice) => calls.push(choice),
+        shouldStop: () => calls.length >= stopAfter,
+      });
+      expect(trial).toBeNull();
+      expect(calls).toEqual(expected);
+      expect(tf.memory().numTensors).toBe(before);
+    }
   });
 });

@@ -15,9 +15,9 @@ import {
 } from './kernelDecision.ts';
 
 /**
- * Kernels "auto" on a real GPU: before the first run of a network shape, time a few training
- * steps (forward and backward) with TF.js's kernels and with ours on this very GPU, check that
- * both compute the same loss and gradients, and train with the faster. Ours were measured only
+ * Kernels "auto" on a real GPU: before the first run of a network shape, check that ours
+ * compute what TF.js's do (the network's output and every gradient, element-wise), time a few
+ * training steps (forward and backward) with each on this very GPU, and train with the faster. Ours were measured only
  * on a software adapter (npm run bench); a GPU we never saw decides for itself, and a kernel
  * that computes something else on it is never used.
  */
@@ -37,12 +37,16 @@ export interface KernelTrialOptions {
 }
 
 /**
- * Times the run's network on one synthetic batch with each kernel set and leaves the winner
+ * Checks ours against TF.js's on the run's network and times both, and leaves the winner
  * registered. The network is the run's, without dropout (its random masks would make the two
  * kernel sets' results differ), built from the run's seed and thrown away afterwards; the
- * weights are never updated, so every step computes the same thing. Steps alternate between
- * the kernel sets so that a GPU clocking up or down favours neither.
- * Null when stopped.
+ * weights are never updated, so every step computes the same thing.
+ *
+ * A check round first: each kernel set computes the network's output (the fused forward that
+ * evaluation runs) and every weight's gradient (training's forward and backward), and the two
+ * are compared element-wise on the GPU (compareOnDevice); it also compiles both sets' shaders,
+ * as a warm-up round would. Then timed rounds, alternating the kernel sets so that a GPU
+ * clocking up or down favours neither. Null when stopped.
  */
 export async function runKernelTrial(
   settings: Settings,
@@ -51,6 +55,7 @@ export async function runKernelTrial(
   const setKernels = options.setKernels ?? setConvKernels;
   const warmupSteps = options.warmupSteps ?? KERNEL_TRIAL_WARMUP_STEPS;
   const timedSteps = options.timedSteps ?? KERNEL_TRIAL_TIMED_STEPS;
+  const shouldStop = () => options.shouldStop?.() === true;
   const { batchSize, imageSize, seed } = settings;
   const source = options.sourceImageSize;
   const model = buildAlexNet(
@@ -65,66 +70,75 @@ export async function runKernelTrial(
     'int32',
   );
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
-  randomizeBiases(model, seed);
-  const stepMs: Record<KernelChoice, number[]> = { stock: [], optimized: [] };
+  // What each compared tensor is, for the page: the output, then each weight's gradient.
+  const comparedNames = ['output', ...model.trainableWeights.map((weight) => weight.originalName)];
+  // The input kernel is part of the kernel set: the images are prepared under each set too.
   const images = () => prepareImages(pixels, batchSize, source, imageSize);
+  const lossOf = (batch: tf.Tensor4D): tf.Scalar => {
+    const logits = model.apply(batch, { training: true }) as tf.Tensor2D;
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, NUM_CLASSES), logits) as tf.Scalar;
+  };
+  const stepMs: Record<KernelChoice, number[]> = { stock: [], optimized: [] };
   try {
-    // [logits, the gradient of each weight], kept for the comparison.
+    randomizeBiases(model, seed);
+    // [output [batch, 10], the gradient of each weight (its shape)], for the comparison.
     const outputsOf = (choice: KernelChoice): tf.Tensor[] => {
       setKernels(choice);
       return tf.tidy(() => {
-        // The input kernel is part of the kernel set: prepare the images under it too.
         const batch = images();
-        const logits = model.apply(batch, { training: true }) as tf.Tensor2D;
-        const { grads } = tf.variableGrads(() => {
-          const again = model.apply(batch, { training: true }) as tf.Tensor2D;
-          return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, NUM_CLASSES), again) as tf.Scalar;
-        }, variables);
-        return [logits, ...variables.map((variable) => grads[variable.name])];
+        // Outside a gradient tape TF.js fuses each layer's bias and ReLU into its convolution
+        // or product (FusedConv2D, _FusedMatMul): the kernels evaluation uses, not training.
+        const output = model.apply(batch, { training: false }) as tf.Tensor2D;
+        const { grads } = tf.variableGrads(() => lossOf(batch), variables);
+        return [output, ...variables.map((variable) => grads[variable.name])];
       });
     };
-    // A timed step: forward and backward, waited for through one readback.
+    // A timed step: forward and backward. Only the loss is read back: the GPU runs what was
+    // submitted in order, so the readback waits for the backward pass too, and it compiles no
+    // shader that the check round did not (tf.addN of the gradients' sums did, and WebGPU's
+    // AddN binds every input at once: past 7 inputs its pipeline was invalid on SwiftShader and
+    // the readback never resolved).
     const step = async (choice: KernelChoice): Promise<number> => {
       setKernels(choice);
       const startedAt = performance.now();
-      const total = tf.tidy(() => {
+      const loss = tf.tidy(() => {
         const batch = images();
-        const { value, grads } = tf.variableGrads(() => {
-          const logits = model.apply(batch, { training: true }) as tf.Tensor2D;
-          return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, NUM_CLASSES), logits) as tf.Scalar;
-        }, variables);
-        // Every gradient feeds the readback, so that none of their work can be skipped.
-        return tf.addN([value, ...variables.map((variable) => grads[variable.name].sum())]);
+        return tf.variableGrads(() => lossOf(batch), variables).value;
       });
       try {
-        await total.data();
+        await loss.data();
       } finally {
-        total.dispose();
+        loss.dispose();
       }
       return performance.now() - startedAt;
     };
-    // The first round checks, element-wise, that ours compute what TF.js's do; it also
-    // compiles both sets' shaders, as a warm-up round would. Then the timed rounds.
-    if (options.shouldStop?.() === true) return null;
+
+    if (shouldStop()) return null;
     const reference = outputsOf('stock');
-    let difference = NaN;
+    let values: Float32Array;
     try {
-      if (options.shouldStop?.() === true) return null;
+      if (shouldStop()) return null;
       const candidate = outputsOf('optimized');
       try {
-        difference = elementwiseDifferenceOf(await compareOnDevice(reference, candidate));
+        // The comparison runs on TF.js's kernels, so that ours cannot hide their own mistake.
+        setKernels('stock');
+        values = await compareOnDevice(reference, candidate);
       } finally {
         tf.dispose(candidate);
       }
     } finally {
       tf.dispose(reference);
     }
+    const { difference, tensor } = elementwiseDifferenceOf(values);
+
+    // The check round was the first warm-up round.
+    const rounds = Math.max(0, warmupSteps - 1) + timedSteps;
     const order: KernelChoice[] = ['stock', 'optimized'];
-    for (let i = 1; i < Math.max(1, warmupSteps) + timedSteps; i++) {
+    for (let i = 0; i < rounds; i++) {
       for (const choice of order) {
-        if (options.shouldStop?.() === true) return null;
+        if (shouldStop()) return null;
         const ms = await step(choice);
-        if (i >= warmupSteps) stepMs[choice].push(ms);
+        if (i >= rounds - timedSteps) stepMs[choice].push(ms);
       }
     }
     const stockMsPerStep = median(stepMs.stock);
@@ -136,6 +150,7 @@ export async function runKernelTrial(
       optimizedMsPerStep,
       timedStepsPerKernel: timedSteps,
       maxRelativeDifference: difference,
+      mostDifferent: comparedNames[tensor] ?? 'output',
       ...decision,
     };
   } finally {
@@ -163,27 +178,30 @@ function randomizeBiases(model: tf.LayersModel, seed: number): void {
 /**
  * For each pair (reference = TF.js's, candidate = ours) of same-shaped tensors: max |Δ|,
  * max |reference|, ‖reference‖₂, and both projections on one seeded random direction
- * r ~ U(−1, 1)^n (COMPARISON_VALUES_PER_TENSOR values a pair), in one readback.
+ * r ~ U(−1, 1)^n: COMPARISON_VALUES_PER_TENSOR values a pair, reduced on the GPU and read back
+ * at once (5 floats per tensor, whatever the network's size). Each pair's temporaries are
+ * freed before the next pair's are made, so the comparison needs about one weight's worth of
+ * memory beyond the two sets.
  */
 async function compareOnDevice(
   reference: readonly tf.Tensor[],
   candidate: readonly tf.Tensor[],
 ): Promise<Float32Array> {
-  const summary = tf.tidy(() =>
-    tf.concat(
-      reference.map((ref, i) => {
-        const cand = candidate[i];
-        const direction = tf.randomUniform(ref.shape, -1, 1, 'float32', PROJECTION_SEED + i);
-        return tf.stack([
-          cand.sub(ref).abs().max(),
-          ref.abs().max(),
-          ref.square().sum().sqrt(),
-          ref.mul(direction).sum(),
-          cand.mul(direction).sum(),
-        ]);
-      }),
-    ),
+  const summaries = reference.map((ref, i) =>
+    tf.tidy(() => {
+      const cand = candidate[i];
+      const direction = tf.randomUniform(ref.shape, -1, 1, 'float32', PROJECTION_SEED + i);
+      return tf.stack([
+        cand.sub(ref).abs().max(),
+        ref.abs().max(),
+        ref.square().sum().sqrt(),
+        ref.mul(direction).sum(),
+        cand.mul(direction).sum(),
+      ]);
+    }),
   );
+  const summary = tf.concat(summaries);
+  tf.dispose(summaries);
   try {
     return (await summary.data()) as Float32Array;
   } finally {

@@ -98,6 +98,7 @@ describe('trainer state', () => {
       optimizedMsPerStep: 40,
       timedStepsPerKernel: 3,
       maxRelativeDifference: 2e-6,
+      mostDifferent: 'output',
       choice: 'optimized',
       reason: 'faster',
     } as const;

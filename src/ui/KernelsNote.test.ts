@@ -10,6 +10,7 @@ const result = (overrides: Partial<KernelTrialResult>): KernelTrialResult => ({
   optimizedMsPerStep: 41.2,
   timedStepsPerKernel: 3,
   maxRelativeDifference: 2.1e-6,
+  mostDifferent: 'output',
   choice: 'optimized',
   reason: 'faster',
   ...overrides,
@@ -35,9 +36,14 @@ describe('KernelsNote', () => {
   });
 
   it('says when ours computed something else and were not used', () => {
-    const wrong = result({ maxRelativeDifference: 0.31, choice: 'stock', reason: 'disagree' });
+    const wrong = result({
+      maxRelativeDifference: 0.31,
+      mostDifferent: 'conv2/kernel',
+      choice: 'stock',
+      reason: 'disagree',
+    });
     expect(kernelTrialText({ status: 'done', result: wrong, fromEarlierRun: false })).toMatch(
-      /computed different losses or gradients from TF.js’s \(relative difference 0\.31; allowed 0\.001\), so this run uses TF.js’s/,
+      /computed a different output or gradients from TF.js’s \(relative difference 0\.31 in conv2\/kernel’s gradient; allowed 0\.001\), so this run uses TF.js’s/,
     );
     const html = renderToStaticMarkup(
       createElement(KernelsNote, {

@@ -7,6 +7,11 @@ function formatMs(milliseconds: number): string {
     : `${milliseconds.toPrecision(2)} ms`;
 }
 
+/** Where the kernel sets differed most: the network's output or a weight's gradient. */
+function whereOf(mostDifferent: string): string {
+  return mostDifferent === 'output' ? 'in the network’s output' : `in ${mostDifferent}’s gradient`;
+}
+
 /** What kernels 'auto' found on this GPU, in words (see model/kernelTrial.ts). */
 export function kernelTrialText(view: KernelTrialView): string {
   if (view.status === 'timing') {
@@ -33,10 +38,10 @@ export function kernelTrialText(view: KernelTrialView): string {
       return `${when}: ${times}, so this run uses TF.js’s.`;
     case 'disagree':
       return (
-        `${when}: this project’s kernels computed different losses or gradients from TF.js’s ` +
-        `(relative difference ${Number.isNaN(maxRelativeDifference) ? 'NaN' : maxRelativeDifference.toPrecision(2)}; ` +
-        `allowed ${KERNEL_TRIAL_TOLERANCE}), so this run uses TF.js’s. Please report this ` +
-        'with your GPU’s name.'
+        `${when}: this project’s kernels computed a different output or gradients from TF.js’s ` +
+        `(relative difference ${Number.isNaN(maxRelativeDifference) ? 'NaN' : maxRelativeDifference.toPrecision(2)} ` +
+        `${whereOf(result.mostDifferent)}; allowed ${KERNEL_TRIAL_TOLERANCE}), so this run uses ` +
+        'TF.js’s. Please report this with your GPU’s name.'
       );
   }
 }
