@@ -1,11 +1,53 @@
-import type { Settings } from '../config/settings.ts';
+import type { BackendName, KernelsSetting, Settings } from '../config/settings.ts';
 import type { KernelChoice } from '../common/types.ts';
 
 /**
- * Kernels "auto": the pure half of the kernel trial (kernelTrial.ts times the steps with
- * TF.js): the tolerance, the decision from the measurements, and the result both threads see.
- * No TensorFlow.js here, so the main thread can import it (e.g. to explain a decision).
+ * The pure half of the kernel trial (kernelTrial.ts runs it with TF.js): which adapters and
+ * settings get one, the tolerance, the decision from the measurements, and the result both
+ * threads see. No TensorFlow.js here, so the main thread can import it (e.g. to explain a
+ * decision).
  */
+
+/**
+ * 'time' (kernels 'auto'): check ours against TF.js's, then time both and take the faster.
+ * 'check' (kernels 'optimized'): the check alone. The person chose ours, so a timing would
+ * decide nothing; the check still computes one stock step, as its reference.
+ */
+export type KernelTrialMode = 'time' | 'check';
+
+/**
+ * Which trial a run gets before its first batch, if any. None on the CPU and WebGL backends
+ * (our kernels are WebGPU's), with kernels 'stock', and on SwiftShader: the adapter ours were
+ * written, self-tested (e2e/kernels.spec.ts) and benchmarked on, where a stock step of the
+ * book's network takes minutes. Every other adapter checks ours once per network shape,
+ * whatever it is: a GPU, or another software one (lavapipe/llvmpipe, WARP) that has never run
+ * them.
+ */
+export function kernelTrialModeOf(
+  setting: KernelsSetting,
+  backend: BackendName,
+  isSwiftShader: boolean,
+): KernelTrialMode | null {
+  if (backend !== 'webgpu' || setting === 'stock' || isSwiftShader) return null;
+  return setting === 'auto' ? 'time' : 'check';
+}
+
+/**
+ * The kernel set a run uses; null off WebGPU (ours exist only there). On SwiftShader 'auto'
+ * and 'optimized' mean ours; elsewhere ours only where a trial of the run's network chose them
+ * (`trialChoice`), else TF.js's: a model task after the worker was replaced, say, gets no
+ * unchecked kernels.
+ */
+export function kernelChoiceOf(
+  setting: KernelsSetting,
+  backend: BackendName,
+  isSwiftShader: boolean,
+  trialChoice: KernelChoice | null,
+): KernelChoice | null {
+  if (backend !== 'webgpu') return null;
+  if (setting === 'stock') return 'stock';
+  return isSwiftShader ? 'optimized' : (trialChoice ?? 'stock');
+}
 
 /**
  * An output or gradient whose elements differ between the two kernel sets by more than this
@@ -20,13 +62,17 @@ export const PROJECTION_SEED = 4099;
 /** Per compared tensor: max |Δ|, max |reference|, ‖reference‖₂, ⟨reference, r⟩, ⟨candidate, r⟩. */
 export const COMPARISON_VALUES_PER_TENSOR = 5;
 
-export const KERNEL_TRIAL_REASONS = ['faster', 'not faster', 'disagree'] as const;
+export const KERNEL_TRIAL_REASONS = ['faster', 'not faster', 'agree', 'disagree'] as const;
 export type KernelTrialReason = (typeof KERNEL_TRIAL_REASONS)[number];
 
 export interface KernelTrialResult {
-  /** Median milliseconds of a forward and backward pass at the run's batch size. */
-  stockMsPerStep: number;
-  optimizedMsPerStep: number;
+  /**
+   * Median milliseconds of a forward and backward pass at the run's batch size; null when not
+   * timed (mode 'check', or ours disagreed: then a timing would decide nothing).
+   */
+  stockMsPerStep: number | null;
+  optimizedMsPerStep: number | null;
+  /** 0 when not timed. */
   timedStepsPerKernel: number;
   /**
    * Largest difference between the kernel sets over the network's output and every weight's
@@ -40,23 +86,45 @@ export interface KernelTrialResult {
    */
   mostDifferent: string;
   choice: KernelChoice;
-  /** 'faster': ours won; 'not faster': TF.js's won; 'disagree': the results differ. */
+  /**
+   * 'faster': ours won; 'not faster': TF.js's won; 'agree': checked, not timed (kernels
+   * 'optimized'), ours; 'disagree': the results differ, TF.js's.
+   */
   reason: KernelTrialReason;
 }
 
-/** The decision, from the measurements alone. */
+/**
+ * The decision, from the measurements alone: TF.js's kernels when ours disagree, else the
+ * faster set, else (not timed) ours.
+ */
 export function decideKernels(
-  stockMsPerStep: number,
-  optimizedMsPerStep: number,
   maxRelativeDifference: number,
+  stepMs: { stock: number; optimized: number } | null,
 ): { choice: KernelChoice; reason: KernelTrialReason } {
   // NaN (a kernel that produced NaN where the other did not) counts as disagreeing.
   if (!(maxRelativeDifference <= KERNEL_TRIAL_TOLERANCE)) {
     return { choice: 'stock', reason: 'disagree' };
   }
-  return optimizedMsPerStep < stockMsPerStep
+  if (stepMs === null) return { choice: 'optimized', reason: 'agree' };
+  return stepMs.optimized < stepMs.stock
     ? { choice: 'optimized', reason: 'faster' }
     : { choice: 'stock', reason: 'not faster' };
+}
+
+/**
+ * What a run with `setting` takes from an earlier trial of its network shape on this worker's
+ * GPU, or null when it needs a trial of its own. A disagreement refuses ours for both settings;
+ * a timed trial serves both ('optimized' takes ours, checked); a check alone serves
+ * 'optimized' only, since 'auto' needs the times.
+ */
+export function reusableTrial(
+  setting: KernelsSetting,
+  earlier: KernelTrialResult | undefined,
+): KernelTrialResult | null {
+  if (earlier === undefined || setting === 'stock') return null;
+  if (earlier.reason === 'disagree') return earlier;
+  if (setting === 'optimized') return { ...earlier, choice: 'optimized', reason: 'agree' };
+  return earlier.reason === 'agree' ? null : earlier;
 }
 
 /** Runs whose networks have the same shape and batch reuse one trial. */

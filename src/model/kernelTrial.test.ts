@@ -26,15 +26,19 @@ const TINY: Settings = {
 };
 
 describe('the kernel decision', () => {
-  it('takes ours only when they are faster and agree with TF.js’s', () => {
-    expect(decideKernels(100, 40, 1e-6)).toEqual({ choice: 'optimized', reason: 'faster' });
-    expect(decideKernels(40, 100, 1e-6)).toEqual({ choice: 'stock', reason: 'not faster' });
-    expect(decideKernels(40, 40, 0)).toEqual({ choice: 'stock', reason: 'not faster' });
-    expect(decideKernels(100, 40, 2 * KERNEL_TRIAL_TOLERANCE)).toEqual({
+  it('takes ours only when they agree with TF.js’s and, when timed, are faster', () => {
+    const times = (stock: number, optimized: number) => ({ stock, optimized });
+    expect(decideKernels(1e-6, times(100, 40))).toEqual({ choice: 'optimized', reason: 'faster' });
+    expect(decideKernels(1e-6, times(40, 100))).toEqual({ choice: 'stock', reason: 'not faster' });
+    expect(decideKernels(0, times(40, 40))).toEqual({ choice: 'stock', reason: 'not faster' });
+    expect(decideKernels(2 * KERNEL_TRIAL_TOLERANCE, times(100, 40))).toEqual({
       choice: 'stock',
       reason: 'disagree',
     });
-    expect(decideKernels(100, 40, NaN)).toEqual({ choice: 'stock', reason: 'disagree' });
+    expect(decideKernels(NaN, times(100, 40))).toEqual({ choice: 'stock', reason: 'disagree' });
+    // Checked only (kernels 'optimized'): ours, unless they disagree.
+    expect(decideKernels(1e-6, null)).toEqual({ choice: 'optimized', reason: 'agree' });
+    expect(decideKernels(0.5, null)).toEqual({ choice: 'stock', reason: 'disagree' });
   });
 
   it('reads the element-wise and projected differences, and where the largest is', () => {
@@ -103,7 +107,29 @@ describe('the kernel trial', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('falls back to TF.js’s kernels when ours compute something else', async () => {
+  it('with kernels optimized, checks once and times nothing', async () => {
+    const before = tf.memory().numTensors;
+    const calls: KernelChoice[] = [];
+    const trial = await runKernelTrial(TINY, {
+      sourceImageSize: 28,
+      mode: 'check',
+      setKernels: (choice) => calls.push(choice),
+    });
+    expect(trial).toEqual({
+      stockMsPerStep: null,
+      optimizedMsPerStep: null,
+      timedStepsPerKernel: 0,
+      maxRelativeDifference: 0,
+      mostDifferent: 'output',
+      choice: 'optimized',
+      reason: 'agree',
+    });
+    // The check round, its comparison on TF.js's kernels, then ours stay registered.
+    expect(calls).toEqual(['stock', 'optimized', 'stock', 'optimized']);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses ours when they compute something else, with kernels auto or optimized', async () => {
     // A broken "optimized" ReLU (the identity), as a wrong kernel on some GPU would be.
     const stockRelu = tf.getKernel('Relu', 'cpu');
     const identity = tf.getKernel('Identity', 'cpu');
@@ -116,10 +142,15 @@ describe('the kernel trial', () => {
     };
     const before = tf.memory().numTensors;
     try {
-      const trial = await runKernelTrial(TINY, { sourceImageSize: 28, setKernels, timedSteps: 1 });
-      expect(trial?.reason).toBe('disagree');
-      expect(trial?.choice).toBe('stock');
-      expect(trial?.maxRelativeDifference).toBeGreaterThan(KERNEL_TRIAL_TOLERANCE);
+      for (const mode of ['time', 'check'] as const) {
+        const trial = await runKernelTrial(TINY, { sourceImageSize: 28, setKernels, mode });
+        expect(trial?.reason).toBe('disagree');
+        expect(trial?.choice).toBe('stock');
+        expect(trial?.maxRelativeDifference).toBeGreaterThan(KERNEL_TRIAL_TOLERANCE);
+        // Ours wrong: nothing is timed, whatever the mode.
+        expect(trial?.stockMsPerStep).toBeNull();
+        expect(tf.getKernel('Relu', 'cpu')?.kernelFunc).toBe(stockRelu.kernelFunc);
+      }
     } finally {
       setKernels('stock');
     }

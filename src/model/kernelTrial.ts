@@ -11,15 +11,17 @@ import {
   decideKernels,
   elementwiseDifferenceOf,
   PROJECTION_SEED,
+  type KernelTrialMode,
   type KernelTrialResult,
 } from './kernelDecision.ts';
 
 /**
- * Kernels "auto" on a real GPU: before the first run of a network shape, check that ours
- * compute what TF.js's do (the network's output and every gradient, element-wise), time a few
- * training steps (forward and backward) with each on this very GPU, and train with the faster. Ours were measured only
- * on a software adapter (npm run bench); a GPU we never saw decides for itself, and a kernel
- * that computes something else on it is never used.
+ * Kernels 'auto' or 'optimized' on any adapter but SwiftShader (kernelTrialModeOf): before the
+ * first run of a network shape, check that ours compute what TF.js's do on this very adapter
+ * (the network's output and every gradient, element-wise); with 'auto', also time a few
+ * training steps (forward and backward) with each and train with the faster. Ours were
+ * written and measured on SwiftShader (npm run bench); an adapter we never saw decides for
+ * itself, and a kernel that computes something else on it is never used.
  */
 
 export const KERNEL_TRIAL_WARMUP_STEPS = 1;
@@ -28,6 +30,8 @@ export const KERNEL_TRIAL_TIMED_STEPS = 3;
 export interface KernelTrialOptions {
   /** Side length of the source images (28 for Fashion-MNIST). */
   sourceImageSize: number;
+  /** 'time' (kernels 'auto', the default): check, then time; 'check' ('optimized'): check only. */
+  mode?: KernelTrialMode;
   /** Checked between steps: true stops the trial (it then returns null). */
   shouldStop?: () => boolean;
   /** Swaps the kernel sets; the real registry by default (a test can provoke a disagreement). */
@@ -37,10 +41,10 @@ export interface KernelTrialOptions {
 }
 
 /**
- * Checks ours against TF.js's on the run's network and times both, and leaves the winner
- * registered. The network is the run's, without dropout (its random masks would make the two
- * kernel sets' results differ), built from the run's seed and thrown away afterwards; the
- * weights are never updated, so every step computes the same thing.
+ * Checks ours against TF.js's on the run's network and (mode 'time') times both, and leaves
+ * the chosen set registered. The network is the run's, without dropout (its random masks would
+ * make the two kernel sets' results differ), built from the run's seed and thrown away
+ * afterwards; the weights are never updated, so every step computes the same thing.
  *
  * A check round first: each kernel set computes the network's output (the fused forward that
  * evaluation runs) and every weight's gradient (training's forward and backward), and the two
@@ -53,6 +57,7 @@ export async function runKernelTrial(
   options: KernelTrialOptions,
 ): Promise<KernelTrialResult | null> {
   const setKernels = options.setKernels ?? setConvKernels;
+  const mode = options.mode ?? 'time';
   const warmupSteps = options.warmupSteps ?? KERNEL_TRIAL_WARMUP_STEPS;
   const timedSteps = options.timedSteps ?? KERNEL_TRIAL_TIMED_STEPS;
   const shouldStop = () => options.shouldStop?.() === true;
@@ -130,6 +135,22 @@ export async function runKernelTrial(
       tf.dispose(reference);
     }
     const { difference, tensor } = elementwiseDifferenceOf(values);
+    const checked = {
+      maxRelativeDifference: difference,
+      mostDifferent: comparedNames[tensor] ?? 'output',
+    };
+    const unTimed = decideKernels(difference, null);
+    // Checked only, or ours disagree: then a timing would decide nothing.
+    if (mode === 'check' || unTimed.reason === 'disagree') {
+      setKernels(unTimed.choice);
+      return {
+        stockMsPerStep: null,
+        optimizedMsPerStep: null,
+        timedStepsPerKernel: 0,
+        ...checked,
+        ...unTimed,
+      };
+    }
 
     // The check round was the first warm-up round.
     const rounds = Math.max(0, warmupSteps - 1) + timedSteps;
@@ -143,14 +164,16 @@ export async function runKernelTrial(
     }
     const stockMsPerStep = median(stepMs.stock);
     const optimizedMsPerStep = median(stepMs.optimized);
-    const decision = decideKernels(stockMsPerStep, optimizedMsPerStep, difference);
+    const decision = decideKernels(difference, {
+      stock: stockMsPerStep,
+      optimized: optimizedMsPerStep,
+    });
     setKernels(decision.choice);
     return {
       stockMsPerStep,
       optimizedMsPerStep,
       timedStepsPerKernel: timedSteps,
-      maxRelativeDifference: difference,
-      mostDifferent: comparedNames[tensor] ?? 'output',
+      ...checked,
       ...decision,
     };
   } finally {
