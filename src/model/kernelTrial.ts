@@ -44,7 +44,8 @@ export interface KernelTrialOptions {
  * Checks ours against TF.js's on the run's network and (mode 'time') times both, and leaves
  * the chosen set registered. The network is the run's, without dropout (its random masks would
  * make the two kernel sets' results differ), built from the run's seed and thrown away
- * afterwards; the weights are never updated, so every step computes the same thing.
+ * afterwards; the weights are never updated, so every step computes the same thing. Its biases
+ * are nonzero from the start (PyTorch's default, alexnet.ts), so a bias added wrongly shows.
  *
  * A check round first: each kernel set computes the network's output (the fused forward that
  * evaluation runs) and every weight's gradient (training's forward and backward), and the two
@@ -85,7 +86,6 @@ export async function runKernelTrial(
   };
   const stepMs: Record<KernelChoice, number[]> = { stock: [], optimized: [] };
   try {
-    randomizeBiases(model, seed);
     // [output [batch, 10], the gradient of each weight (its shape)], for the comparison.
     const outputsOf = (choice: KernelChoice): tf.Tensor[] => {
       setKernels(choice);
@@ -180,22 +180,6 @@ export async function runKernelTrial(
     labels.dispose();
     model.dispose();
   }
-}
-
-/**
- * The trial's network starts with zero biases (our initialisation), which would hide a kernel
- * that adds the bias wrongly: give every bias small seeded values. The weights are the trial's
- * own; the run builds its network afresh.
- */
-function randomizeBiases(model: tf.LayersModel, seed: number): void {
-  model.layers.forEach((layer, layerIndex) => {
-    const weights = layer.getWeights();
-    if (weights.length !== 2 || weights[1].rank !== 1) return;
-    const [kernel, bias] = weights;
-    const values = tf.randomUniform(bias.shape, -0.1, 0.1, 'float32', seed * 7919 + layerIndex);
-    layer.setWeights([kernel, values]);
-    values.dispose();
-  });
 }
 
 /**
