@@ -2,10 +2,10 @@ import { expect, test } from './fixtures/fixtures.ts';
 import { TINY } from './helpers.ts';
 
 /**
- * Kernels "auto" on a real GPU (src/model/kernelTrial.ts). The worker can tell a real GPU from
- * SwiftShader only by the adapter's name and isFallbackAdapter, so every worker (a Stop mid-step
- * replaces it) is shown SwiftShader under another name; the trial itself then runs for real, on
- * both kernel sets.
+ * The kernel trial on an adapter that is not SwiftShader (src/model/kernelTrial.ts). The worker
+ * tells SwiftShader by the adapter's name, so every worker (a Stop mid-step replaces it) is
+ * shown SwiftShader under another name; the trial itself then runs for real, on both kernel
+ * sets: kernels "optimized" checks ours, "auto" checks and times both.
  */
 const PRETEND_REAL_GPU = `
   const infoOf = Object.getOwnPropertyDescriptor(GPUAdapter.prototype, 'info').get;
@@ -18,15 +18,23 @@ const PRETEND_REAL_GPU = `
   });
   Object.defineProperty(GPUAdapter.prototype, 'isFallbackAdapter', { get: () => false });`;
 
-test('kernels auto on a real GPU: both sets are timed, the faster trains, the timing is reused', async ({
+test('kernels optimized on a real GPU are checked first; auto times both, the faster trains, the timing is reused', async ({
   page,
   app,
   faults,
 }) => {
-  test.setTimeout(240_000);
+  // Four trials and runs on SwiftShader, about 100× slower than a GPU.
+  test.setTimeout(420_000);
   await faults.injectIntoEveryWorker(PRETEND_REAL_GPU);
   await app.open({ ...TINY, train: '64', epochs: '1' });
   await expect(app.statusBar).toContainText('webgpu on pretend real-gpu');
+  // The page itself (not injected) sees the real adapter, SwiftShader by name: the one adapter
+  // that runs ours without a trial, as every other browser test does.
+  const realAdapter = await page.evaluate<string>(
+    `navigator.gpu.requestAdapter().then((a) => a === null ? '' : ` +
+      `[a.info.vendor, a.info.architecture, a.info.description].join(' '))`,
+  );
+  expect(realAdapter).toMatch(/swiftshader/i);
   const train = app.trainButton;
   const note = page.getByTestId('kernel-trial');
 
@@ -39,7 +47,20 @@ test('kernels auto on a real GPU: both sets are timed, the faster trains, the ti
   await app.waitForState('stopped', 120_000);
   await expect(app.alert('Stopped while timing the kernels')).toBeVisible();
 
-  // Timed to the end: on SwiftShader ours are several times faster, so the run uses them.
+  // Kernels optimized: ours are checked against TF.js's (one step each, no timing), then used.
+  const kernels = page.getByLabel('Kernels', { exact: true });
+  await kernels.selectOption('optimized');
+  await train.click();
+  await expect(note).toHaveAttribute('data-reason', 'agree', { timeout: 120_000 });
+  await expect(note).toHaveText(
+    /^Checked on this GPU: this project’s kernels compute the same output and gradients as TF.js’s \(both agree to \de-\d\), so this run uses them, as Kernels asks\.$/,
+  );
+  await app.waitForState('done', 120_000);
+  await expect(page.getByTestId('kernels-in-use')).toContainText('this project’s WGSL kernels');
+
+  // Kernels auto, timed to the end (the check alone does not say which set is faster): on
+  // SwiftShader ours are several times faster, so the run uses them.
+  await kernels.selectOption('auto');
   await train.click();
   await expect(note).toHaveAttribute('data-reason', 'faster', { timeout: 120_000 });
   await expect(note).toHaveText(
@@ -54,8 +75,8 @@ test('kernels auto on a real GPU: both sets are timed, the faster trains, the ti
   await app.waitForState('done', 120_000);
   await expect(page.getByTestId('kernels-in-use')).toContainText('this project’s WGSL kernels');
 
-  // Kernels set by hand: no trial.
-  await page.getByLabel('Kernels', { exact: true }).selectOption('stock');
+  // TF.js's kernels: no trial.
+  await kernels.selectOption('stock');
   await train.click();
   await app.waitForState('done', 120_000);
   await expect(note).toHaveCount(0);

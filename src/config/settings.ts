@@ -9,9 +9,10 @@ export type BackendName = (typeof BACKENDS)[number];
 
 /**
  * Convolution and matrix-product kernels on WebGPU: this project's WGSL kernels (src/kernels),
- * TF.js's own, or 'auto': ours on a software adapter, where the benchmark measured them faster,
- * and on a real GPU whichever a few timed steps of the run's network find faster there, as long
- * as both compute the same (model/kernelTrial.ts).
+ * TF.js's own, or 'auto': ours on SwiftShader, where the benchmark measured them faster, and on
+ * any other adapter whichever a few timed steps of the run's network find faster there, as long
+ * as both compute the same. Off SwiftShader 'optimized' is checked first too, and refused if
+ * ours compute something else there (model/kernelTrial.ts).
  */
 export const KERNEL_CHOICES = ['auto', 'optimized', 'stock'] as const;
 export type KernelsSetting = (typeof KERNEL_CHOICES)[number];

@@ -108,6 +108,7 @@ const BACKEND: BackendReport = {
     device: '',
     description: 'SwiftShader',
     isSoftware: true,
+    isSwiftShader: true,
     limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 },
   },
   fallbackReason: null,

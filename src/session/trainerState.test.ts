@@ -98,12 +98,13 @@ describe('trainer state', () => {
       optimizedMsPerStep: 40,
       timedStepsPerKernel: 3,
       maxRelativeDifference: 2e-6,
+      mostDifferent: 'output',
       choice: 'optimized',
       reason: 'faster',
     } as const;
     let state = reduce([
       started[0],
-      worker({ type: 'kernelTrialStarted', runId: 1, stepsPerKernel: 4 }),
+      worker({ type: 'kernelTrialStarted', runId: 1, mode: 'time', stepsPerKernel: 4 }),
     ]);
     expect(state.run?.kernelTrial).toEqual({ status: 'timing', stepsPerKernel: 4 });
     state = reduce(
@@ -121,6 +122,47 @@ describe('trainer state', () => {
       state,
     );
     expect(state.run?.kernelTrial).toBeNull();
+  });
+
+  it('shows a check of the kernels (kernels optimized): no timing, ours or refused', () => {
+    const checked = {
+      stockMsPerStep: null,
+      optimizedMsPerStep: null,
+      timedStepsPerKernel: 0,
+      maxRelativeDifference: 3e-6,
+      mostDifferent: 'conv1/kernel',
+      choice: 'optimized',
+      reason: 'agree',
+    } as const;
+    let state = reduce([
+      started[0],
+      worker({ type: 'kernelTrialStarted', runId: 1, mode: 'check', stepsPerKernel: 1 }),
+    ]);
+    expect(state.run?.kernelTrial).toEqual({ status: 'checking' });
+    const timings = state.speed.timings;
+    state = reduce(
+      [worker({ type: 'kernelTrialDone', runId: 1, trial: checked, fromEarlierRun: false })],
+      state,
+    );
+    expect(state.run?.kernels).toBe('optimized');
+    // Nothing was timed: the speed estimate keeps what it had.
+    expect(state.speed.timings).toBe(timings);
+    const refused = {
+      ...checked,
+      maxRelativeDifference: 2,
+      choice: 'stock',
+      reason: 'disagree',
+    } as const;
+    state = reduce(
+      [worker({ type: 'kernelTrialDone', runId: 1, trial: refused, fromEarlierRun: false })],
+      state,
+    );
+    expect(state.run?.kernels).toBe('stock');
+    expect(state.run?.kernelTrial).toEqual({
+      status: 'done',
+      result: refused,
+      fromEarlierRun: false,
+    });
   });
 
   it('ignores messages of an earlier run', () => {
@@ -277,10 +319,16 @@ describe('Pause and Stop during a step', () => {
     );
     const timing = reduce([
       { type: 'trainRequested', runId: 1, dataSet: FASHION_MNIST_INFO, settings },
-      worker({ type: 'kernelTrialStarted', runId: 1, stepsPerKernel: 4 }),
+      worker({ type: 'kernelTrialStarted', runId: 1, mode: 'time', stepsPerKernel: 4 }),
       { type: 'stopForced', runId: 1 },
     ]);
     expect(timing.run?.endMessage).toMatch(/^Stopped while timing the kernels, before the first/);
+    const checking = reduce([
+      { type: 'trainRequested', runId: 1, dataSet: FASHION_MNIST_INFO, settings },
+      worker({ type: 'kernelTrialStarted', runId: 1, mode: 'check', stepsPerKernel: 1 }),
+      { type: 'stopForced', runId: 1 },
+    ]);
+    expect(checking.run?.endMessage).toMatch(/^Stopped while checking the kernels, before the/);
     const firstStep = reduce([...started, { type: 'stopForced', runId: 1 }]);
     expect(firstStep.run?.endMessage).toMatch(/^Stopped in epoch 1, batch 1: /);
   });
@@ -517,6 +565,7 @@ describe('the device’s speed', () => {
         device: '',
         description: '',
         isSoftware,
+        isSwiftShader: isSoftware,
         limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 },
       },
     },

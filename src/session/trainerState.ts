@@ -101,8 +101,10 @@ export interface RunView {
   pauseRequested: boolean;
 }
 
+/** A kernel trial before the run: 'timing' (kernels 'auto') or 'checking' ('optimized'). */
 export type KernelTrialView =
   | { status: 'timing'; stepsPerKernel: number }
+  | { status: 'checking' }
   | { status: 'done'; result: KernelTrialResult; fromEarlierRun: boolean };
 
 /** The data the next run trains on, and the person's names for an uploaded set. */
@@ -313,8 +315,9 @@ function replaceWorker(state: TrainerState, reason: string): TrainerState {
 function forcedStopMessage(run: RunView, runState: RunState): string {
   const seconds = STOP_TIMEOUT_MS / 1000;
   let where: string;
-  if (run.kernelTrial?.status === 'timing' && runState === 'loading data') {
-    where = 'Stopped while timing the kernels, before the first batch';
+  const trialStatus = run.kernelTrial?.status;
+  if ((trialStatus === 'timing' || trialStatus === 'checking') && runState === 'loading data') {
+    where = `Stopped while ${trialStatus} the kernels, before the first batch`;
   } else if (run.batchesPerEpoch === null) {
     where = 'Stopped before the first batch';
   } else {
@@ -457,23 +460,30 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       return isCurrent ? { ...state, dataSource: message.sourceDescription } : state;
     case 'kernelTrialStarted':
       return updateRun(state, message.runId, () => ({
-        kernelTrial: { status: 'timing', stepsPerKernel: message.stepsPerKernel },
+        kernelTrial:
+          message.mode === 'time'
+            ? { status: 'timing', stepsPerKernel: message.stepsPerKernel }
+            : { status: 'checking' },
       }));
     case 'kernelTrialDone': {
       if (state.run === null || state.run.runId !== message.runId) return state;
       const { trial } = message;
       const chosenMs =
         trial.choice === 'optimized' ? trial.optimizedMsPerStep : trial.stockMsPerStep;
-      const timed: TrainerState = {
-        ...state,
-        speed: {
-          ...state.speed,
-          timings: withTiming(
-            state.speed.timings,
-            timingOf(state.run.settings, chosenMs, 'kernel trial'),
-          ),
-        },
-      };
+      // A trial that only checked (or found ours wrong) timed nothing.
+      const timed: TrainerState =
+        chosenMs === null
+          ? state
+          : {
+              ...state,
+              speed: {
+                ...state.speed,
+                timings: withTiming(
+                  state.speed.timings,
+                  timingOf(state.run.settings, chosenMs, 'kernel trial'),
+                ),
+              },
+            };
       return updateRun(timed, message.runId, () => ({
         kernels: message.trial.choice,
         kernelTrial: {

@@ -10,6 +10,7 @@ const result = (overrides: Partial<KernelTrialResult>): KernelTrialResult => ({
   optimizedMsPerStep: 41.2,
   timedStepsPerKernel: 3,
   maxRelativeDifference: 2.1e-6,
+  mostDifferent: 'output',
   choice: 'optimized',
   reason: 'faster',
   ...overrides,
@@ -34,10 +35,35 @@ describe('KernelsNote', () => {
     );
   });
 
+  it('says that ours are being checked, and that they agreed (kernels optimized)', () => {
+    expect(kernelTrialText({ status: 'checking' })).toMatch(
+      /^Checking that this project’s kernels compute what TF.js’s do on this GPU, one step each/,
+    );
+    const checked = result({
+      stockMsPerStep: null,
+      optimizedMsPerStep: null,
+      timedStepsPerKernel: 0,
+      reason: 'agree',
+    });
+    expect(kernelTrialText({ status: 'done', result: checked, fromEarlierRun: false })).toBe(
+      'Checked on this GPU: this project’s kernels compute the same output and gradients as ' +
+        'TF.js’s (both agree to 2e-6), so this run uses them, as Kernels asks.',
+    );
+    const html = renderToStaticMarkup(
+      createElement(KernelsNote, { trial: { status: 'checking' } }),
+    );
+    expect(html).toContain('data-reason="checking"');
+  });
+
   it('says when ours computed something else and were not used', () => {
-    const wrong = result({ maxRelativeDifference: 0.31, choice: 'stock', reason: 'disagree' });
+    const wrong = result({
+      maxRelativeDifference: 0.31,
+      mostDifferent: 'conv2/kernel',
+      choice: 'stock',
+      reason: 'disagree',
+    });
     expect(kernelTrialText({ status: 'done', result: wrong, fromEarlierRun: false })).toMatch(
-      /computed different losses or gradients from TF.js’s \(relative difference 0\.31; allowed 0\.001\), so this run uses TF.js’s/,
+      /computed a different output or gradients from TF.js’s \(relative difference 0\.31 in conv2\/kernel’s gradient; allowed 0\.001\), so this run uses TF.js’s/,
     );
     const html = renderToStaticMarkup(
       createElement(KernelsNote, {
@@ -45,6 +71,21 @@ describe('KernelsNote', () => {
       }),
     );
     expect(html).toContain('data-reason="disagree"');
+    // Kernels optimized, checked only: refused all the same, with where they differed.
+    const refused = result({
+      stockMsPerStep: null,
+      optimizedMsPerStep: null,
+      timedStepsPerKernel: 0,
+      maxRelativeDifference: NaN,
+      mostDifferent: 'output',
+      choice: 'stock',
+      reason: 'disagree',
+    });
+    expect(kernelTrialText({ status: 'done', result: refused, fromEarlierRun: false })).toBe(
+      'Checked on this GPU: this project’s kernels computed a different output or gradients from ' +
+        'TF.js’s (relative difference NaN in the network’s output; allowed 0.001), so this run ' +
+        'uses TF.js’s instead. Please report this with your GPU’s name.',
+    );
     expect(renderToStaticMarkup(createElement(KernelsNote, { trial: null }))).toBe('');
   });
 });

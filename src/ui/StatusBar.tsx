@@ -19,8 +19,9 @@ function progressText(
   runState: RunState,
   estimatedTotalMs: number | null,
 ): string | null {
-  if (run?.kernelTrial?.status === 'timing' && runState === 'loading data') {
-    return 'timing the kernels on this GPU';
+  const trialStatus = run?.kernelTrial?.status;
+  if ((trialStatus === 'timing' || trialStatus === 'checking') && runState === 'loading data') {
+    return `${trialStatus} the kernels on this GPU`;
   }
   if (run === null || run.batchesPerEpoch === null || runState === 'idle') return null;
   const total = run.batchesPerEpoch * run.settings.epochs;

@@ -7,7 +7,12 @@ function formatMs(milliseconds: number): string {
     : `${milliseconds.toPrecision(2)} ms`;
 }
 
-/** What kernels 'auto' found on this GPU, in words (see model/kernelTrial.ts). */
+/** Where the kernel sets differed most: the network's output or a weight's gradient. */
+function whereOf(mostDifferent: string): string {
+  return mostDifferent === 'output' ? 'in the network’s output' : `in ${mostDifferent}’s gradient`;
+}
+
+/** What the kernel trial is doing, or found, on this GPU, in words (see model/kernelTrial.ts). */
 export function kernelTrialText(view: KernelTrialView): string {
   if (view.status === 'timing') {
     return (
@@ -15,28 +20,38 @@ export function kernelTrialText(view: KernelTrialView): string {
       'each, before the first batch (once per network shape)…'
     );
   }
+  if (view.status === 'checking') {
+    return (
+      'Checking that this project’s kernels compute what TF.js’s do on this GPU, one step ' +
+      'each, before the first batch (once per network shape)…'
+    );
+  }
   const { result, fromEarlierRun } = view;
   const { stockMsPerStep, optimizedMsPerStep, maxRelativeDifference } = result;
-  const when = fromEarlierRun
-    ? 'Timed on this GPU before an earlier run of this shape'
-    : 'Timed on this GPU';
+  const timed = stockMsPerStep !== null && optimizedMsPerStep !== null;
+  const when =
+    `${timed ? 'Timed' : 'Checked'} on this GPU` +
+    (fromEarlierRun ? ' before an earlier run of this shape' : '');
+  const agreement = `both agree to ${maxRelativeDifference.toExponential(0)}`;
+  if (result.reason === 'disagree') {
+    return (
+      `${when}: this project’s kernels computed a different output or gradients from TF.js’s ` +
+      `(relative difference ${Number.isNaN(maxRelativeDifference) ? 'NaN' : maxRelativeDifference.toPrecision(2)} ` +
+      `${whereOf(result.mostDifferent)}; allowed ${KERNEL_TRIAL_TOLERANCE}), so this run uses ` +
+      'TF.js’s instead. Please report this with your GPU’s name.'
+    );
+  }
+  if (result.reason === 'agree' || !timed) {
+    return (
+      `${when}: this project’s kernels compute the same output and gradients as TF.js’s ` +
+      `(${agreement}), so this run uses them, as Kernels asks.`
+    );
+  }
   const times =
     `a step (forward and backward) took ${formatMs(optimizedMsPerStep)} with this project’s ` +
     `kernels and ${formatMs(stockMsPerStep)} with TF.js’s`;
-  switch (result.reason) {
-    case 'faster':
-      return (
-        `${when}: ${times}, so this run uses ours (${(stockMsPerStep / optimizedMsPerStep).toFixed(1)}× ` +
-        `faster); both agree to ${maxRelativeDifference.toExponential(0)}.`
-      );
-    case 'not faster':
-      return `${when}: ${times}, so this run uses TF.js’s.`;
-    case 'disagree':
-      return (
-        `${when}: this project’s kernels computed different losses or gradients from TF.js’s ` +
-        `(relative difference ${Number.isNaN(maxRelativeDifference) ? 'NaN' : maxRelativeDifference.toPrecision(2)}; ` +
-        `allowed ${KERNEL_TRIAL_TOLERANCE}), so this run uses TF.js’s. Please report this ` +
-        'with your GPU’s name.'
-      );
-  }
+  return result.reason === 'faster'
+    ? `${when}: ${times}, so this run uses ours ` +
+        `(${(stockMsPerStep / optimizedMsPerStep).toFixed(1)}× faster); ${agreement}.`
+    : `${when}: ${times}, so this run uses TF.js’s.`;
 }

@@ -5,6 +5,11 @@ import type { BackendName, KernelsSetting } from '../config/settings.ts';
 import { setConvKernels } from '../kernels/register.ts';
 import type { KernelChoice } from '../common/types.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
+import {
+  kernelChoiceOf,
+  kernelTrialModeOf,
+  type KernelTrialMode,
+} from '../model/kernelDecision.ts';
 import type { AdapterDescription, BackendReport } from './protocol.ts';
 
 /**
@@ -30,6 +35,9 @@ export function describeAdapter(
     device: info.device,
     description: info.description,
     isSoftware: isFallbackAdapter || /swiftshader|llvmpipe|software/i.test(text),
+    // By name only: a fallback adapter may be another (WARP), and an adapter that hides its
+    // name gets a kernel trial, which is safe, only slower.
+    isSwiftShader: /swiftshader/i.test(text),
     limits: {
       maxBufferSize: limits.maxBufferSize,
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
@@ -108,28 +116,34 @@ export async function initBackend(
 }
 
 /**
- * Whether kernels 'auto' decides by timing both kernel sets on this GPU (kernelTrial.ts): on a
- * real GPU, which ours have not been measured on. On a software adapter the benchmark measured
- * ours 5–6× faster at the book's sizes, and a stock step there can take a minute.
+ * Which kernel trial a run on this backend gets (kernelDecision.ts kernelTrialModeOf): none on
+ * SwiftShader, one per network shape on every other WebGPU adapter with kernels 'auto'
+ * (timed) or 'optimized' (checked only).
  */
-export function needsKernelTrial(setting: KernelsSetting, report: BackendReport): boolean {
-  return setting === 'auto' && report.backend === 'webgpu' && report.adapter?.isSoftware !== true;
+export function kernelTrialModeFor(
+  setting: KernelsSetting,
+  report: BackendReport,
+): KernelTrialMode | null {
+  return kernelTrialModeOf(setting, report.backend, report.adapter?.isSwiftShader === true);
 }
 
 /**
  * Puts the chosen convolution kernels in place for the next run; null when the backend is not
- * WebGPU (the kernels exist only there). 'auto' picks ours on a software adapter, and on a real
- * GPU what a kernel trial of this network chose (`trialChoice`), else TF.js's.
+ * WebGPU (the kernels exist only there). 'auto' and 'optimized' mean ours on SwiftShader, and
+ * elsewhere what a trial of this network chose (`trialChoice`), else TF.js's
+ * (kernelDecision.ts kernelChoiceOf).
  */
 export function applyKernels(
   setting: KernelsSetting,
   report: BackendReport,
   trialChoice: KernelChoice | null = null,
 ): KernelChoice | null {
-  if (report.backend !== 'webgpu') return null;
-  const softwareChoice = report.adapter?.isSoftware === true ? 'optimized' : null;
-  const choice: KernelChoice =
-    setting === 'auto' ? (softwareChoice ?? trialChoice ?? 'stock') : setting;
-  setConvKernels(choice);
+  const choice = kernelChoiceOf(
+    setting,
+    report.backend,
+    report.adapter?.isSwiftShader === true,
+    trialChoice,
+  );
+  if (choice !== null) setConvKernels(choice);
   return choice;
 }

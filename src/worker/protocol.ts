@@ -1,6 +1,6 @@
 import type { BackendName, Settings } from '../config/settings.ts';
 import type { DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
-import type { KernelTrialResult } from '../model/kernelDecision.ts';
+import type { KernelTrialMode, KernelTrialResult } from '../model/kernelDecision.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
 import type { StepTiming } from '../model/speed.ts';
 import type { UploadedDataSummary } from '../data/uploadedData.ts';
@@ -75,6 +75,11 @@ export interface AdapterDescription {
   description: string;
   /** A CPU emulation of a GPU such as SwiftShader: about a hundred times slower. */
   isSoftware: boolean;
+  /**
+   * SwiftShader itself, by its name: the adapter our kernels were written and benchmarked on,
+   * the only one where they run without a kernel trial (model/kernelDecision.ts).
+   */
+  isSwiftShader: boolean;
   /** The adapter's per-buffer limits (TF.js requests the device with these). */
   limits: GpuBufferLimits;
 }
@@ -129,9 +134,12 @@ export type FromWorker =
       trainExamples: number;
       testExamples: number;
     }
-  /** Kernels 'auto' on a real GPU: both kernel sets are being timed before the run (kernelTrial.ts). */
-  | { type: 'kernelTrialStarted'; runId: number; stepsPerKernel: number }
-  /** What the timing found; fromEarlierRun: an earlier run of the same shape's trial, reused. */
+  /**
+   * A kernel trial before the run (model/kernelTrial.ts), on any adapter but SwiftShader:
+   * 'time' (kernels 'auto') checks ours and times both sets, 'check' ('optimized') only checks.
+   */
+  | { type: 'kernelTrialStarted'; runId: number; mode: KernelTrialMode; stepsPerKernel: number }
+  /** What the trial found; fromEarlierRun: an earlier run of the same shape's trial, reused. */
   | {
       type: 'kernelTrialDone';
       runId: number;

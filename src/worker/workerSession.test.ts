@@ -7,8 +7,9 @@ import { FASHION_MNIST_DATA_ID, loadUploadedData } from '../data/uploadedData.ts
 import { encodeIdxImages, encodeIdxLabels } from '../data/idxWriter.ts';
 import { savedModelKey, type Checkpoint } from '../storage/checkpointStore.ts';
 import type { DeviceErrorHandler } from './backend.ts';
-import type { FromWorker, ToWorker } from './protocol.ts';
+import type { AdapterDescription, FromWorker, ToWorker } from './protocol.ts';
 import { WorkerSession, type CheckpointStore } from './workerSession.ts';
+import { setConvKernels } from '../kernels/register.ts';
 
 /**
  * WorkerSession in Node on TF.js's CPU backend. Its collaborators are fakes: messages collected
@@ -65,6 +66,8 @@ class MemoryCheckpoints implements CheckpointStore {
  */
 function sessionWithFakes(
   onMessage: (message: FromWorker, session: WorkerSession) => void = () => undefined,
+  /** Reported as a WebGPU adapter (the steps still run on the CPU backend); null: the CPU. */
+  adapter: AdapterDescription | null = null,
 ) {
   const messages: FromWorker[] = [];
   const checkpoints = new MemoryCheckpoints();
@@ -88,7 +91,8 @@ function sessionWithFakes(
       init: async (requested: BackendName, onDeviceError) => {
         deviceError = onDeviceError;
         await tf.setBackend('cpu');
-        return { requested, backend: 'cpu', adapter: null, fallbackReason: null };
+        const backend = adapter === null ? 'cpu' : 'webgpu';
+        return { requested, backend, adapter, fallbackReason: null };
       },
     },
   });
@@ -341,6 +345,50 @@ describe('worker session', () => {
       status: 'failed',
       message: 'The GPU device was lost (destroyed): test',
     });
+  });
+
+  it('checks our kernels before a run with kernels optimized on an adapter that is not SwiftShader', async () => {
+    // Issue 14 item 2. Both kernel "sets" are the CPU backend's here, so they agree.
+    const lavapipe: AdapterDescription = {
+      vendor: 'mesa',
+      architecture: '',
+      device: '',
+      description: 'llvmpipe (LLVM 15.0.7, 256 bits)',
+      isSoftware: true,
+      isSwiftShader: false,
+      limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 },
+    };
+    const { session, messages } = sessionWithFakes(undefined, lavapipe);
+    const settings: Settings = { ...TINY, kernels: 'optimized', epochs: 1 };
+    try {
+      await session.train(trainRequest(11, { settings }));
+      await session.train(trainRequest(12, { settings }));
+    } finally {
+      setConvKernels('stock');
+    }
+    const trialMessages = messages.filter((m) => m.type.startsWith('kernelTrial'));
+    expect(trialMessages).toEqual([
+      { type: 'kernelTrialStarted', runId: 11, mode: 'check', stepsPerKernel: 1 },
+      {
+        type: 'kernelTrialDone',
+        runId: 11,
+        fromEarlierRun: false,
+        trial: expect.objectContaining({ reason: 'agree', choice: 'optimized' }),
+      },
+      // The second run of the same shape reuses the check.
+      {
+        type: 'kernelTrialDone',
+        runId: 12,
+        fromEarlierRun: true,
+        trial: expect.objectContaining({ reason: 'agree', choice: 'optimized' }),
+      },
+    ]);
+    const started = messages.filter((m) => m.type === 'runStarted');
+    expect(started.map((m) => m.kernels)).toEqual(['optimized', 'optimized']);
+    expect(messages.filter((m) => m.type === 'runEnded').map((m) => m.status)).toEqual([
+      'done',
+      'done',
+    ]);
   });
 
   it('leaks no tensors: memory is flat across two runs, and the data loads once', async () => {

@@ -12,12 +12,17 @@ import {
   KERNEL_TRIAL_WARMUP_STEPS,
   runKernelTrial,
 } from '../model/kernelTrial.ts';
-import { kernelTrialKey, type KernelTrialResult } from '../model/kernelDecision.ts';
+import {
+  kernelTrialKey,
+  reusableTrial,
+  type KernelTrialMode,
+  type KernelTrialResult,
+} from '../model/kernelDecision.ts';
 import { gpuFitProblem } from '../model/memory.ts';
 import { savedModelKey, type Checkpoint } from '../storage/checkpointStore.ts';
 import { storageErrorMessage } from '../storage/idb.ts';
 import type * as tf from '@tensorflow/tfjs';
-import { applyKernels, needsKernelTrial, type DeviceErrorHandler } from './backend.ts';
+import { applyKernels, kernelTrialModeFor, type DeviceErrorHandler } from './backend.ts';
 import type { BackendReport, DataChoice, FromWorker, ModelTask, ToWorker } from './protocol.ts';
 import { RunControl } from './runControl.ts';
 import { SpeedProbeRunner } from './speedProbeRunner.ts';
@@ -144,7 +149,8 @@ export class WorkerSession {
     null;
   /**
    * Kernel trials by network shape (kernelTrialKey), for this worker's GPU: a run of a shape
-   * already timed uses that result. A new worker (a new device) times again.
+   * already checked (and, for 'auto', timed) uses that result (reusableTrial). A new worker
+   * (a new device) tries again.
    */
   private readonly kernelTrials = new Map<string, KernelTrialResult>();
   private readonly speedProbe: SpeedProbeRunner;
@@ -300,15 +306,17 @@ export class WorkerSession {
       trainExamples: data.train.count,
       testExamples: data.test.count,
     });
+    const trialMode = kernelTrialModeFor(settings.kernels, report);
     const trial = await this.kernelTrialChoice(
       runId,
       settings,
-      report,
+      trialMode,
       data.train.imageSize,
       control,
     );
     if (trial === 'stopped') {
-      return endedEarly(control, 'Stopped while timing the kernels, before the first batch.');
+      const doing = trialMode === 'check' ? 'checking' : 'timing';
+      return endedEarly(control, `Stopped while ${doing} the kernels, before the first batch.`);
     }
     const kernels = applyKernels(settings.kernels, report, trial?.choice ?? null);
     const resume = await this.resumePoint(request);
@@ -381,34 +389,39 @@ export class WorkerSession {
   }
 
   /**
-   * Kernels 'auto' on a real GPU: the kernel set a trial chose for this run's network, timing
-   * both first if no earlier run of its shape did. Null when no trial applies; 'stopped' when
-   * the person stopped it or the GPU failed during it.
+   * Kernels 'auto' or 'optimized' on any adapter but SwiftShader (`mode`, kernelTrialModeFor):
+   * the kernel set a trial chose for this run's network, running one first if no earlier run
+   * of its shape did (or, for 'auto', only checked it). Null when no trial applies; 'stopped'
+   * when the person stopped it or the GPU failed during it.
    */
   private async kernelTrialChoice(
     runId: number,
     settings: Settings,
-    report: BackendReport,
+    mode: KernelTrialMode | null,
     sourceImageSize: number,
     control: RunControl,
   ): Promise<KernelTrialResult | null | 'stopped'> {
-    if (!needsKernelTrial(settings.kernels, report)) return null;
+    if (mode === null) return null;
     const key = kernelTrialKey(settings);
-    const earlier = this.kernelTrials.get(key);
-    if (earlier !== undefined) {
+    const earlier = reusableTrial(settings.kernels, this.kernelTrials.get(key));
+    if (earlier !== null) {
       this.post({ type: 'kernelTrialDone', runId, trial: earlier, fromEarlierRun: true });
       return earlier;
     }
     this.post({
       type: 'kernelTrialStarted',
       runId,
-      stepsPerKernel: KERNEL_TRIAL_WARMUP_STEPS + KERNEL_TRIAL_TIMED_STEPS,
+      mode,
+      // The check round counts as one step of each set.
+      stepsPerKernel: mode === 'time' ? KERNEL_TRIAL_WARMUP_STEPS + KERNEL_TRIAL_TIMED_STEPS : 1,
     });
     const trial = await runKernelTrial(settings, {
       sourceImageSize,
+      mode,
       shouldStop: () => control.stopping,
     });
     if (trial === null || control.failure !== null) return 'stopped';
+    // A timed trial replaces a check of the same shape: it serves both settings.
     this.kernelTrials.set(key, trial);
     this.post({ type: 'kernelTrialDone', runId, trial, fromEarlierRun: false });
     return trial;
@@ -557,8 +570,9 @@ export class WorkerSession {
     const checked = validateSettings(requested);
     if (!checked.ok) throw new Error(Object.values(checked.errors).join(' '));
     const report = await this.ensureBackend(checked.settings.backend);
-    const trial = this.kernelTrials.get(kernelTrialKey(checked.settings));
-    applyKernels(checked.settings.kernels, report, trial?.choice ?? null);
+    const { kernels } = checked.settings;
+    const trial = reusableTrial(kernels, this.kernelTrials.get(kernelTrialKey(checked.settings)));
+    applyKernels(kernels, report, trial?.choice ?? null);
     return checked.settings;
   }
 
