@@ -3,8 +3,10 @@
 // (dist/.vite/manifest.json, build.manifest in vite.config.ts), follows index.html's entry
 // chunk and its static imports (the modulepreloads), and fails when that JavaScript is over
 // MAX_ENTRY_GZIP_BYTES gzip or contains TensorFlow.js. Only the worker trains; its chunk is
-// loaded by `new Worker`, not by the page. Run by `npm test` after `npm run build`.
-import { readFileSync } from 'node:fs';
+// loaded by `new Worker`, not by the page. It also fails when the build holds a test harness
+// (the benchmark, kernel self-test and variants pages have their own build,
+// vite.harness.config.ts). Run by `npm test` after `npm run build`.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -49,6 +51,14 @@ export function checkEntry(distDir = 'dist', entry = 'index.html') {
   const problems = chunks
     .filter((chunk) => chunk.hasTfjs)
     .map((chunk) => `${chunk.file} contains TensorFlow.js (it must load only in the worker)`);
+  // The product has one page; the harness pages and their code are built only for the tests.
+  const harness = [
+    ...readdirSync(distDir).filter((name) => name.endsWith('.html') && name !== entry),
+    ...Object.keys(manifest).filter((key) => key.startsWith('harness/')),
+  ];
+  for (const item of harness) {
+    problems.push(`${item} is a test harness in the production build (npm run build:harness)`);
+  }
   if (totalGzipBytes > MAX_ENTRY_GZIP_BYTES) {
     problems.push(
       `${entry} loads ${kilobytes(totalGzipBytes)} of JavaScript gzip, over ` +
