@@ -6,10 +6,11 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
 import { architectureOf } from './settingsCheck.ts';
-import { encodeIdxImages, encodeIdxLabels } from '../data/idxWriter.ts';
-import type { UploadedDataSummary } from '../data/uploadedData.ts';
 import { alexNetLayers } from './architecture.ts';
 import { computeLayerTable } from './layerTable.ts';
+import { totalParameters } from '../../test/fixtures/parameters.ts';
+import { encodeIdxImages, encodeIdxLabels } from '../data/idxWriter.ts';
+import type { UploadedDataSummary } from '../data/uploadedData.ts';
 import {
   commentSafe,
   MAX_RUN_NAME_CHARS,
@@ -730,12 +731,6 @@ const TRAINED: Record<string, Settings> = {
     learningRate: 0.1,
   },
 };
-
-function totalParameters(settings: Settings): number {
-  const table = computeLayerTable(alexNetLayers(architectureOf(settings)), settings.imageSize);
-  if (!table.ok) throw new Error('the settings must give a valid network');
-  return table.table.totalParameters;
-}
 
 describe('the generated script with real PyTorch', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pytorch-train-'));

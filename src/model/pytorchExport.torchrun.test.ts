@@ -13,10 +13,9 @@ import { parseRunsJson } from '../history/exportImport.ts';
 import type { RunRecord } from '../history/runRecord.ts';
 import { MAX_BATCH_LOSS_POINTS, decimate } from '../session/trainerState.ts';
 import { EXPLODED_LOSS, LOSS_WINDOW_BATCHES } from '../worker/trainingLoop.ts';
-import { alexNetLayers } from './architecture.ts';
-import { computeLayerTable } from './layerTable.ts';
 import { pytorchScript } from './pytorchExport.ts';
-import { validateSettings, architectureOf } from './settingsCheck.ts';
+import { totalParameters } from '../../test/fixtures/parameters.ts';
+import { validateSettings } from './settingsCheck.ts';
 import {
   PYTHON_WITH_TORCH,
   runLikeTorchrun,
@@ -42,12 +41,6 @@ const TINY: Settings = {
   learningRate: 0.1,
   dropout: 0,
 };
-
-function totalParameters(settings: Settings): number {
-  const table = computeLayerTable(alexNetLayers(architectureOf(settings)), settings.imageSize);
-  if (!table.ok) throw new Error('the settings must give a valid network');
-  return table.table.totalParameters;
-}
 
 /** The run file's one run, as the page's "Import runs" reads it (or the reason it refuses). */
 function importedRun(file: string): RunRecord {
