@@ -238,12 +238,16 @@ export function deviceSpeedOf(
   };
 }
 
+/** The state with one more step timing of the device (replacing one of the same shape). */
+function withSpeedTiming(state: TrainerState, timing: StepTiming): TrainerState {
+  return { ...state, speed: { ...state.speed, timings: withTiming(state.speed.timings, timing) } };
+}
+
 /** A run's timing from its epochs: training images per second (validation excluded). */
 function withRunTiming(state: TrainerState, run: RunView, imagesPerSecond: number): TrainerState {
   if (!(imagesPerSecond > 0)) return state;
   const msPerStep = (run.settings.batchSize / imagesPerSecond) * 1000;
-  const timing = timingOf(run.settings, msPerStep, 'run');
-  return { ...state, speed: { ...state.speed, timings: withTiming(state.speed.timings, timing) } };
+  return withSpeedTiming(state, timingOf(run.settings, msPerStep, 'run'));
 }
 
 /**
@@ -471,19 +475,10 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       const chosenMs =
         trial.choice === 'optimized' ? trial.optimizedMsPerStep : trial.stockMsPerStep;
       // A trial that only checked (or found ours wrong) timed nothing.
-      const timed: TrainerState =
+      const timed =
         chosenMs === null
           ? state
-          : {
-              ...state,
-              speed: {
-                ...state.speed,
-                timings: withTiming(
-                  state.speed.timings,
-                  timingOf(state.run.settings, chosenMs, 'kernel trial'),
-                ),
-              },
-            };
+          : withSpeedTiming(state, timingOf(state.run.settings, chosenMs, 'kernel trial'));
       return updateRun(timed, message.runId, () => ({
         kernels: message.trial.choice,
         kernelTrial: {
