@@ -152,7 +152,7 @@ function convForward(
   );
   const inputs = bias != null ? [x, filter, bias] : [x, filter];
   convKernelStats[kernelName]++;
-  return backend.runWebGPUProgram(program, inputs, 'float32');
+  return backend.runWebGPUProgram(program, inputs, 'float32', program.uniformData());
 }
 
 export function makeConv2D(stock: tf.KernelFunc): tf.KernelFunc {
@@ -218,10 +218,11 @@ export function makeConv2DBackpropFilter(stock: tf.KernelFunc): tf.KernelFunc {
     const splits = Math.ceil(kRows / chunk);
     const program = new FilterGradProgram(g, splits, tileRows, tileCols);
     convKernelStats.Conv2DBackpropFilter++;
-    if (splits === 1) return backend.runWebGPUProgram(program, [x, dy], 'float32');
-    const partial = backend.runWebGPUProgram(program, [x, dy], 'float32');
+    const uniforms = program.uniformData();
+    if (splits === 1) return backend.runWebGPUProgram(program, [x, dy], 'float32', uniforms);
+    const partial = backend.runWebGPUProgram(program, [x, dy], 'float32', uniforms);
     const sum = new SumSplitsProgram(splits, attrs.filterShape);
-    const result = backend.runWebGPUProgram(sum, [partial], 'float32');
+    const result = backend.runWebGPUProgram(sum, [partial], 'float32', sum.uniformData());
     backend.disposeData(partial.dataId);
     return result;
   };
@@ -272,7 +273,7 @@ export function makeConv2DBackpropInput(stock: tf.KernelFunc): tf.KernelFunc {
       convKernelOptions.tileRows,
       chooseTileCols(g.inChannels),
     );
-    return backend.runWebGPUProgram(program, [dy, filter], 'float32');
+    return backend.runWebGPUProgram(program, [dy, filter], 'float32', program.uniformData());
   };
 }
 
@@ -364,7 +365,7 @@ function inputGradViaColumns(
     chooseTileCols(taps, tileRows),
     [positions, taps],
   );
-  const cols = backend.runWebGPUProgram(product, [dy, filter], 'float32');
+  const cols = backend.runWebGPUProgram(product, [dy, filter], 'float32', product.uniformData());
   const result = backend.runWebGPUProgram(new Col2ImProgram(g, inputShape), [cols], 'float32');
   backend.disposeData(cols.dataId);
   return result;
@@ -441,7 +442,7 @@ function matMul(
   );
   const inputs = bias != null ? [a, b, bias] : [a, b];
   matMulStats.ours++;
-  return backend.runWebGPUProgram(program, inputs, 'float32');
+  return backend.runWebGPUProgram(program, inputs, 'float32', program.uniformData());
 }
 
 export function makeBatchMatMul(stock: tf.KernelFunc): tf.KernelFunc {

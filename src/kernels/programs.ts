@@ -3,9 +3,11 @@ import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 /**
  * WGSL programs for 2-D convolution (NHWC, float32, dilation 1) written as implicit matrix
  * products with register tiling and no workgroup memory: each invocation computes a small tile
- * of outputs and loops over the whole reduction. Every shape, stride and padding is baked into
- * the shader as a constant (the shader key names them all), so the compiler sees constant loop
- * bounds and divisors; a network has only a handful of distinct layer shapes.
+ * of outputs and loops over the whole reduction. Shapes, strides and padding are uniforms, not
+ * constants: the shader key names only the tile and the code's structure (bias, activation,
+ * transposes, whether padding is ever read), so one pipeline serves every layer and every run
+ * of that structure. Compiling is what a new shape costs on SwiftShader (0.1–2 s a pipeline);
+ * the constants bought no measurable step time there (docs/benchmarks.md, cold start).
  *
  * SwiftShader (software Vulkan) runs workgroup memory and barriers slowly, and this layout was
  * the fastest measured there (docs/reference.md). The stock kernels stay selectable
@@ -31,24 +33,6 @@ export interface ConvGeometry {
 
 const WORKGROUP = 64;
 
-function geometryKey(g: ConvGeometry): string {
-  return [
-    g.batch,
-    g.inHeight,
-    g.inWidth,
-    g.inChannels,
-    g.outHeight,
-    g.outWidth,
-    g.outChannels,
-    g.filterHeight,
-    g.filterWidth,
-    g.strideHeight,
-    g.strideWidth,
-    g.padTop,
-    g.padLeft,
-  ].join('_');
-}
-
 /**
  * A program whose invocations are numbered 0..threads-1 through main(index). `size` adds
  * TF.js's `size` uniform (the output's length), which every output rank has; a rank-1
@@ -63,7 +47,10 @@ export abstract class FlatProgram implements WebGPUProgram {
   variableComponents: number[];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
   size = false;
+  /** The program's own i32 uniforms as TF.js declares them ("m : i32, k : i32, "). */
+  uniforms = '';
   readonly threads: number;
+  private uniformValues: number[] = [];
 
   constructor(outputShape: number[], variableNames: string[], threads: number, key: string) {
     this.outputShape = outputShape;
@@ -76,7 +63,28 @@ export abstract class FlatProgram implements WebGPUProgram {
   }
 
   abstract getUserCode(): string;
+
+  /**
+   * Geometry handed to the shader as uniforms (`uniforms.NAME`) rather than baked in: the
+   * pipeline then serves every shape with the same shader key. On SwiftShader a pipeline takes
+   * 0.1–1.8 s to compile and a run of a new shape needed about 30 of ours (docs/benchmarks.md,
+   * cold start); with the shapes in uniforms the speed probe's pipelines serve any later run.
+   */
+  protected setUniforms(values: Record<string, number>): void {
+    this.uniforms = Object.keys(values)
+      .map((name) => `${name} : i32, `)
+      .join('');
+    this.uniformValues = Object.values(values).map((value) => Math.trunc(value));
+  }
+
+  /** runWebGPUProgram's programDefinedUniform: one i32 per uniform, in declaration order. */
+  uniformData(): { type: 'int32'; data: number[] }[] {
+    return this.uniformValues.map((value) => ({ type: 'int32', data: [value] }));
+  }
 }
+
+/** A uniform of the program's own (FlatProgram.setUniforms), as a WGSL expression. */
+const u = (name: string) => `uniforms.${name}`;
 
 /** Literal for WGSL: ints as `5`, floats never needed. */
 const i = (n: number) => String(Math.trunc(n));
@@ -85,9 +93,9 @@ const i = (n: number) => String(Math.trunc(n));
  * Column tiling: tn columns per invocation in groups of four (one vec4 accumulator per group
  * and row). Columns past the end are clamped for loads and skipped for stores.
  */
-function columnSetup(tn: number, n: number): string {
+function columnSetup(tn: number, n: string): string {
   const lines: string[] = [];
-  for (let j = 0; j < tn; j++) lines.push(`let col${j} = min(n0 + ${j}, ${i(n - 1)});`);
+  for (let j = 0; j < tn; j++) lines.push(`let col${j} = min(n0 + ${j}, ${n} - 1);`);
   return lines.join('\n');
 }
 
@@ -133,13 +141,13 @@ function epilogue(r: number, j: number, hasBias: boolean, activation: FusedActiv
 /**
  * Stores row r of an invocation's tm×tn tile: the tn guarded writes
  * `result[base + (m0 + r) * n + n0 + j] = value(j)` of an m×n output, skipping rows and columns
- * past its end. base is a WGSL expression (a batch or split offset), '' for none.
+ * past its end. m, n and base are WGSL expressions (base a batch or split offset, '' for none).
  */
 function writeTileRow(
   r: number,
   tn: number,
-  m: number,
-  n: number,
+  m: string,
+  n: string,
   base: string,
   value: (j: number) => string,
 ): string {
@@ -147,8 +155,8 @@ function writeTileRow(
   const offset = base === '' ? '' : `${base} + `;
   for (let j = 0; j < tn; j++) {
     lines.push(`
-        if (m0 + ${r} < ${i(m)} && n0 + ${j} < ${i(n)}) {
-          result[${offset}(m0 + ${r}) * ${i(n)} + n0 + ${j}] = ${value(j)};
+        if (m0 + ${r} < ${m} && n0 + ${j} < ${n}) {
+          result[${offset}(m0 + ${r}) * ${n} + n0 + ${j}] = ${value(j)};
         }`);
   }
   return lines.join('');
@@ -164,94 +172,112 @@ function noPaddingRead(g: ConvGeometry): boolean {
   );
 }
 
+/** The convolution's geometry as uniforms (FlatProgram.setUniforms), by short WGSL names. */
+function convUniforms(g: ConvGeometry): Record<string, number> {
+  return {
+    inH: g.inHeight,
+    inW: g.inWidth,
+    inC: g.inChannels,
+    outH: g.outHeight,
+    outW: g.outWidth,
+    outC: g.outChannels,
+    fH: g.filterHeight,
+    fW: g.filterWidth,
+    sH: g.strideHeight,
+    sW: g.strideWidth,
+    padT: g.padTop,
+    padL: g.padLeft,
+  };
+}
+
 /**
  * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh*s+kh-pt, ow*s+kw-pl, ci] · dy[b,oh,ow,co].
  * Rows M = kh·kw·ci, columns N = co, reduction over b·oh·ow split into `splits` chunks of
  * (b, oh) rows; with splits > 1 the output is [splits, M·N] partial sums (see SumSplitsProgram).
  */
 export class FilterGradProgram extends FlatProgram {
-  private readonly g: ConvGeometry;
   private readonly tm: number;
   private readonly tn: number;
+  private readonly inRange: boolean;
   readonly splits: number;
 
   constructor(g: ConvGeometry, splits: number, tm = 4, tn = 4) {
     const m = g.filterHeight * g.filterWidth * g.inChannels;
     const n = g.outChannels;
-    const tiles = Math.ceil(m / tm) * Math.ceil(n / tn);
+    const tilesN = Math.ceil(n / tn);
+    const tiles = Math.ceil(m / tm) * tilesN;
     const outputShape =
       splits === 1 ? [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels] : [splits, m * n];
-    super(
-      outputShape,
-      ['x', 'dy'],
-      tiles * splits,
-      `ours_filterGrad_${geometryKey(g)}_${splits}_${tm}x${tn}`,
-    );
-    this.g = g;
+    const inRange = noPaddingRead(g);
+    super(outputShape, ['x', 'dy'], tiles * splits, `ours_filterGrad_${tm}x${tn}_${inRange}`);
     this.tm = tm;
     this.tn = tn;
+    this.inRange = inRange;
     this.splits = splits;
+    const kRows = g.batch * g.outHeight;
+    this.setUniforms({
+      ...convUniforms(g),
+      m,
+      n,
+      tiles,
+      tilesN,
+      total: tiles * splits,
+      kRows,
+      chunk: Math.ceil(kRows / splits),
+    });
   }
 
   getUserCode(): string {
-    const { g, tm, tn, splits } = this;
-    const m = g.filterHeight * g.filterWidth * g.inChannels;
-    const n = g.outChannels;
-    const tilesN = Math.ceil(n / tn);
-    const tiles = Math.ceil(m / tm) * tilesN;
-    const kRows = g.batch * g.outHeight;
-    const chunk = Math.ceil(kRows / splits);
+    const { tm, tn, inRange } = this;
     const loads: string[] = [];
     for (let q = 0; q < groupCount(tn); q++) {
       loads.push(`let d${q} = ${loadGroup(tn, q, (col) => `dy[dyBase + ${col}]`)};`);
     }
-    const inRange = noPaddingRead(g);
     const rowInit: string[] = [];
     const rowLoop: string[] = [];
     const inner: string[] = [];
     const writes: string[] = [];
     for (let r = 0; r < tm; r++) {
       rowInit.push(`
-        let mm${r} = min(m0 + ${r}, ${i(m - 1)});
-        let c${r} = mm${r} % ${i(g.inChannels)};
-        let kw${r} = (mm${r} / ${i(g.inChannels)}) % ${i(g.filterWidth)};
-        let kh${r} = mm${r} / ${i(g.inChannels * g.filterWidth)};`);
+        let mm${r} = min(m0 + ${r}, ${u('m')} - 1);
+        let c${r} = mm${r} % ${u('inC')};
+        let kw${r} = (mm${r} / ${u('inC')}) % ${u('fW')};
+        let kh${r} = (mm${r} / ${u('inC')}) / ${u('fW')};`);
       rowLoop.push(`
-          let ih${r} = oh * ${i(g.strideHeight)} + kh${r} - ${i(g.padTop)};
-          let hOk${r} = ${inRange ? 'true' : `ih${r} >= 0 && ih${r} < ${i(g.inHeight)}`};
-          let xRow${r} = ((b * ${i(g.inHeight)} + ih${r}) * ${i(g.inWidth)}) * ${i(g.inChannels)} + c${r};`);
+          let ih${r} = oh * ${u('sH')} + kh${r} - ${u('padT')};
+          let hOk${r} = ${inRange ? 'true' : `ih${r} >= 0 && ih${r} < ${u('inH')}`};
+          let xRow${r} = ((b * ${u('inH')} + ih${r}) * ${u('inW')}) * ${u('inC')} + c${r};`);
       inner.push(`
-            let iw${r} = ow * ${i(g.strideWidth)} + kw${r} - ${i(g.padLeft)};
-            let ok${r} = ${inRange ? 'true' : `hOk${r} && iw${r} >= 0 && iw${r} < ${i(g.inWidth)}`};
-            let xv${r} = select(0.0, x[select(0, xRow${r} + iw${r} * ${i(g.inChannels)}, ok${r})], ok${r});
+            let iw${r} = ow * ${u('sW')} + kw${r} - ${u('padL')};
+            let ok${r} = ${inRange ? 'true' : `hOk${r} && iw${r} >= 0 && iw${r} < ${u('inW')}`};
+            let xv${r} = select(0.0, x[select(0, xRow${r} + iw${r} * ${u('inC')}, ok${r})], ok${r});
             ${accumulate(r, tn, `xv${r}`, (q) => `d${q}`)}`);
-      writes.push(writeTileRow(r, tn, m, n, 'outBase', (j) => accValue(r, j)));
+      writes.push(writeTileRow(r, tn, u('m'), u('n'), 'outBase', (j) => accValue(r, j)));
     }
     return `
       fn main(index : i32) {
-        // Reading a uniform keeps the uniform binding in the auto layout TF.js binds.
-        if (index >= ${i(tiles * splits)} || uniforms.outShape[0] == 0) { return; }
-        let split = index / ${i(tiles)};
-        let tile = index % ${i(tiles)};
-        let m0 = (tile / ${i(tilesN)}) * ${i(tm)};
-        let n0 = (tile % ${i(tilesN)}) * ${i(tn)};
-        ${columnSetup(tn, n)}
+        if (index >= ${u('total')}) { return; }
+        let split = index / ${u('tiles')};
+        let tile = index % ${u('tiles')};
+        let m0 = (tile / ${u('tilesN')}) * ${i(tm)};
+        let n0 = (tile % ${u('tilesN')}) * ${i(tn)};
+        ${columnSetup(tn, u('n'))}
         ${rowInit.join('')}
         ${accumulators(tm, tn)}
-        let kBegin = split * ${i(chunk)};
-        let kEnd = min(kBegin + ${i(chunk)}, ${i(kRows)});
+        let kBegin = split * ${u('chunk')};
+        let kEnd = min(kBegin + ${u('chunk')}, ${u('kRows')});
         for (var k = kBegin; k < kEnd; k++) {
-          let b = k / ${i(g.outHeight)};
-          let oh = k % ${i(g.outHeight)};
+          let b = k / ${u('outH')};
+          let oh = k % ${u('outH')};
           ${rowLoop.join('')}
-          let dyRow = k * ${i(g.outWidth * g.outChannels)};
-          for (var ow = 0; ow < ${i(g.outWidth)}; ow++) {
-            let dyBase = dyRow + ow * ${i(g.outChannels)};
+          let dyRow = k * ${u('outW')} * ${u('n')};
+          for (var ow = 0; ow < ${u('outW')}; ow++) {
+            let dyBase = dyRow + ow * ${u('n')};
             ${loads.join('\n')}
             ${inner.join('')}
           }
         }
-        let outBase = split * ${i(m * n)};
+        let outBase = split * ${u('m')} * ${u('n')};
         ${writes.join('')}
       }
     `;
@@ -260,24 +286,19 @@ export class FilterGradProgram extends FlatProgram {
 
 /** out[i] = Σ_s partial[s, i]: reduces FilterGradProgram's split partial sums. */
 export class SumSplitsProgram extends FlatProgram {
-  private readonly splits: number;
-  private readonly length: number;
-
   constructor(splits: number, outputShape: number[]) {
     const length = outputShape.reduce((a, b) => a * b, 1);
-    super(outputShape, ['parts'], length, `ours_sumSplits_${splits}_${length}`);
-    this.splits = splits;
-    this.length = length;
+    super(outputShape, ['parts'], length, 'ours_sumSplits');
+    this.setUniforms({ splits, outLength: length });
   }
 
   getUserCode(): string {
     return `
       fn main(index : i32) {
-        // Reading a uniform keeps the uniform binding in the auto layout TF.js binds.
-        if (index >= ${i(this.length)} || uniforms.outShape[0] == 0) { return; }
+        if (index >= ${u('outLength')}) { return; }
         var sum = 0.0;
-        for (var s = 0; s < ${i(this.splits)}; s++) {
-          sum = sum + parts[s * ${i(this.length)} + index];
+        for (var s = 0; s < ${u('splits')}; s++) {
+          sum = sum + parts[s * ${u('outLength')} + index];
         }
         result[index] = sum;
       }
@@ -292,35 +313,33 @@ export type FusedActivation = 'linear' | 'relu';
  * Rows M = b·oh·ow (output pixels), columns N = co.
  */
 export class ConvForwardProgram extends FlatProgram {
-  private readonly g: ConvGeometry;
   private readonly tm: number;
   private readonly tn: number;
+  private readonly inRange: boolean;
   private readonly hasBias: boolean;
   private readonly activation: FusedActivation;
 
   constructor(g: ConvGeometry, hasBias: boolean, activation: FusedActivation, tm = 4, tn = 4) {
     const m = g.batch * g.outHeight * g.outWidth;
-    const tiles = Math.ceil(m / tm) * Math.ceil(g.outChannels / tn);
+    const tilesN = Math.ceil(g.outChannels / tn);
+    const tiles = Math.ceil(m / tm) * tilesN;
+    const inRange = noPaddingRead(g);
     super(
       [g.batch, g.outHeight, g.outWidth, g.outChannels],
       hasBias ? ['x', 'w', 'bias'] : ['x', 'w'],
       tiles,
-      `ours_conv_${geometryKey(g)}_${hasBias}_${activation}_${tm}x${tn}`,
+      `ours_conv_${hasBias}_${activation}_${tm}x${tn}_${inRange}`,
     );
-    this.g = g;
     this.tm = tm;
     this.tn = tn;
+    this.inRange = inRange;
     this.hasBias = hasBias;
     this.activation = activation;
+    this.setUniforms({ ...convUniforms(g), m, n: g.outChannels, tiles, tilesN });
   }
 
   getUserCode(): string {
-    const { g, tm, tn } = this;
-    const m = g.batch * g.outHeight * g.outWidth;
-    const n = g.outChannels;
-    const tilesN = Math.ceil(n / tn);
-    const tiles = Math.ceil(m / tm) * tilesN;
-    const inRange = noPaddingRead(g);
+    const { tm, tn, inRange } = this;
     const rowInit: string[] = [];
     const hLoop: string[] = [];
     const wLoop: string[] = [];
@@ -332,41 +351,42 @@ export class ConvForwardProgram extends FlatProgram {
     }
     for (let r = 0; r < tm; r++) {
       rowInit.push(`
-        let mm${r} = min(m0 + ${r}, ${i(m - 1)});
-        let b${r} = mm${r} / ${i(g.outHeight * g.outWidth)};
-        let ih0${r} = ((mm${r} / ${i(g.outWidth)}) % ${i(g.outHeight)}) * ${i(g.strideHeight)} - ${i(g.padTop)};
-        let iw0${r} = (mm${r} % ${i(g.outWidth)}) * ${i(g.strideWidth)} - ${i(g.padLeft)};`);
+        let mm${r} = min(m0 + ${r}, ${u('m')} - 1);
+        let b${r} = mm${r} / (${u('outH')} * ${u('outW')});
+        let ih0${r} = ((mm${r} / ${u('outW')}) % ${u('outH')}) * ${u('sH')} - ${u('padT')};
+        let iw0${r} = (mm${r} % ${u('outW')}) * ${u('sW')} - ${u('padL')};`);
       hLoop.push(`
           let ih${r} = ih0${r} + kh;
-          let hOk${r} = ${inRange ? 'true' : `ih${r} >= 0 && ih${r} < ${i(g.inHeight)}`};
-          let xRow${r} = (b${r} * ${i(g.inHeight)} + ih${r}) * ${i(g.inWidth)};`);
+          let hOk${r} = ${inRange ? 'true' : `ih${r} >= 0 && ih${r} < ${u('inH')}`};
+          let xRow${r} = (b${r} * ${u('inH')} + ih${r}) * ${u('inW')};`);
       wLoop.push(`
             let iw${r} = iw0${r} + kw;
-            let ok${r} = ${inRange ? 'true' : `hOk${r} && iw${r} >= 0 && iw${r} < ${i(g.inWidth)}`};
-            let xBase${r} = select(0, (xRow${r} + iw${r}) * ${i(g.inChannels)}, ok${r});`);
+            let ok${r} = ${inRange ? 'true' : `hOk${r} && iw${r} >= 0 && iw${r} < ${u('inW')}`};
+            let xBase${r} = select(0, (xRow${r} + iw${r}) * ${u('inC')}, ok${r});`);
       inner.push(`
               let xv${r} = select(0.0, x[xBase${r} + ci], ok${r});
               ${accumulate(r, tn, `xv${r}`, (q) => `wv${q}`)}`);
       writes.push(
-        writeTileRow(r, tn, m, n, '', (j) => epilogue(r, j, this.hasBias, this.activation)),
+        writeTileRow(r, tn, u('m'), u('n'), '', (j) =>
+          epilogue(r, j, this.hasBias, this.activation),
+        ),
       );
     }
     return `
       fn main(index : i32) {
-        // Reading a uniform keeps the uniform binding in the auto layout TF.js binds.
-        if (index >= ${i(tiles)} || uniforms.outShape[0] == 0) { return; }
-        let m0 = (index / ${i(tilesN)}) * ${i(tm)};
-        let n0 = (index % ${i(tilesN)}) * ${i(tn)};
-        ${columnSetup(tn, n)}
+        if (index >= ${u('tiles')}) { return; }
+        let m0 = (index / ${u('tilesN')}) * ${i(tm)};
+        let n0 = (index % ${u('tilesN')}) * ${i(tn)};
+        ${columnSetup(tn, u('n'))}
         ${rowInit.join('')}
         ${accumulators(tm, tn)}
-        for (var kh = 0; kh < ${i(g.filterHeight)}; kh++) {
+        for (var kh = 0; kh < ${u('fH')}; kh++) {
           ${hLoop.join('')}
-          for (var kw = 0; kw < ${i(g.filterWidth)}; kw++) {
+          for (var kw = 0; kw < ${u('fW')}; kw++) {
             ${wLoop.join('')}
-            let wBase = (kh * ${i(g.filterWidth)} + kw) * ${i(g.inChannels * n)};
-            for (var ci = 0; ci < ${i(g.inChannels)}; ci++) {
-              let wRow = wBase + ci * ${i(n)};
+            let wBase = (kh * ${u('fW')} + kw) * ${u('inC')} * ${u('n')};
+            for (var ci = 0; ci < ${u('inC')}; ci++) {
+              let wRow = wBase + ci * ${u('n')};
               ${loads.join('\n')}
               ${inner.join('')}
             }
@@ -383,89 +403,84 @@ export class ConvForwardProgram extends FlatProgram {
  * terms where the division is exact and in range. Rows M = b·ih·iw, columns N = ci.
  */
 export class InputGradProgram extends FlatProgram {
-  private readonly g: ConvGeometry;
   private readonly tm: number;
   private readonly tn: number;
 
   constructor(g: ConvGeometry, tm = 4, tn = 4) {
     const m = g.batch * g.inHeight * g.inWidth;
-    const tiles = Math.ceil(m / tm) * Math.ceil(g.inChannels / tn);
+    const tilesN = Math.ceil(g.inChannels / tn);
+    const tiles = Math.ceil(m / tm) * tilesN;
     super(
       [g.batch, g.inHeight, g.inWidth, g.inChannels],
       ['dy', 'w'],
       tiles,
-      `ours_inputGrad_${geometryKey(g)}_${tm}x${tn}`,
+      `ours_inputGrad_${tm}x${tn}`,
     );
-    this.g = g;
     this.tm = tm;
     this.tn = tn;
+    this.setUniforms({ ...convUniforms(g), m, n: g.inChannels, tiles, tilesN });
   }
 
   getUserCode(): string {
-    const { g, tm, tn } = this;
-    const m = g.batch * g.inHeight * g.inWidth;
-    const n = g.inChannels;
-    const co = g.outChannels;
-    const tilesN = Math.ceil(n / tn);
-    const tiles = Math.ceil(m / tm) * tilesN;
+    const { tm, tn } = this;
+    const co = u('outC');
     const rowInit: string[] = [];
     const hLoop: string[] = [];
     const wLoop: string[] = [];
     const anyOk: string[] = [];
     const loads: string[] = [];
     for (let q = 0; q < groupCount(tn); q++) {
-      loads.push(`let wv${q} = ${loadGroup(tn, q, (col) => `w[wBase + ${col} * ${i(co)} + c]`)};`);
+      loads.push(`let wv${q} = ${loadGroup(tn, q, (col) => `w[wBase + ${col} * ${co} + c]`)};`);
     }
     const inner: string[] = [];
     const writes: string[] = [];
     const phases: string[] = [];
     for (let r = 1; r < tm; r++) {
-      phases.push(`th0${r} % ${i(g.strideHeight)} == th00 % ${i(g.strideHeight)}`);
+      phases.push(`th0${r} % ${u('sH')} == th00 % ${u('sH')}`);
     }
     const samePhase = phases.length > 0 ? phases.join(' && ') : 'true';
     for (let r = 0; r < tm; r++) {
       rowInit.push(`
-        let mm${r} = min(m0 + ${r}, ${i(m - 1)});
-        let b${r} = mm${r} / ${i(g.inHeight * g.inWidth)};
-        let th0${r} = (mm${r} / ${i(g.inWidth)}) % ${i(g.inHeight)} + ${i(g.padTop)};
-        let tw0${r} = mm${r} % ${i(g.inWidth)} + ${i(g.padLeft)};`);
+        let mm${r} = min(m0 + ${r}, ${u('m')} - 1);
+        let b${r} = mm${r} / (${u('inH')} * ${u('inW')});
+        let th0${r} = (mm${r} / ${u('inW')}) % ${u('inH')} + ${u('padT')};
+        let tw0${r} = mm${r} % ${u('inW')} + ${u('padL')};`);
       hLoop.push(`
           let th${r} = th0${r} - kh;
-          let oh${r} = th${r} / ${i(g.strideHeight)};
-          let hOk${r} = th${r} >= 0 && oh${r} * ${i(g.strideHeight)} == th${r} && oh${r} < ${i(g.outHeight)};
-          let dyRow${r} = (b${r} * ${i(g.outHeight)} + oh${r}) * ${i(g.outWidth)};`);
+          let oh${r} = th${r} / ${u('sH')};
+          let hOk${r} = th${r} >= 0 && oh${r} * ${u('sH')} == th${r} && oh${r} < ${u('outH')};
+          let dyRow${r} = (b${r} * ${u('outH')} + oh${r}) * ${u('outW')};`);
       wLoop.push(`
             let tw${r} = tw0${r} - kw;
-            let ow${r} = tw${r} / ${i(g.strideWidth)};
-            let ok${r} = hOk${r} && tw${r} >= 0 && ow${r} * ${i(g.strideWidth)} == tw${r} && ow${r} < ${i(g.outWidth)};
-            let dyBase${r} = select(0, (dyRow${r} + ow${r}) * ${i(co)}, ok${r});`);
+            let ow${r} = tw${r} / ${u('sW')};
+            let ok${r} = hOk${r} && tw${r} >= 0 && ow${r} * ${u('sW')} == tw${r} && ow${r} < ${u('outW')};
+            let dyBase${r} = select(0, (dyRow${r} + ow${r}) * ${co}, ok${r});`);
       anyOk.push(`ok${r}`);
       inner.push(`
                 let dv${r} = select(0.0, dy[dyBase${r} + c], ok${r});
                 ${accumulate(r, tn, `dv${r}`, (q) => `wv${q}`)}`);
-      writes.push(writeTileRow(r, tn, m, n, '', (j) => accValue(r, j)));
+      writes.push(writeTileRow(r, tn, u('m'), u('n'), '', (j) => accValue(r, j)));
     }
     return `
       fn main(index : i32) {
-        // Reading a uniform keeps the uniform binding in the auto layout TF.js binds.
-        if (index >= ${i(tiles)} || uniforms.outShape[0] == 0) { return; }
-        let m0 = (index / ${i(tilesN)}) * ${i(tm)};
-        let n0 = (index % ${i(tilesN)}) * ${i(tn)};
-        ${columnSetup(tn, n)}
+        if (index >= ${u('tiles')}) { return; }
+        let m0 = (index / ${u('tilesN')}) * ${i(tm)};
+        let n0 = (index % ${u('tilesN')}) * ${i(tn)};
+        ${columnSetup(tn, u('n'))}
         ${rowInit.join('')}
         ${accumulators(tm, tn)}
         // With stride s only every s-th kh can contribute; when all rows of the tile share the
         // same phase (the usual case: one image row), step kh by s. The per-row checks stay.
         let samePhase = ${samePhase};
-        let khStart = select(0, th00 % ${i(g.strideHeight)}, samePhase);
-        let khStep = select(1, ${i(g.strideHeight)}, samePhase);
-        for (var kh = khStart; kh < ${i(g.filterHeight)}; kh += khStep) {
+        let khStart = select(0, th00 % ${u('sH')}, samePhase);
+        let khStep = select(1, ${u('sH')}, samePhase);
+        for (var kh = khStart; kh < ${u('fH')}; kh += khStep) {
           ${hLoop.join('')}
-          for (var kw = 0; kw < ${i(g.filterWidth)}; kw++) {
+          for (var kw = 0; kw < ${u('fW')}; kw++) {
             ${wLoop.join('')}
             if (${anyOk.join(' || ')}) {
-              let wBase = (kh * ${i(g.filterWidth)} + kw) * ${i(n * co)};
-              for (var c = 0; c < ${i(co)}; c++) {
+              let wBase = (kh * ${u('fW')} + kw) * ${u('n')} * ${co};
+              for (var c = 0; c < ${co}; c++) {
                 ${loads.join('\n')}
                 ${inner.join('')}
               }
@@ -510,28 +525,38 @@ export class MatMulProgram extends FlatProgram {
     hasBias = false,
     activation: FusedActivation = 'linear',
   ) {
-    const tiles = Math.ceil(g.m / tm) * Math.ceil(g.n / tn);
+    const tilesN = Math.ceil(g.n / tn);
+    const tiles = Math.ceil(g.m / tm) * tilesN;
     super(
       outputShape,
       hasBias ? ['a', 'b', 'bias'] : ['a', 'b'],
       tiles * g.batch,
-      `ours_matmul_${Object.values(g).join('_')}_${tm}x${tn}_${hasBias}_${activation}`,
+      `ours_matmul_${g.transposeA}_${g.transposeB}_${tm}x${tn}_${hasBias}_${activation}`,
     );
     this.g = g;
     this.tm = tm;
     this.tn = tn;
     this.hasBias = hasBias;
     this.activation = activation;
+    this.setUniforms({
+      m: g.m,
+      k: g.k,
+      n: g.n,
+      tiles,
+      tilesN,
+      total: tiles * g.batch,
+      strideA: g.batchStrideA,
+      strideB: g.batchStrideB,
+    });
   }
 
   getUserCode(): string {
     const { g, tm, tn } = this;
-    const tilesN = Math.ceil(g.n / tn);
-    const tiles = Math.ceil(g.m / tm) * tilesN;
+    const [m, k, n] = [u('m'), u('k'), u('n')];
     const aIndex = (row: string) =>
-      g.transposeA ? `aBase + k * ${i(g.m)} + ${row}` : `aBase + ${row} * ${i(g.k)} + k`;
+      g.transposeA ? `aBase + kk * ${m} + ${row}` : `aBase + ${row} * ${k} + kk`;
     const bIndex = (col: string) =>
-      g.transposeB ? `bBase + ${col} * ${i(g.k)} + k` : `bBase + k * ${i(g.n)} + ${col}`;
+      g.transposeB ? `bBase + ${col} * ${k} + kk` : `bBase + kk * ${n} + ${col}`;
     const rowInit: string[] = [];
     const inner: string[] = [];
     const writes: string[] = [];
@@ -540,31 +565,28 @@ export class MatMulProgram extends FlatProgram {
       loads.push(`let bv${q} = ${loadGroup(tn, q, (col) => `b[${bIndex(col)}]`)};`);
     }
     for (let r = 0; r < tm; r++) {
-      rowInit.push(`let mm${r} = min(m0 + ${r}, ${i(g.m - 1)});`);
+      rowInit.push(`let mm${r} = min(m0 + ${r}, ${m} - 1);`);
       inner.push(`
           let av${r} = a[${aIndex(`mm${r}`)}];
           ${accumulate(r, tn, `av${r}`, (q) => `bv${q}`)}`);
       writes.push(
-        writeTileRow(r, tn, g.m, g.n, 'cBase', (j) =>
-          epilogue(r, j, this.hasBias, this.activation),
-        ),
+        writeTileRow(r, tn, m, n, 'cBase', (j) => epilogue(r, j, this.hasBias, this.activation)),
       );
     }
     return `
       fn main(index : i32) {
-        // Reading a uniform keeps the uniform binding in the auto layout TF.js binds.
-        if (index >= ${i(tiles * g.batch)} || uniforms.outShape[0] == 0) { return; }
-        let batch = index / ${i(tiles)};
-        let tile = index % ${i(tiles)};
-        let m0 = (tile / ${i(tilesN)}) * ${i(tm)};
-        let n0 = (tile % ${i(tilesN)}) * ${i(tn)};
-        let aBase = batch * ${i(g.batchStrideA)};
-        let bBase = batch * ${i(g.batchStrideB)};
-        let cBase = batch * ${i(g.m * g.n)};
-        ${columnSetup(tn, g.n)}
+        if (index >= ${u('total')}) { return; }
+        let batch = index / ${u('tiles')};
+        let tile = index % ${u('tiles')};
+        let m0 = (tile / ${u('tilesN')}) * ${i(tm)};
+        let n0 = (tile % ${u('tilesN')}) * ${i(tn)};
+        let aBase = batch * ${u('strideA')};
+        let bBase = batch * ${u('strideB')};
+        let cBase = batch * ${m} * ${n};
+        ${columnSetup(tn, n)}
         ${rowInit.join('\n')}
         ${accumulators(tm, tn)}
-        for (var k = 0; k < ${i(g.k)}; k++) {
+        for (var kk = 0; kk < ${k}; kk++) {
           ${loads.join('\n')}
           ${inner.join('')}
         }
