@@ -52,6 +52,114 @@ function describeError(error: unknown): string {
 }
 
 /**
+ * The trial step without its readback: a forward pass in training mode on `batchSize` seeded
+ * random images ([batchSize, imageSize, imageSize, inputChannels]), then the backward pass of
+ * softmax cross-entropy; a scalar that is finite exactly when the loss and every gradient are.
+ * Call inside tf.tidy. Batch-norm moving statistics change: the caller restores them.
+ */
+function trialCheckValue(
+  model: tf.LayersModel,
+  imageSize: number,
+  numClasses: number,
+  inputChannels: number,
+  batchSize: number,
+): tf.Scalar {
+  const images = tf.randomUniform(
+    [batchSize, imageSize, imageSize, inputChannels],
+    0,
+    1,
+    'float32',
+    1,
+  );
+  const labelValues = Array.from({ length: batchSize }, (_, i) => i % numClasses);
+  const labels = tf.oneHot(tf.tensor1d(labelValues, 'int32'), numClasses);
+  const loss = () => {
+    const logits = model.apply(images, { training: true }) as tf.Tensor2D;
+    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+  };
+  // Forward alone first: when a forward kernel is missing this fails before any gradient
+  // tape exists. (tfjs keeps the tensors a tape saved for the backward pass if a pass
+  // throws under the tape, so only a missing gradient kernel leaves a few small ones.)
+  loss();
+  const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
+  const { value, grads } = tf.variableGrads(loss, variables);
+  // One concatenation and one sum, not a sum per gradient: each gradient's shape would compile
+  // its own shaders (seconds on a software GPU). WebGPU's Concat splits a long input list
+  // itself; AddN would not.
+  const flat = tf.concat(Object.values(grads).map((grad) => tf.reshape(grad, [-1])));
+  return tf.add(value, tf.sum(tf.square(flat))) as tf.Scalar;
+}
+
+/** The part of TF.js 4.22's WebGPU backend that parallel compilation uses (duck-typed). */
+interface PipelineCompiler {
+  pipelineCache: Record<string, unknown>;
+  checkCompileCompletionAsync(): Promise<void>;
+}
+
+function pipelineCompiler(): PipelineCompiler | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  const backend = tf.backend() as unknown as Partial<PipelineCompiler>;
+  if (typeof backend.checkCompileCompletionAsync !== 'function') return null;
+  if (typeof backend.pipelineCache !== 'object') return null;
+  return backend as PipelineCompiler;
+}
+
+/**
+ * Creates every pipeline the trial step (and so a training step's forward and backward pass)
+ * needs, without running any: TF.js's parallel-compile mode (WEBGPU_ENGINE_COMPILE_ONLY)
+ * records each program's pipeline with createComputePipelineAsync, and
+ * checkCompileCompletionAsync waits for them all. Resolves to the number of new pipelines; 0
+ * off WebGPU or when all existed. It never fails: a pipeline that does not compile is dropped
+ * from TF.js's cache, so that the trial step compiles it again and reports the error in its
+ * own error scopes. Errors here (an output buffer it could not allocate) are swallowed for the
+ * same reason. Leaves the model's weights and TF.js's tensors as they were.
+ */
+export async function compileTrialStep(
+  model: tf.LayersModel,
+  imageSize: number,
+  numClasses: number,
+  inputChannels = 1,
+  batchSize = 2,
+): Promise<number> {
+  const compiler = pipelineCompiler();
+  if (compiler === null) return 0;
+  const cache = compiler.pipelineCache;
+  const before = new Set(Object.keys(cache));
+  const device = gpuDevice();
+  device?.pushErrorScope('out-of-memory');
+  device?.pushErrorScope('validation');
+  const frozen = model.nonTrainableWeights;
+  const frozenValues = frozen.map((weight) => tf.clone(weight.read()));
+  tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', true);
+  try {
+    tf.tidy(() => {
+      trialCheckValue(model, imageSize, numClasses, inputChannels, batchSize);
+    });
+  } catch {
+    // The trial step meets the same problem and reports it.
+  } finally {
+    tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', false);
+    frozenValues.forEach((value, index) => {
+      frozen[index]?.write(value);
+      value.dispose();
+    });
+  }
+  let compiled = Object.keys(cache).filter((key) => !before.has(key)).length;
+  try {
+    await compiler.checkCompileCompletionAsync();
+  } catch {
+    // Entries still pending would make every later program that uses them throw.
+    for (const key of Object.keys(cache)) {
+      if (cache[key] instanceof Promise) Reflect.deleteProperty(cache, key);
+    }
+    compiled = 0;
+  }
+  await device?.popErrorScope();
+  await device?.popErrorScope();
+  return compiled;
+}
+
+/**
  * Runs one forward pass in training mode and one backward pass of softmax cross-entropy on a
  * batch of `batchSize` random images ([batchSize, imageSize, imageSize, inputChannels], labels
  * 0, 1, 2, … modulo numClasses) and
@@ -94,32 +202,7 @@ export async function preflightVariant(
   const frozenValues = frozen.map((weight) => tf.clone(weight.read()));
   let check: tf.Scalar | null = null;
   try {
-    check = tf.tidy(() => {
-      const images = tf.randomUniform(
-        [batchSize, imageSize, imageSize, inputChannels],
-        0,
-        1,
-        'float32',
-        1,
-      );
-      const labelValues = Array.from({ length: batchSize }, (_, i) => i % numClasses);
-      const labels = tf.oneHot(tf.tensor1d(labelValues, 'int32'), numClasses);
-      const loss = () => {
-        const logits = model.apply(images, { training: true }) as tf.Tensor2D;
-        return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
-      };
-      // Forward alone first: when a forward kernel is missing this fails before any gradient
-      // tape exists. (tfjs keeps the tensors a tape saved for the backward pass if a pass
-      // throws under the tape, so only a missing gradient kernel leaves a few small ones.)
-      loss();
-      const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
-      const { value, grads } = tf.variableGrads(loss, variables);
-      // Finite exactly when the loss and every gradient are. One concatenation and one sum,
-      // not a sum per gradient: each gradient's shape would compile its own shaders (seconds
-      // on a software GPU). WebGPU's Concat splits a long input list itself; AddN would not.
-      const flat = tf.concat(Object.values(grads).map((grad) => tf.reshape(grad, [-1])));
-      return tf.add(value, tf.sum(tf.square(flat))) as tf.Scalar;
-    });
+    check = tf.tidy(() => trialCheckValue(model, imageSize, numClasses, inputChannels, batchSize));
     const [value = NaN] = await check.data();
     const gpuError = await popGpuErrors();
     if (gpuError !== null) return gpuError;

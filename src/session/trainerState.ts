@@ -29,6 +29,7 @@ import {
   type ResumeSource,
 } from '../worker/protocol.ts';
 import { STOP_TIMEOUT_MS } from '../worker/client.ts';
+import type { StartupTimings } from '../worker/startupTimer.ts';
 
 /**
  * Everything the page shows about training, as a pure reducer over worker events and the
@@ -81,6 +82,8 @@ export interface RunView {
    * trial ran (another setting, a software GPU, another backend).
    */
   kernelTrial: KernelTrialView | null;
+  /** Where the time from Train to the first loss point went; null until that point. */
+  startup: StartupTimings | null;
   /** Validation images shown with their predictions, and the latest predictions. */
   samples: PredictionSamples | null;
   predictions: SamplePredictions | null;
@@ -399,6 +402,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         confusion: null,
         kernels: null,
         kernelTrial: null,
+        startup: null,
         samples: null,
         predictions: null,
         filters: null,
@@ -462,6 +466,8 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       return isCurrent ? { ...state, dataProgress: message.progress } : state;
     case 'dataReady':
       return isCurrent ? { ...state, dataSource: message.sourceDescription } : state;
+    case 'startupTimed':
+      return updateRun(state, message.runId, () => ({ startup: message.timings }));
     case 'kernelTrialStarted':
       return updateRun(state, message.runId, () => ({
         kernelTrial:

@@ -36,6 +36,7 @@ import { LayerTable } from './LayerTable.tsx';
 import { PredictionsGrid } from './PredictionsGrid.tsx';
 import { SettingsForm } from './SettingsForm.tsx';
 import { StatusBar } from './StatusBar.tsx';
+import { startupText } from './startupText.ts';
 import { BackendNotes } from './BackendNotes.tsx';
 import { ComparisonTable } from './ComparisonTable.tsx';
 import { ExercisesPanel } from './ExercisesPanel.tsx';
@@ -202,6 +203,15 @@ export function App() {
           run={run}
           estimatedTotalMs={runEstimate?.totalMs ?? null}
         />
+        {run?.startup != null && (
+          <p
+            className="muted"
+            data-testid="startup-time"
+            data-timings={JSON.stringify(run.startup)}
+          >
+            {startupText(run.startup)}
+          </p>
+        )}
         <DeviceFit
           backend={state.backend}
           speed={speed}

@@ -4,6 +4,7 @@ import type { KernelTrialMode, KernelTrialResult } from '../model/kernelDecision
 import type { GpuBufferLimits } from '../model/memory.ts';
 import type { StepTiming } from '../model/speed.ts';
 import type { UploadedDataSummary } from '../data/uploadedData.ts';
+import type { StartupTimings } from './startupTimer.ts';
 import type {
   EpochMetrics,
   ExportedModel,
@@ -187,6 +188,8 @@ export type FromWorker =
       firstLayerFilters: FilterWeights;
     }
   /** A learning-rate change took effect: it applies from epoch position `x` on. */
+  /** Where the time from the train message to the first loss point went (startupTimer.ts). */
+  | { type: 'startupTimed'; runId: number; timings: StartupTimings }
   | { type: 'learningRateChanged'; runId: number; x: number; learningRate: number }
   | { type: 'pong'; sentAt: number }
   /**

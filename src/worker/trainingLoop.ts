@@ -16,6 +16,7 @@ import { confusionMatrix } from '../model/metrics.ts';
 import { largestBatchThatRuns, outOfMemoryMessage } from '../model/outOfMemory.ts';
 import {
   freePooledGpuBuffers,
+  compileTrialStep,
   preflightVariant,
   type PreflightProblem,
 } from '../model/preflight.ts';
@@ -29,6 +30,7 @@ import {
 import type { StoredWeight } from '../storage/checkpointStore.ts';
 import type { FromWorker } from './protocol.ts';
 import { BlockingWork } from './blockingWork.ts';
+import type { StartupTimer } from './startupTimer.ts';
 import { yieldToEventLoop, type RunControl } from './runControl.ts';
 
 /**
@@ -81,6 +83,15 @@ export interface RunInput {
    * with how long it is expected to hold the thread (blockingWork.ts).
    */
   announceBlocking?: (expectedMs: number) => void;
+  /** Times the run's start; its first loss point then posts startupTimed (startupTimer.ts). */
+  startup?: StartupTimer;
+  /**
+   * This worker has trained this network shape before (the same device, kernels and batch):
+   * the trial step would only repeat what that run showed, so it is skipped.
+   */
+  skipTrialStep?: boolean;
+  /** Called once, when the run's first loss point is read back. */
+  onFirstPoint?: () => void;
 }
 
 /** The run's synchronous work, announced through `announce` when given (blockingWork.ts). */
@@ -412,6 +423,10 @@ interface TrainingRun {
   learningRate: number;
   clock: RunClock;
   points: BatchPoints;
+  /** The run's start being timed (startupTimer.ts), until its first loss point. */
+  startup: StartupTimer | null;
+  /** No loss point yet: the first comes after one batch, so the chart starts at once. */
+  awaitingFirstPoint: boolean;
   /** Steps trained but not yet read back (at most one loss window). */
   pending: PendingStep[];
 }
@@ -502,7 +517,25 @@ async function startRun(input: RunInput): Promise<TrainingRun | RunOutcome> {
   // a smaller batch would compile a second set (17 s of 65 px, width 0.1 on SwiftShader).
   // The step runs in an out-of-memory error scope: a batch the GPU cannot hold fails here too,
   // with the batch that does (outOfMemoryOutcome), rather than as a GPU error midway.
-  const trialProblem = await trialStep(model, settings, blocking, settings.batchSize);
+  const startup = input.startup;
+  startup?.mark('modelBuild');
+  // Every pipeline of the step at once, before the trial step runs them (a no-op when a speed
+  // probe or an earlier run compiled them: the shaders take shapes as uniforms).
+  if (startup !== undefined) {
+    startup.pipelinesCompiled = await compileTrialStep(
+      model,
+      settings.imageSize,
+      NUM_CLASSES,
+      1,
+      settings.batchSize,
+    );
+    startup.mark('compile');
+  }
+  const trialProblem =
+    input.skipTrialStep === true
+      ? null
+      : await trialStep(model, settings, blocking, settings.batchSize);
+  startup?.mark('preflight');
   if (trialProblem !== null) {
     try {
       return trialProblem.outOfMemory
@@ -558,6 +591,8 @@ async function startRun(input: RunInput): Promise<TrainingRun | RunOutcome> {
     learningRate,
     clock,
     points: new BatchPoints(runId, emit, clock, firstEpoch * batchesPerEpoch),
+    startup: startup ?? null,
+    awaitingFirstPoint: true,
     pending: [],
   };
 }
@@ -623,7 +658,8 @@ async function trainEpochBatches(
     points.batchesDone++;
 
     const lastOfEpoch = batch === batchesPerEpoch - 1;
-    if (run.pending.length < LOSS_WINDOW_BATCHES && !lastOfEpoch) continue;
+    const windowBatches = run.awaitingFirstPoint ? 1 : LOSS_WINDOW_BATCHES;
+    if (run.pending.length < windowBatches && !lastOfEpoch) continue;
     const window = run.pending.splice(0);
     const summary = summarizeLossWindow(
       await readSteps(window),
@@ -646,7 +682,15 @@ async function trainEpochBatches(
     correctSum += summary.correctSum;
     seen += summary.size;
     points.add(epoch + (batch + 1) / batchesPerEpoch, summary.lossSum / summary.size);
-    points.post(lastOfEpoch);
+    if (run.awaitingFirstPoint) {
+      run.input.onFirstPoint?.();
+      if (run.startup !== null) {
+        run.startup.mark('firstStep');
+        emit({ type: 'startupTimed', runId, timings: run.startup.timings() });
+      }
+    }
+    points.post(lastOfEpoch || run.awaitingFirstPoint);
+    run.awaitingFirstPoint = false;
   }
   return { lossSum, correctSum, seen, trainMs: performance.now() - epochStartedAt - epochPausedMs };
 }

@@ -139,11 +139,13 @@ describe('worker session', () => {
   it('runs from prepare to done with the expected messages, then saves, evaluates and exports its model', async () => {
     const { session, messages, checkpoints } = sessionWithFakes();
     await session.train(trainRequest(1));
+    // The data starts loading as the train message arrives, before the backend is up.
     expect(sequence(messages)).toEqual([
-      'backend',
       'dataProgress',
+      'backend',
       'dataReady',
       'runStarted',
+      'startupTimed',
       'batchMetrics',
       'epochMetrics',
       'checkpointSaved',
@@ -153,6 +155,22 @@ describe('worker session', () => {
       'runEnded',
     ]);
     expect(messages.find((m) => m.type === 'dataProgress')).toMatchObject({ runId: 1 });
+    // Where the time to the first loss point went, phase by phase, adding up to the total.
+    const startup = messages.find((m) => m.type === 'startupTimed');
+    if (startup?.type !== 'startupTimed') throw new Error('no startupTimed');
+    const { phasesMs, totalMs } = startup.timings;
+    expect(Object.keys(phasesMs)).toEqual([
+      'probeWait',
+      'backend',
+      'data',
+      'modelBuild',
+      'compile',
+      'preflight',
+      'firstStep',
+    ]);
+    const sum = Object.values(phasesMs).reduce((a, b) => a + b, 0);
+    expect(sum).toBeCloseTo(totalMs, 6);
+    expect(phasesMs.firstStep).toBeGreaterThan(0);
     expect(messages.find((m) => m.type === 'dataReady')).toMatchObject({
       trainExamples: 60_000,
       testExamples: 10_000,
@@ -391,7 +409,7 @@ describe('worker session', () => {
     ]);
   });
 
-  it('leaks no tensors: memory is flat across two runs, and the data loads once', async () => {
+  it('leaks no tensors: memory is flat across two runs, the data loads once, the second skips the trial step', async () => {
     const { session, messages, fashionMnistLoads } = sessionWithFakes();
     const settings = { ...TINY, epochs: 1 };
     await session.train(trainRequest(11, { settings }));
@@ -403,5 +421,20 @@ describe('worker session', () => {
       messages.filter((m) => m.type === 'runEnded').map((m) => m.type === 'runEnded' && m.status),
     ).toEqual(['done', 'done']);
     expect(fashionMnistLoads()).toBe(1);
+    // The second run of the shape skips the trial step: on the CPU backend each stretch of work
+    // is announced, so before its first point it announced only the first batch.
+    const announcedBeforeFirstPoint = (runId: number) => {
+      const own = messages.slice(messages.findIndex((m) => 'runId' in m && m.runId === runId));
+      return own
+        .slice(
+          0,
+          own.findIndex((m) => m.type === 'batchMetrics'),
+        )
+        .filter((m) => m.type === 'blockingWork').length;
+    };
+    expect(announcedBeforeFirstPoint(11)).toBe(2);
+    expect(announcedBeforeFirstPoint(12)).toBe(1);
+    const startups = messages.flatMap((m) => (m.type === 'startupTimed' ? [m.runId] : []));
+    expect(startups).toEqual([11, 12]);
   });
 });

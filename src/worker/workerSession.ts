@@ -25,6 +25,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { applyKernels, kernelTrialModeFor, type DeviceErrorHandler } from './backend.ts';
 import type { BackendReport, DataChoice, FromWorker, ModelTask, ToWorker } from './protocol.ts';
 import { RunControl } from './runControl.ts';
+import { StartupTimer } from './startupTimer.ts';
 import { SpeedProbeRunner } from './speedProbeRunner.ts';
 import {
   exportModel,
@@ -100,6 +101,8 @@ export interface PreparedRun {
   kernels: KernelChoice | null;
   /** The checkpoint or saved model to continue from; null for a fresh run. */
   resume: EpochState | null;
+  /** Timing the run's start, until its first loss point. */
+  startup: StartupTimer;
 }
 
 type TrainRequest = Extract<ToWorker, { type: 'train' }>;
@@ -124,6 +127,14 @@ function dataMismatch(held: HeldData, wantedId: string): string | null {
         'Fashion-MNIST first.'
     : 'This run trained on files of your own that are not loaded now; choose the same four ' +
         'files under Data first.';
+}
+
+/**
+ * What decides whether a run's first step works on this worker: the network and batch
+ * (kernelTrialKey), the backend and the kernels registered.
+ */
+function trainedShapeKey(prepared: PreparedRun): string {
+  return [kernelTrialKey(prepared.settings), prepared.report.backend, prepared.kernels].join('|');
 }
 
 /** How a run that was stopped (or failed) before its first batch ends. */
@@ -153,6 +164,8 @@ export class WorkerSession {
    * (a new device) tries again.
    */
   private readonly kernelTrials = new Map<string, KernelTrialResult>();
+  /** Network shapes (trainedShapeKey) that trained on this worker: they skip the trial step. */
+  private readonly trainedShapes = new Set<string>();
   private readonly speedProbe: SpeedProbeRunner;
   /** Model tasks run one after another, and a run starts only after them (it frees `held`). */
   private modelWork: Promise<void> = Promise.resolve();
@@ -242,11 +255,16 @@ export class WorkerSession {
     }
     const control = new RunControl();
     this.activeRun = { runId, control };
+    const startup = new StartupTimer();
     try {
+      // The data loads while a speed probe step finishes (its shaders serve this run too).
+      const data = this.ensureData();
+      data.catch(() => undefined);
       await this.speedProbe.stop();
       await this.modelWork;
       this.releaseHeldModel();
-      const prepared = await this.prepareRun(request, control);
+      startup.mark('probeWait');
+      const prepared = await this.prepareRun(request, control, data, startup);
       const outcome =
         'status' in prepared ? prepared : await this.runPrepared(request, prepared, control);
       this.post({ type: 'runEnded', runId, ...outcome });
@@ -278,12 +296,18 @@ export class WorkerSession {
    * main thread), the backend, whether the GPU can hold the run, the data, the kernel trial and
    * the checkpoint to resume from. An outcome when the run ends here, with the reason.
    */
-  async prepareRun(request: TrainRequest, control: RunControl): Promise<PreparedRun | RunOutcome> {
+  async prepareRun(
+    request: TrainRequest,
+    control: RunControl,
+    loading: Promise<HeldData> = this.ensureData(),
+    startup: StartupTimer = new StartupTimer(),
+  ): Promise<PreparedRun | RunOutcome> {
     const { runId } = request;
     const checked = validateSettings(request.settings);
     if (!checked.ok) return { status: 'failed', message: Object.values(checked.errors).join(' ') };
     const { settings } = checked;
     const report = await this.ensureBackend(settings.backend);
+    startup.mark('backend');
     // Refuse before the first batch what the GPU cannot hold, rather than fail midway.
     const memory = trainingMemoryOf(settings);
     if (report.adapter !== null && memory !== null) {
@@ -292,10 +316,11 @@ export class WorkerSession {
       if (problem !== null) return { status: 'failed', message: problem };
     }
     // Loading goes on for the next run if the person stops meanwhile; this run ends at once.
-    const data = await Promise.race([this.ensureData(runId), control.stopped.then(() => null)]);
+    const data = await Promise.race([loading, control.stopped.then(() => null)]);
     if (data === null) {
       return endedEarly(control, 'Stopped while loading the data, before the first batch.');
     }
+    startup.mark('data');
     const mismatch = dataMismatch(data, request.dataId);
     if (mismatch !== null) return { status: 'failed', message: mismatch };
     this.post({
@@ -318,10 +343,11 @@ export class WorkerSession {
       const doing = trialMode === 'check' ? 'checking' : 'timing';
       return endedEarly(control, `Stopped while ${doing} the kernels, before the first batch.`);
     }
+    if (trialMode !== null) startup.mark('kernelTrial');
     const kernels = applyKernels(settings.kernels, report, trial?.choice ?? null);
     const resume = await this.resumePoint(request);
     if (typeof resume === 'string') return { status: 'failed', message: resume };
-    return { settings, report, data, kernels, resume };
+    return { settings, report, data, kernels, resume, startup };
   }
 
   /** Trains a prepared run, checkpointing each epoch under the request's key. */
@@ -342,6 +368,10 @@ export class WorkerSession {
       emit: this.post,
       resume: prepared.resume,
       announceBlocking: this.blockingAnnouncer(prepared.report),
+      startup: prepared.startup,
+      skipTrialStep: this.trainedShapes.has(trainedShapeKey(prepared)),
+      // Past its first batch the shape is known to fit and train here.
+      onFirstPoint: () => this.trainedShapes.add(trainedShapeKey(prepared)),
       saveCheckpoint: async (state) => {
         try {
           await checkpoints.save({
@@ -465,13 +495,15 @@ export class WorkerSession {
   }
 
   /** The chosen data set, loading Fashion-MNIST on first use. */
-  private async ensureData(runId: number): Promise<HeldData> {
+  private async ensureData(): Promise<HeldData> {
     const uploaded = await this.uploadedData;
     if (uploaded !== null) return uploaded;
     if (this.fashionMnist === null) {
-      const loading = this.collaborators.data.fashionMnist((progress) =>
-        this.post({ type: 'dataProgress', runId, progress }),
-      );
+      // Progress belongs to the run waiting for the data, if one is (a prefetch has none).
+      const loading = this.collaborators.data.fashionMnist((progress) => {
+        const runId = this.activeRun?.runId;
+        if (runId !== undefined) this.post({ type: 'dataProgress', runId, progress });
+      });
       this.fashionMnist = loading;
       loading.catch(() => {
         if (this.fashionMnist === loading) this.fashionMnist = null;
@@ -520,7 +552,7 @@ export class WorkerSession {
       case 'evaluateSavedModel': {
         const settings = await this.prepareFor(request.settings);
         const report = await this.ensureBackend(settings.backend);
-        const data = await this.ensureData(0);
+        const data = await this.ensureData();
         const mismatch = dataMismatch(data, request.dataId);
         if (mismatch !== null) throw new Error(mismatch);
         const { model, epochs } = await this.loadSavedModel(key, settings);
