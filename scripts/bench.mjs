@@ -14,11 +14,14 @@
 //   npm run bench -- --runner=node --dawn="backend=vulkan" # Dawn options, space-separated
 //   --port=N: the preview server's port (Chromium runner)
 //   npm run bench -- --data            # loading the data: bytes → 70,000 parsed images, in a worker
+//   npm run bench -- --cold-start      # Train click → first loss point, by phase (benchColdStart.mjs)
+//   npm run bench -- --cold-start --dist=/tmp/old/dist   # the same for another build
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
 import { reexecOnSwiftShader, runInNode } from './benchNode.mjs';
+import { printColdStart, runColdStart } from './benchColdStart.mjs';
 
 const BENCH_TIMEOUT_MS = 60 * 60_000;
 
@@ -214,6 +217,10 @@ function printTables(report) {
   }
 }
 
+if (args['cold-start'] === 'true') {
+  printColdStart(await runColdStart(args));
+  process.exit(0);
+}
 if (runner === 'node' && args.swiftshader === 'true') reexecOnSwiftShader();
 const report =
   runner === 'node'

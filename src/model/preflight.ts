@@ -94,6 +94,9 @@ function trialCheckValue(
 interface PipelineCompiler {
   pipelineCache: Record<string, unknown>;
   checkCompileCompletionAsync(): Promise<void>;
+  commandEncoder?: unknown;
+  endComputePassEncoder?(): void;
+  submitQueue?(): void;
 }
 
 function pipelineCompiler(): PipelineCompiler | null {
@@ -143,6 +146,13 @@ export async function compileTrialStep(
       frozen[index]?.write(value);
       value.dispose();
     });
+  }
+  // Compile-only mode runs no program, but uploading the random images recorded a copy into
+  // their buffer: submit it now, while that buffer lives (the trial step then empties TF.js's
+  // buffer pool, and a later submit would use a destroyed buffer).
+  if (compiler.commandEncoder != null) {
+    compiler.endComputePassEncoder?.();
+    compiler.submitQueue?.();
   }
   let compiled = Object.keys(cache).filter((key) => !before.has(key)).length;
   try {
