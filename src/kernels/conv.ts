@@ -119,7 +119,7 @@ function sizeOf(shape: readonly number[]): number {
  * the shape when recording is on, and counts the variant whose program is built ('subgroup'
  * has none yet and builds 'register').
  */
-function useTiled(op: KernelOp, g: OpGeometry): boolean {
+function wantsTiled(op: KernelOp, g: OpGeometry): boolean {
   const tiled = variantForOp(op, g).variant === 'workgroup';
   variantRunStats[op][tiled ? 'workgroup' : 'register']++;
   return tiled;
@@ -163,7 +163,7 @@ function convForward(
   }
   if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(info.outShape))) return stock(args);
   const backend = args.backend as WebGPUBackend;
-  const program = useTiled('conv2d', g)
+  const program = wantsTiled('conv2d', g)
     ? new TiledConvForwardProgram(g, bias != null, activation)
     : new ConvForwardProgram(
         g,
@@ -229,7 +229,7 @@ export function makeConv2DBackpropFilter(stock: tf.KernelFunc): tf.KernelFunc {
     const g = geometry(info);
     if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(dy.shape))) return stock(args);
     const backend = args.backend as WebGPUBackend;
-    if (useTiled('conv2dBackpropFilter', g)) {
+    if (wantsTiled('conv2dBackpropFilter', g)) {
       const { splits, kChunk } = tiledFilterGradSplits(g);
       convKernelStats.Conv2DBackpropFilter++;
       return runSplits(backend, new TiledFilterGradProgram(g, splits, kChunk), [x, dy], attrs);
@@ -304,7 +304,7 @@ export function makeConv2DBackpropInput(stock: tf.KernelFunc): tf.KernelFunc {
     ) {
       return inputGradViaColumns(backend, g, dy, filter, attrs.inputShape);
     }
-    const program = useTiled('conv2dBackpropInput', g)
+    const program = wantsTiled('conv2dBackpropInput', g)
       ? new TiledInputGradProgram(g)
       : new InputGradProgram(g, convKernelOptions.tileRows, chooseTileCols(g.inChannels));
     return backend.runWebGPUProgram(program, [dy, filter], 'float32');
@@ -395,7 +395,7 @@ function inputGradViaColumns(
     transposeA: false,
     transposeB: true,
   };
-  const product = useTiled('matMul', productGeometry)
+  const product = wantsTiled('matMul', productGeometry)
     ? new TiledMatMulProgram(productGeometry, [positions, taps])
     : new MatMulProgram(productGeometry, tileRows, chooseTileCols(taps, tileRows), [
         positions,
@@ -469,7 +469,7 @@ function matMul(
     transposeA,
     transposeB,
   };
-  const program = useTiled('matMul', g)
+  const program = wantsTiled('matMul', g)
     ? new TiledMatMulProgram(g, outputShape, bias != null, activation)
     : new MatMulProgram(
         g,

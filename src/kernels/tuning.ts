@@ -27,13 +27,13 @@ import type { ConvGeometry, MatMulGeometry } from './programs.ts';
  */
 export function recordOpShapes(step: () => void): OpShape[] {
   setOpShapeRecording(true);
-  let shapes: OpShape[] = [];
   try {
     step();
-  } finally {
-    shapes = setOpShapeRecording(false);
+  } catch (error) {
+    setOpShapeRecording(false);
+    throw error;
   }
-  return shapes;
+  return setOpShapeRecording(false);
 }
 
 export interface ShapeTiming {

@@ -24,6 +24,9 @@ export type KernelVariant = 'register' | 'workgroup' | 'subgroup';
 
 export const KERNEL_VARIANTS: readonly KernelVariant[] = ['register', 'workgroup', 'subgroup'];
 
+/** The variants that have programs of their own today ('subgroup' builds 'register'). */
+export const BUILT_VARIANTS: readonly KernelVariant[] = ['register', 'workgroup'];
+
 /** One op shape of a run, as our kernel function saw it. */
 export interface OpShape {
   op: KernelOp;
