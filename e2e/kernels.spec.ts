@@ -13,13 +13,15 @@ import { HARNESS_URL } from './ports.ts';
  * counted as having run its own program; then the tuner times a few recorded shapes.
  */
 test('optimized conv kernels match the CPU backend and leak nothing', async ({ page }) => {
-  test.setTimeout(10 * 60_000);
+  // Each convolution and product runs once per variant (register, workgroup): 8 minutes on
+  // SwiftShader with two cores, under load.
+  test.setTimeout(16 * 60_000);
   page.on('console', (message) => {
     if (message.type() === 'error') console.error(`page: ${message.text()}`);
   });
   await page.goto(`${HARNESS_URL}/kernels-test.html`);
   await page.waitForFunction(() => window.kernelSelfTest?.done === true, null, {
-    timeout: 9 * 60_000,
+    timeout: 15 * 60_000,
     polling: 500,
   });
   const report = (await page.evaluate(() => window.kernelSelfTest)) as SelfTestReport;
