@@ -90,6 +90,9 @@ export const DEFAULT_REPEATS = 5;
 export const DEFAULT_MARGIN = 0.05;
 /** Largest relative difference from 'register' (max |Δ| / max |register|) a variant may have. */
 export const AGREEMENT_TOLERANCE = 1e-3;
+/** Milliseconds of runs per timed sample (one readback each), at most MAX_RUNS_PER_SAMPLE runs. */
+const SAMPLE_MS = 30;
+const MAX_RUNS_PER_SAMPLE = 16;
 
 /**
  * The variant to keep: 'register' unless another timed variant is faster than it by more than
@@ -166,8 +169,9 @@ export async function tuneWith(
  * Tunes `shapes` on the current 'webgpu' backend (our kernels registered): for each shape not
  * in `known`, synthetic inputs of its geometry; each candidate runs once as a warm-up, which
  * must run that variant's own program and agree with 'register' element-wise (relative max
- * difference ≤ AGREEMENT_TOLERANCE); then `repeats` timed runs of each, round-robin, each
- * awaiting a one-element readback, and the median counts. Resolves null when shouldStop()
+ * difference ≤ AGREEMENT_TOLERANCE); then `repeats` timed samples of each, round-robin, each
+ * a few back-to-back runs (about 30 ms of work, at most 16) awaiting one one-element readback,
+ * and the median ms per run counts. Resolves null when shouldStop()
  * turned true. Every tensor it makes is disposed.
  */
 export function tuneKernels(
@@ -323,14 +327,27 @@ const measureOnWebGPU: MeasureShape = async (shape, variants, repeats) => {
       }
       ready.push(v);
     }
+    // A readback costs milliseconds of latency on its own (SwiftShader: about 3 ms), as much
+    // as a small op: each sample runs the op back to back until about SAMPLE_MS of work (from
+    // one run of the first variant), then reads back once, and counts ms per run.
+    const calibration = ready.length > 0 ? runVariant(ready[0]).out : undefined;
+    let runsPerSample = 1;
+    if (calibration !== undefined) {
+      const startedAt = performance.now();
+      await settle(calibration);
+      calibration.dispose();
+      const oneRunMs = performance.now() - startedAt;
+      runsPerSample = Math.min(MAX_RUNS_PER_SAMPLE, Math.max(1, Math.ceil(SAMPLE_MS / oneRunMs)));
+    }
     // Round-robin, so that a slow spell of the machine hits every variant alike.
     const times = new Map<KernelVariant, number[]>(ready.map((v) => [v, []]));
     for (let r = 0; r < repeats; r++) {
       for (const v of ready) {
         const startedAt = performance.now();
+        for (let run = 0; run < runsPerSample - 1; run++) runVariant(v).out.dispose();
         const { out } = runVariant(v);
         await settle(out);
-        times.get(v)?.push(performance.now() - startedAt);
+        times.get(v)?.push((performance.now() - startedAt) / runsPerSample);
         out.dispose();
       }
     }
