@@ -8,16 +8,20 @@ import { HARNESS_URL } from './ports.ts';
  * book's 224 px geometries at batch 1 and 64, and awkward shapes; forward, fused bias + relu,
  * both gradients and the training-path gradients, outputs allocated over NaN-filled buffers;
  * the matrix products (BatchMatMul, _FusedMatMul) of the dense layers in every transpose; and
- * the bias's Add and Sum (its gradient) of each layer shape.
+ * the bias's Add and Sum (its gradient) of each layer shape. The convolutions and products run
+ * once per kernel variant with a program (register, workgroup: src/kernels/variants.ts), each
+ * counted as having run its own program; then the tuner times a few recorded shapes.
  */
 test('optimized conv kernels match the CPU backend and leak nothing', async ({ page }) => {
-  test.setTimeout(10 * 60_000);
+  // Each convolution and product runs once per variant (register, workgroup): 8 minutes on
+  // SwiftShader with two cores, under load.
+  test.setTimeout(16 * 60_000);
   page.on('console', (message) => {
     if (message.type() === 'error') console.error(`page: ${message.text()}`);
   });
   await page.goto(`${HARNESS_URL}/kernels-test.html`);
   await page.waitForFunction(() => window.kernelSelfTest?.done === true, null, {
-    timeout: 9 * 60_000,
+    timeout: 15 * 60_000,
     polling: 500,
   });
   const report = (await page.evaluate(() => window.kernelSelfTest)) as SelfTestReport;
@@ -42,4 +46,24 @@ test('optimized conv kernels match the CPU backend and leak nothing', async ({ p
   }
   expect(report.leaks.tensorsAfter).toBe(report.leaks.tensorsBefore);
   expect(report.leaks.dataIdsAfter).toBe(report.leaks.dataIdsBefore);
+  // Every variant with a program of its own was checked on every case that runs a variant.
+  const variants = new Set(report.results.map((r) => r.variant).filter((v) => v !== undefined));
+  expect([...variants].sort()).toEqual(['register', 'workgroup']);
+  const byVariant = (v: string) =>
+    report.results.filter((r) => r.variant === v).map((r) => `${r.case}|${r.op.split(' [')[0]}`);
+  expect(byVariant('workgroup')).toEqual(byVariant('register'));
+  // The tuner: a timing of both variants for each recorded shape (workgroup agreed with
+  // register), a complete plan, and no tensor left behind.
+  const tuning = report.tuning;
+  expect(tuning).toBeDefined();
+  expect(tuning?.complete).toBe(true);
+  expect(tuning?.shapes).toBe(4);
+  expect(tuning?.timings).toHaveLength(4);
+  for (const t of tuning?.timings ?? []) {
+    console.log(`tuned ${t.label}: ${JSON.stringify(t.msByVariant)} → ${t.chosen}`);
+    expect(t.rejected, t.label).toBeUndefined();
+    expect(t.msByVariant.register, t.label).toBeGreaterThan(0);
+    expect(t.msByVariant.workgroup, t.label).toBeGreaterThan(0);
+  }
+  expect(tuning?.tensorsAfter).toBe(tuning?.tensorsBefore);
 });

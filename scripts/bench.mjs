@@ -9,6 +9,8 @@
 //   npm run bench -- --preset=standard # the book's network at 96 px b16, 224 px b8; w0.25 224 px b32
 //   npm run bench -- --query="size=65&width=0.1&batch=32&steps=3"
 //   npm run bench -- --kernels=both --profile   # stock vs our conv kernels, per-kernel profile
+//   npm run bench -- --kernels=all     # stock, optimized, and tuned (ours with the variant plan
+//                                      # src/kernels/tuning.ts picks on this adapter)
 //   npm run bench -- --runner=node --kernels=both          # Node + Dawn, the first adapter it finds
 //   npm run bench -- --runner=node --swiftshader           # Node + Dawn on Chromium's SwiftShader
 //   npm run bench -- --runner=node --dawn="backend=vulkan" # Dawn options, space-separated
@@ -154,23 +156,66 @@ function printDataReport(report) {
   console.log(`\nJSON: ${file}`);
 }
 
+/** "conv r3, dW r2 w1, …": the tuned plan's variants per op kind (register, workgroup, subgroup). */
+function chosenCell(tuning) {
+  if (!tuning) return '';
+  const ops = {
+    conv2d: 'conv',
+    conv2dBackpropFilter: 'dW',
+    conv2dBackpropInput: 'dx',
+    matMul: 'matmul',
+  };
+  return Object.entries(tuning.chosenByOp)
+    .map(
+      ([op, counts]) =>
+        `${ops[op] ?? op} ${Object.entries(counts)
+          .map(([v, n]) => `${v[0]}${n}`)
+          .join(' ')}`,
+    )
+    .join(', ');
+}
+
 function printTables(report) {
+  const subgroups = report.subgroups
+    ? `; subgroups: adapter ${report.subgroups.adapter ? 'yes' : 'no'}, TF.js device ${report.subgroups.device ? 'yes' : 'no'}`
+    : '';
   console.log(
-    `\nbackend ${report.backend}; adapter: ${report.adapter}; kernels: ${report.kernels}\n`,
+    `\nbackend ${report.backend}; adapter: ${report.adapter}; kernels: ${report.kernels}${subgroups}\n`,
   );
   if (report.results.length > 0) {
     console.log(
-      '| configuration | kernels | ms per step (median) | min–max ms | images/s | useful GFLOP/s | stock ÷ this |',
+      '| configuration | kernels | ms per step (median) | min–max ms | images/s | useful GFLOP/s | stock ÷ this | optimized ÷ this | variants chosen |',
     );
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    const ratioTo = (r, kernels) => {
+      const base = report.results.find((s) => s.name === r.name && s.kernels === kernels);
+      return base ? `${(base.msPerStep / r.msPerStep).toFixed(2)}×` : '';
+    };
     for (const r of report.results) {
-      const stock = report.results.find((s) => s.name === r.name && s.kernels === 'stock');
-      const ratio = stock ? `${(stock.msPerStep / r.msPerStep).toFixed(2)}×` : '';
       console.log(
         `| ${r.name} | ${r.kernels ?? 'stock'} | ${r.msPerStep.toFixed(0)} | ` +
           `${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)} | ` +
-          `${r.imagesPerSecond.toFixed(2)} | ${r.usefulGflopsPerSecond.toFixed(3)} | ${ratio} |`,
+          `${r.imagesPerSecond.toFixed(2)} | ${r.usefulGflopsPerSecond.toFixed(3)} | ` +
+          `${ratioTo(r, 'stock')} | ${ratioTo(r, 'optimized')} | ${chosenCell(r.tuning)} |`,
       );
+    }
+    for (const r of report.results.filter((x) => x.tuning)) {
+      const t = r.tuning;
+      console.log(
+        `\nTuner, ${r.name}: ${t.timings.length} op shapes in ${(t.tuningMs / 1000).toFixed(1)} s` +
+          `${t.complete ? '' : ' (budget ran out)'} (median ms of one run):\n`,
+      );
+      console.log('| op shape | register ms | workgroup ms | chosen | rejected |');
+      console.log('|---|---|---|---|---|');
+      for (const s of t.timings) {
+        const ms = (v) => (s.msByVariant[v] === undefined ? '' : s.msByVariant[v].toFixed(1));
+        const rejected = Object.entries(s.rejected ?? {})
+          .map(([v, why]) => `${v}: ${why}`)
+          .join('; ');
+        console.log(
+          `| ${s.label} | ${ms('register')} | ${ms('workgroup')} | ${s.chosen} | ${rejected} |`,
+        );
+      }
     }
   }
   if (report.ops) {

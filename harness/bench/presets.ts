@@ -1,9 +1,29 @@
 import type { OpTiming } from './ops.ts';
+import type { ShapeTiming } from '../../src/kernels/tuning.ts';
+import type { KernelOp, KernelPlan, KernelVariant } from '../../src/kernels/variants.ts';
 
 /** Benchmark configurations; shared by the page and documented in the README. */
 
-/** Which convolution kernels a run used (src/kernels/register.ts); 'both' times each. */
-export type BenchKernels = 'stock' | 'optimized' | 'both';
+/**
+ * Which convolution kernels a run used (src/kernels/register.ts); 'tuned' is ours with the
+ * plan the tuner (src/kernels/tuning.ts) chose on this adapter for the configuration's op
+ * shapes. 'both' times stock and optimized, 'all' stock, optimized and tuned.
+ */
+export type BenchKernels = 'stock' | 'optimized' | 'tuned' | 'both' | 'all';
+
+/** The kernels of one result. */
+export type BenchKernelSet = 'stock' | 'optimized' | 'tuned';
+
+/** What the tuner did for a 'tuned' result. */
+export interface BenchTuning {
+  plan: KernelPlan;
+  timings: ShapeTiming[];
+  complete: boolean;
+  /** Wall-clock ms of the tuning (recording step excluded). */
+  tuningMs: number;
+  /** The chosen variants per op kind over the configuration's op shapes. */
+  chosenByOp: Partial<Record<KernelOp, Partial<Record<KernelVariant, number>>>>;
+}
 
 export interface BenchConfig {
   name: string;
@@ -23,7 +43,9 @@ export interface BenchResult extends BenchConfig {
   /** Forward + two backward passes of the layer table's multiply-adds, ×2 FLOPs each. */
   usefulGflopsPerSecond: number;
   /** The convolution kernels this result was timed with. */
-  kernels: 'stock' | 'optimized';
+  kernels: BenchKernelSet;
+  /** With 'tuned': the plan and the tuner's timings. */
+  tuning?: BenchTuning;
   /** Per-kernel milliseconds of one profiled step (tf.profile), largest first; if requested. */
   profile?: { name: string; ms: number; calls: number }[];
 }
@@ -33,6 +55,8 @@ export interface BenchReport {
   adapter: string;
   userAgent: string;
   kernels: BenchKernels;
+  /** Whether the adapter offers WebGPU's `subgroups` feature, and TF.js's device has it. */
+  subgroups?: { adapter: boolean; device: boolean };
   results: BenchResult[];
   /** Single-op timings (bench.html?ops=1), see ops.ts. */
   ops?: OpTiming[];

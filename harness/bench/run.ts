@@ -6,11 +6,16 @@ import { computeLayerTable } from '../../src/model/layerTable.ts';
 import { prepareImages, trainStep } from '../../src/model/training.ts';
 import { convKernelOptions } from '../../src/kernels/conv.ts';
 import { setConvKernels } from '../../src/kernels/register.ts';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelChoice } from '../../src/common/types.ts';
+import { recordOpShapes, tuneKernels } from '../../src/kernels/tuning.ts';
+import { setKernelPlan, type KernelOp, type KernelVariant } from '../../src/kernels/variants.ts';
 import { convOpShapes, denseMatMuls, timeConvOps, timeMatMuls } from './ops.ts';
 import {
   BENCH_PRESETS,
   type BenchConfig,
+  type BenchKernelSet,
+  type BenchTuning,
   type BenchKernels,
   type BenchReport,
   type BenchResult,
@@ -24,8 +29,10 @@ import { median } from '../../src/model/metrics.ts';
  * median and spread.
  *
  * Query: ?preset=quick|standard, or ?size=65&width=0.1&batch=32&steps=3; flag=NAME=value sets a
- * TF.js flag (e.g. flag=WEBGPU_MATMUL_PROGRAM_TYPE=3); kernels=stock|optimized|both picks the
- * convolution kernels (src/kernels; 'both' times every configuration with each); profile=1
+ * TF.js flag (e.g. flag=WEBGPU_MATMUL_PROGRAM_TYPE=3); kernels=stock|optimized|tuned|both|all
+ * picks the convolution kernels (src/kernels; 'tuned' is ours with the plan that
+ * src/kernels/tuning.ts picks on this adapter for the configuration's op shapes; 'both' times
+ * every configuration with stock and optimized, 'all' with the three); profile=1
  * adds a per-kernel tf.profile of one step after the timed ones; ops=1 times the single ops of
  * every layer of the size/width/batch configuration instead of steps (harness/bench/ops.ts: each
  * conv op beside the stock matrix product of the same FLOPs, then the dense layers' products;
@@ -66,13 +73,20 @@ async function profileStep(step: () => tf.Tensor[], log: BenchLog): Promise<Kern
   return profile;
 }
 
+/** Whether TF.js's WebGPU device (not only the adapter) has the `subgroups` feature. */
+function deviceHasSubgroups(): boolean {
+  const backend = tf.backend() as Partial<WebGPUBackend>;
+  return backend.device?.features.has('subgroups') === true;
+}
+
 async function timeConfig(
   config: BenchConfig,
-  kernels: KernelChoice,
+  kernels: BenchKernelSet,
   withProfile: boolean,
   log: BenchLog,
 ): Promise<BenchResult> {
-  setConvKernels(kernels);
+  setConvKernels(kernels === 'stock' ? 'stock' : 'optimized');
+  setKernelPlan({});
   const layers = alexNetLayers({ width: config.width, dropout: 0.5, numClasses: 10 });
   const table = computeLayerTable(layers, config.imageSize);
   if (!table.ok) throw new Error(`${config.name}: image size too small`);
@@ -86,7 +100,38 @@ async function timeConfig(
   );
   const stepMs: number[] = [];
   let profile: KernelProfile | undefined;
+  let tuning: BenchTuning | undefined;
   try {
+    if (kernels === 'tuned') {
+      // One step with recording on gives the op shapes (and warms up like a warm-up step).
+      const shapes = recordOpShapes(() => {
+        const { loss, correct } = trainStep(model, optimizer, images, labels, 10);
+        loss.dispose();
+        correct.dispose();
+      });
+      const startedAt = performance.now();
+      const result = await tuneKernels(shapes, {
+        features: { subgroups: deviceHasSubgroups() },
+        onProgress: ({ shapesDone, shapesTotal, current }) => {
+          if (current) log(`  tuning ${shapesDone + 1}/${shapesTotal}: ${current.label}`);
+        },
+      });
+      if (result == null) throw new Error('the tuner stopped unasked');
+      const chosenByOp: BenchTuning['chosenByOp'] = {};
+      for (const shape of shapes) {
+        const variant: KernelVariant = result.plan[shape.key] ?? 'register';
+        const counts = (chosenByOp[shape.op as KernelOp] ??= {});
+        counts[variant] = (counts[variant] ?? 0) + 1;
+      }
+      tuning = { ...result, tuningMs: performance.now() - startedAt, chosenByOp };
+      for (const t of result.timings) {
+        const ms = Object.entries(t.msByVariant)
+          .map(([v, value]) => `${v} ${value.toFixed(1)}`)
+          .join(', ');
+        log(`    ${t.label}: ${ms} ms → ${t.chosen}`);
+      }
+      setKernelPlan(result.plan);
+    }
     for (let step = 0; step < config.warmupSteps + config.timedSteps; step++) {
       const startedAt = performance.now();
       const { loss, correct } = trainStep(model, optimizer, images, labels, 10);
@@ -107,6 +152,7 @@ async function timeConfig(
       }, log);
     }
   } finally {
+    setKernelPlan({});
     images.dispose();
     labels.dispose();
     optimizer.dispose();
@@ -125,8 +171,14 @@ async function timeConfig(
     imagesPerSecond: config.batchSize / (msPerStep / 1000),
     usefulGflopsPerSecond: usefulFlopsPerStep / (msPerStep / 1000) / 1e9,
     kernels,
+    ...(tuning ? { tuning } : {}),
     ...(profile ? { profile } : {}),
   };
+}
+
+async function adapterHasSubgroups(): Promise<boolean> {
+  const adapter = await navigator.gpu?.requestAdapter();
+  return adapter?.features.has('subgroups') === true;
 }
 
 async function adapterDescription(): Promise<string> {
@@ -175,23 +227,40 @@ export async function runBench(
   const configs: BenchConfig[] = preset !== null ? (BENCH_PRESETS[preset] ?? []) : [custom];
   if (configs.length === 0) throw new Error(`unknown preset ${preset}`);
   const kernelsParam = params.get('kernels') ?? 'stock';
-  if (kernelsParam !== 'stock' && kernelsParam !== 'optimized' && kernelsParam !== 'both') {
-    throw new Error(`kernels must be stock, optimized or both, not ${kernelsParam}`);
+  const kernelSets: Record<BenchKernels, BenchKernelSet[]> = {
+    stock: ['stock'],
+    optimized: ['optimized'],
+    tuned: ['tuned'],
+    both: ['stock', 'optimized'],
+    all: ['stock', 'optimized', 'tuned'],
+  };
+  if (!(kernelsParam in kernelSets)) {
+    throw new Error(`kernels must be stock, optimized, tuned, both or all, not ${kernelsParam}`);
   }
-  const kernels: BenchKernels = kernelsParam;
+  const kernels = kernelsParam as BenchKernels;
   const report: BenchReport = {
     backend: tf.getBackend(),
     adapter: await adapterDescription(),
     userAgent,
     kernels,
+    ...(backend === 'webgpu'
+      ? { subgroups: { adapter: await adapterHasSubgroups(), device: deviceHasSubgroups() } }
+      : {}),
     results: [],
   };
   log(`backend ${report.backend}, adapter ${report.adapter}, kernels ${kernels}`);
-  const choices: KernelChoice[] = kernels === 'both' ? ['stock', 'optimized'] : [kernels];
+  if (report.subgroups) {
+    log(
+      `subgroups: adapter ${report.subgroups.adapter ? 'yes' : 'no'}, TF.js device ${report.subgroups.device ? 'yes' : 'no'}`,
+    );
+  }
+  const choices = kernelSets[kernels];
   const withProfile = params.get('profile') === '1';
   if (params.get('ops') === '1') {
     // The single ops of the size/width/batch configuration (the tiny one by default).
     const repeats = Number(params.get('repeats') ?? 5);
+    // Single ops compare the kernel sets; a tuned plan is per training step, not per op.
+    const opChoices = choices.filter((c): c is KernelChoice => c !== 'tuned');
     const layers = alexNetLayers({ width: custom.width, dropout: 0.5, numClasses: 10 });
     const table = computeLayerTable(layers, custom.imageSize);
     if (!table.ok) throw new Error(`image size ${custom.imageSize} too small`);
@@ -203,7 +272,7 @@ export async function runBench(
         ? []
         : await timeConvOps(
             convShapes.filter((shape) => only === undefined || only.includes(shape.name)),
-            choices,
+            opChoices,
             repeats,
             log,
             params.get('sameFlops') !== '0',
@@ -212,7 +281,7 @@ export async function runBench(
         ? []
         : await timeMatMuls(
             denseMatMuls(layers, table.table, custom.batchSize),
-            choices,
+            opChoices,
             repeats,
             log,
           )),

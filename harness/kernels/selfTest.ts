@@ -4,6 +4,14 @@ import { convKernelStats, matMulStats } from '../../src/kernels/conv.ts';
 import { greyImagesStats } from '../../src/kernels/inputImages.ts';
 import { biasKernelStats } from '../../src/kernels/bias.ts';
 import { setConvKernels } from '../../src/kernels/register.ts';
+import {
+  BUILT_VARIANTS,
+  KERNEL_VARIANTS,
+  setVariantOverride,
+  variantRunStats,
+  type KernelVariant,
+} from '../../src/kernels/variants.ts';
+import { recordOpShapes, tuneKernels, type ShapeTiming } from '../../src/kernels/tuning.ts';
 
 /**
  * Correctness check of our WGSL convolution kernels (kernels-test.html, e2e/kernels.spec.ts):
@@ -11,7 +19,9 @@ import { setConvKernels } from '../../src/kernels/register.ts';
  * inputs (for the input pipeline, prepareImages: tfjs ops on the CPU, our kernel on WebGPU),
  * and the page reports the max relative error per tensor
  * (max |a − b| / max(1e-6, max |ref|)), plus a check that repeated calls leak no tensors or
- * backend buffers.
+ * backend buffers. Each convolution and product runs once per variant with a program of its
+ * own (variants.ts BUILT_VARIANTS, forced with setVariantOverride), and counts that the
+ * variant's program ran; then the tuner (tuning.ts) tunes a few recorded shapes.
  */
 
 export interface SelfTestCase {
@@ -34,9 +44,20 @@ export interface SelfTestResult {
   /**
    * For the four convolution kernels called directly and for products: whether our kernel ran
    * (false: it delegated to the stock kernel). For bias ops: whether ours ran exactly where it
-   * should.
+   * should. With a variant: also that the variant's own program ran.
    */
   ours?: boolean;
+  /** The kernel variant forced for this result (convolutions and products). */
+  variant?: KernelVariant;
+}
+
+/** The tuner on a few op shapes recorded from the self-test's own ops (tuning.ts). */
+export interface SelfTestTuning {
+  shapes: number;
+  timings: ShapeTiming[];
+  complete: boolean;
+  tensorsBefore: number;
+  tensorsAfter: number;
 }
 
 export interface SelfTestReport {
@@ -48,6 +69,7 @@ export interface SelfTestReport {
     dataIdsBefore: number;
     dataIdsAfter: number;
   };
+  tuning?: SelfTestTuning;
   error?: string;
 }
 
@@ -520,6 +542,11 @@ async function runInput(c: InputCase, pixels: Uint8Array): Promise<Float32Array>
   return data;
 }
 
+/** The variant's runs over all four op kinds (a forced variant must add to its own count). */
+function variantRuns(variant: KernelVariant): number {
+  return Object.values(variantRunStats).reduce((sum, runs) => sum + runs[variant], 0);
+}
+
 async function runMatMul(
   c: MatMulCase,
   a: Float32Array,
@@ -601,17 +628,22 @@ type ConvKernelName = keyof typeof convKernelStats;
 /**
  * Runs every op of one case on the current backend and reads the results back. `ours` says,
  * for each of the four convolution kernels called directly, whether our program ran (on WebGPU
- * with our kernels) rather than the stock one it delegates to.
+ * with our kernels) rather than the stock one it delegates to, and, given a variant, that
+ * variant's program.
  */
 async function runOps(
   c: SelfTestCase,
   d: CaseData,
+  variant?: KernelVariant,
 ): Promise<{ outputs: Outputs; ours: Record<ConvKernelName, boolean> }> {
   const ours = {} as Record<ConvKernelName, boolean>;
   const counted = <T>(name: ConvKernelName, run: () => T): T => {
     const before = convKernelStats[name];
+    const variantBefore = variant === undefined ? 0 : variantRuns(variant);
     const result = run();
-    ours[name] = convKernelStats[name] > before;
+    ours[name] =
+      convKernelStats[name] > before &&
+      (variant === undefined || variantRuns(variant) > variantBefore);
     return result;
   };
   const tensors = tf.tidy(() => {
@@ -733,6 +765,61 @@ function compare(ref: Float32Array, got: Float32Array): { rel: number; maxRef: n
   return { rel: maxDiff / Math.max(1e-6, maxRef), maxRef };
 }
 
+/** 'Conv2D', or 'Conv2D [workgroup]' for a variant other than today's register one. */
+function variantOpName(op: string, variant: KernelVariant): string {
+  return variant === 'register' ? op : `${op} [${variant}]`;
+}
+
+/**
+ * The tuner on the op shapes of two small cases (an odd convolution with padding and stride,
+ * and a transposed product), recorded from their ops: every shape gets a timing of each built
+ * variant that agreed with 'register', and no tensor is left behind.
+ */
+async function checkTuning(log: (line: string) => void): Promise<SelfTestTuning> {
+  const c = SELF_TEST_CASES.find((s) => s.name.startsWith('k5 s3 pad2')) ?? SELF_TEST_CASES[0];
+  const m = MATMUL_CASES.find((s) => s.name.startsWith('odd 7x5')) ?? MATMUL_CASES[0];
+  const data = makeData(c, 11);
+  const shapes = recordOpShapes(() => {
+    tf.tidy(() => {
+      const x = tf.tensor4d(data.x, data.xShape);
+      const w = tf.tensor4d(data.w, data.wShape);
+      const dy = tf.tensor4d(data.dy, data.dyShape);
+      tf.conv2d(x, w, c.stride, c.pad);
+      const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC' };
+      tf.engine().runKernel(
+        'Conv2DBackpropFilter',
+        { x, dy },
+        { ...attrs, filterShape: data.wShape },
+      );
+      tf.engine().runKernel(
+        'Conv2DBackpropInput',
+        { dy, filter: w },
+        { ...attrs, inputShape: data.xShape },
+      );
+      tf.matMul(tf.ones([m.k, m.m]), tf.ones([m.n, m.k]), true, true);
+    });
+  });
+  const tensorsBefore = tf.memory().numTensors;
+  const result = await tuneKernels(shapes, { features: { subgroups: false }, repeats: 2 });
+  const tensorsAfter = tf.memory().numTensors;
+  if (result == null) throw new Error('the tuner stopped unasked');
+  for (const t of result.timings) {
+    const ms = KERNEL_VARIANTS.filter((v) => t.msByVariant[v] !== undefined)
+      .map((v) => `${v} ${t.msByVariant[v]?.toFixed(2)} ms`)
+      .join(', ');
+    log(
+      `tuned ${t.label}: ${ms} → ${t.chosen}${t.rejected ? ` rejected ${JSON.stringify(t.rejected)}` : ''}`,
+    );
+  }
+  return {
+    shapes: shapes.length,
+    timings: result.timings,
+    complete: result.complete,
+    tensorsBefore,
+    tensorsAfter,
+  };
+}
+
 export async function runSelfTest(
   cases: SelfTestCase[] = SELF_TEST_CASES,
   log: (line: string) => void = () => undefined,
@@ -749,22 +836,33 @@ export async function runSelfTest(
     const ref = (await runOps(c, data)).outputs;
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
     const size = (shape: number[]) => tf.util.sizeFromShape(shape);
-    poisonBufferPool([size(data.dyShape), size(data.wShape), size(data.xShape), c.outChannels]);
-    const { outputs: got, ours } = await runOps(c, data);
-    for (const op of Object.keys(ref)) {
-      const { rel, maxRef } = compare(ref[op], got[op]);
-      const ranOurs = op in ours ? ours[op as ConvKernelName] : undefined;
-      report.results.push({
-        case: c.name,
-        op,
-        maxRelError: rel,
-        maxAbsRef: maxRef,
-        ...(ranOurs === undefined ? {} : { ours: ranOurs }),
-      });
-      log(
-        `${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)}` +
-          (ranOurs === undefined ? '' : ` ours ${ranOurs}`),
-      );
+    for (const variant of BUILT_VARIANTS) {
+      poisonBufferPool([size(data.dyShape), size(data.wShape), size(data.xShape), c.outChannels]);
+      setVariantOverride(variant);
+      let run: Awaited<ReturnType<typeof runOps>>;
+      try {
+        run = await runOps(c, data, variant);
+      } finally {
+        setVariantOverride(null);
+      }
+      const { outputs: got, ours } = run;
+      for (const op of Object.keys(ref)) {
+        const { rel, maxRef } = compare(ref[op], got[op]);
+        const ranOurs = op in ours ? ours[op as ConvKernelName] : undefined;
+        const name = variantOpName(op, variant);
+        report.results.push({
+          case: c.name,
+          op: name,
+          maxRelError: rel,
+          maxAbsRef: maxRef,
+          variant,
+          ...(ranOurs === undefined ? {} : { ours: ranOurs }),
+        });
+        log(
+          `${c.name.padEnd(34)} ${name.padEnd(22)} rel err ${rel.toExponential(2)}` +
+            (ranOurs === undefined ? '' : ` ours ${ranOurs}`),
+        );
+      }
     }
   }
   for (const [index, c] of MATMUL_CASES.entries()) {
@@ -774,16 +872,25 @@ export async function runSelfTest(
     const bias = random(7000 + index, c.n);
     const ref = await runMatMul(c, a, b, bias);
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
-    // Poison the buffer pool with NaN outputs of the same size first, so that an output element
-    // the kernel never writes shows up as a mismatch.
-    poisonBufferPool([Math.max(c.batchA, c.batchB) * c.m * c.n]);
-    const oursBefore = matMulStats.ours;
-    const got = await runMatMul(c, a, b, bias);
-    const ours = matMulStats.ours > oursBefore;
-    const { rel, maxRef } = compare(ref, got);
-    const op = c.fused ? `_FusedMatMul ${c.fused}` : 'BatchMatMul';
-    report.results.push({ case: c.name, op, maxRelError: rel, maxAbsRef: maxRef, ours });
-    log(`${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)} ours ${ours}`);
+    for (const variant of BUILT_VARIANTS) {
+      // Poison the buffer pool with NaN outputs of the same size first, so that an output
+      // element the kernel never writes shows up as a mismatch.
+      poisonBufferPool([Math.max(c.batchA, c.batchB) * c.m * c.n]);
+      const oursBefore = matMulStats.ours;
+      const variantBefore = variantRunStats.matMul[variant];
+      setVariantOverride(variant);
+      let got: Float32Array;
+      try {
+        got = await runMatMul(c, a, b, bias);
+      } finally {
+        setVariantOverride(null);
+      }
+      const ours = matMulStats.ours > oursBefore && variantRunStats.matMul[variant] > variantBefore;
+      const { rel, maxRef } = compare(ref, got);
+      const op = variantOpName(c.fused ? `_FusedMatMul ${c.fused}` : 'BatchMatMul', variant);
+      report.results.push({ case: c.name, op, maxRelError: rel, maxAbsRef: maxRef, ours, variant });
+      log(`${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)} ours ${ours}`);
+    }
   }
   for (const [index, c] of INPUT_CASES.entries()) {
     const pixels = randomBytes(8000 + index, c.batch * c.sourceSize * c.sourceSize);
@@ -841,6 +948,7 @@ export async function runSelfTest(
   report.leaks.tensorsAfter = tf.memory().numTensors;
   report.leaks.dataIdsAfter = backend.numDataIds();
   log(`leaks: ${JSON.stringify(report.leaks)}`);
+  report.tuning = await checkTuning(log);
   report.done = true;
   return report;
 }

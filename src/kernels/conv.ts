@@ -2,13 +2,23 @@ import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import {
   ConvForwardProgram,
+  FlatProgram,
   FilterGradProgram,
   InputGradProgram,
   MatMulProgram,
   SumSplitsProgram,
   type ConvGeometry,
   type FusedActivation,
+  type MatMulGeometry,
 } from './programs.ts';
+import {
+  TiledConvForwardProgram,
+  TiledFilterGradProgram,
+  TiledInputGradProgram,
+  TiledMatMulProgram,
+  tiledFilterGradSplits,
+} from './tiledPrograms.ts';
+import { variantForOp, variantRunStats, type KernelOp, type OpGeometry } from './variants.ts';
 
 /**
  * Kernel functions for Conv2D, FusedConv2D, Conv2DBackpropFilter and Conv2DBackpropInput on
@@ -106,6 +116,30 @@ function sizeOf(shape: readonly number[]): number {
 }
 
 /**
+ * Whether the plan (variants.ts) wants the workgroup-memory program for this op shape; records
+ * the shape when recording is on, and counts the variant whose program is built ('subgroup'
+ * has none yet and builds 'register').
+ */
+function wantsTiled(op: KernelOp, g: OpGeometry): boolean {
+  const tiled = variantForOp(op, g).variant === 'workgroup';
+  variantRunStats[op][tiled ? 'workgroup' : 'register']++;
+  return tiled;
+}
+
+/**
+ * Runs one of our programs: the register-tiled ones (FlatProgram) take their geometry as
+ * uniforms; the workgroup-tiled ones bake it in.
+ */
+function runProgram(
+  backend: WebGPUBackend,
+  program: WebGPUProgram,
+  inputs: tf.TensorInfo[],
+): tf.TensorInfo {
+  const uniforms = program instanceof FlatProgram ? program.uniformData() : undefined;
+  return backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
+}
+
+/**
  * Conv2D and FusedConv2D run the same program: a plain Conv2D is one without bias and with a
  * linear activation. Anything the program does not cover goes to the stock kernel.
  */
@@ -143,16 +177,18 @@ function convForward(
   }
   if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(info.outShape))) return stock(args);
   const backend = args.backend as WebGPUBackend;
-  const program = new ConvForwardProgram(
-    g,
-    bias != null,
-    activation,
-    convKernelOptions.tileRows,
-    chooseTileCols(g.outChannels),
-  );
+  const program = wantsTiled('conv2d', g)
+    ? new TiledConvForwardProgram(g, bias != null, activation)
+    : new ConvForwardProgram(
+        g,
+        bias != null,
+        activation,
+        convKernelOptions.tileRows,
+        chooseTileCols(g.outChannels),
+      );
   const inputs = bias != null ? [x, filter, bias] : [x, filter];
   convKernelStats[kernelName]++;
-  return backend.runWebGPUProgram(program, inputs, 'float32', program.uniformData());
+  return runProgram(backend, program, inputs);
 }
 
 export function makeConv2D(stock: tf.KernelFunc): tf.KernelFunc {
@@ -207,6 +243,11 @@ export function makeConv2DBackpropFilter(stock: tf.KernelFunc): tf.KernelFunc {
     const g = geometry(info);
     if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(dy.shape))) return stock(args);
     const backend = args.backend as WebGPUBackend;
+    if (wantsTiled('conv2dBackpropFilter', g)) {
+      const { splits, kChunk } = tiledFilterGradSplits(g);
+      convKernelStats.Conv2DBackpropFilter++;
+      return runSplits(backend, new TiledFilterGradProgram(g, splits, kChunk), [x, dy], attrs);
+    }
     const { tileRows, filterGradTargetThreads } = convKernelOptions;
     const tileCols = chooseTileCols(g.outChannels);
     const m = g.filterHeight * g.filterWidth * g.inChannels;
@@ -218,14 +259,23 @@ export function makeConv2DBackpropFilter(stock: tf.KernelFunc): tf.KernelFunc {
     const splits = Math.ceil(kRows / chunk);
     const program = new FilterGradProgram(g, splits, tileRows, tileCols);
     convKernelStats.Conv2DBackpropFilter++;
-    const uniforms = program.uniformData();
-    if (splits === 1) return backend.runWebGPUProgram(program, [x, dy], 'float32', uniforms);
-    const partial = backend.runWebGPUProgram(program, [x, dy], 'float32', uniforms);
-    const sum = new SumSplitsProgram(splits, attrs.filterShape);
-    const result = backend.runWebGPUProgram(sum, [partial], 'float32', sum.uniformData());
-    backend.disposeData(partial.dataId);
-    return result;
+    return runSplits(backend, program, [x, dy], attrs);
   };
+}
+
+/** Runs a filter-gradient program and, when it split the reduction, adds the partial sums. */
+function runSplits(
+  backend: WebGPUBackend,
+  program: FilterGradProgram | TiledFilterGradProgram,
+  inputs: tf.TensorInfo[],
+  attrs: tf.Conv2DBackpropFilterAttrs,
+): KernelResult {
+  if (program.splits === 1) return runProgram(backend, program, inputs);
+  const partial = runProgram(backend, program, inputs);
+  const sum = new SumSplitsProgram(program.splits, attrs.filterShape);
+  const result = runProgram(backend, sum, [partial]);
+  backend.disposeData(partial.dataId);
+  return result;
 }
 
 export function makeConv2DBackpropInput(stock: tf.KernelFunc): tf.KernelFunc {
@@ -268,12 +318,10 @@ export function makeConv2DBackpropInput(stock: tf.KernelFunc): tf.KernelFunc {
     ) {
       return inputGradViaColumns(backend, g, dy, filter, attrs.inputShape);
     }
-    const program = new InputGradProgram(
-      g,
-      convKernelOptions.tileRows,
-      chooseTileCols(g.inChannels),
-    );
-    return backend.runWebGPUProgram(program, [dy, filter], 'float32', program.uniformData());
+    const program = wantsTiled('conv2dBackpropInput', g)
+      ? new TiledInputGradProgram(g)
+      : new InputGradProgram(g, convKernelOptions.tileRows, chooseTileCols(g.inChannels));
+    return runProgram(backend, program, [dy, filter]);
   };
 }
 
@@ -350,22 +398,24 @@ function inputGradViaColumns(
   const taps = g.filterHeight * g.filterWidth * g.inChannels;
   const tileRows = Math.min(convKernelOptions.matMulTileRows, positions);
   // dy is [positions, co] row-major and the filter [taps, co]: the product with B transposed.
-  const product = new MatMulProgram(
-    {
-      batch: 1,
-      batchStrideA: 0,
-      batchStrideB: 0,
-      m: positions,
-      k: g.outChannels,
-      n: taps,
-      transposeA: false,
-      transposeB: true,
-    },
-    tileRows,
-    chooseTileCols(taps, tileRows),
-    [positions, taps],
-  );
-  const cols = backend.runWebGPUProgram(product, [dy, filter], 'float32', product.uniformData());
+  // It is a matrix product like any other, with the plan's variant for its shape.
+  const productGeometry: MatMulGeometry = {
+    batch: 1,
+    batchStrideA: 0,
+    batchStrideB: 0,
+    m: positions,
+    k: g.outChannels,
+    n: taps,
+    transposeA: false,
+    transposeB: true,
+  };
+  const product = wantsTiled('matMul', productGeometry)
+    ? new TiledMatMulProgram(productGeometry, [positions, taps])
+    : new MatMulProgram(productGeometry, tileRows, chooseTileCols(taps, tileRows), [
+        positions,
+        taps,
+      ]);
+  const cols = runProgram(backend, product, [dy, filter]);
   const result = backend.runWebGPUProgram(new Col2ImProgram(g, inputShape), [cols], 'float32');
   backend.disposeData(cols.dataId);
   return result;
@@ -423,26 +473,29 @@ function matMul(
   const backend = args.backend as WebGPUBackend;
   // A product with fewer rows (a batch of one) gets a shorter tile rather than clamped repeats.
   const tileRows = Math.min(convKernelOptions.matMulTileRows, m);
-  const program = new MatMulProgram(
-    {
-      batch,
-      batchStrideA: batchA === 1 ? 0 : m * k,
-      batchStrideB: batchB === 1 ? 0 : k * n,
-      m,
-      k,
-      n,
-      transposeA,
-      transposeB,
-    },
-    tileRows,
-    chooseTileCols(n, tileRows),
-    outputShape,
-    bias != null,
-    activation,
-  );
+  const g: MatMulGeometry = {
+    batch,
+    batchStrideA: batchA === 1 ? 0 : m * k,
+    batchStrideB: batchB === 1 ? 0 : k * n,
+    m,
+    k,
+    n,
+    transposeA,
+    transposeB,
+  };
+  const program = wantsTiled('matMul', g)
+    ? new TiledMatMulProgram(g, outputShape, bias != null, activation)
+    : new MatMulProgram(
+        g,
+        tileRows,
+        chooseTileCols(n, tileRows),
+        outputShape,
+        bias != null,
+        activation,
+      );
   const inputs = bias != null ? [a, b, bias] : [a, b];
   matMulStats.ours++;
-  return backend.runWebGPUProgram(program, inputs, 'float32', program.uniformData());
+  return runProgram(backend, program, inputs);
 }
 
 export function makeBatchMatMul(stock: tf.KernelFunc): tf.KernelFunc {

@@ -10,6 +10,8 @@
  * the same GPU pays nothing.
  */
 
+import type { ConvGeometry, MatMulGeometry } from './programs.ts';
+
 /** Our kernel functions whose program has variants. */
 export type KernelOp = 'conv2d' | 'conv2dBackpropFilter' | 'conv2dBackpropInput' | 'matMul';
 
@@ -21,6 +23,9 @@ export type KernelOp = 'conv2d' | 'conv2dBackpropFilter' | 'conv2dBackpropInput'
 export type KernelVariant = 'register' | 'workgroup' | 'subgroup';
 
 export const KERNEL_VARIANTS: readonly KernelVariant[] = ['register', 'workgroup', 'subgroup'];
+
+/** The variants that have programs of their own today ('subgroup' builds 'register'). */
+export const BUILT_VARIANTS: readonly KernelVariant[] = ['register', 'workgroup'];
 
 /** One op shape of a run, as our kernel function saw it. */
 export interface OpShape {
@@ -50,12 +55,174 @@ export function kernelPlan(): KernelPlan {
   return currentPlan;
 }
 
-/** The variant the plan names for `key`, or 'register'. */
-export function variantFor(key: string): KernelVariant {
-  return currentPlan[key] ?? 'register';
+let override: KernelVariant | null = null;
+
+/**
+ * Test-only: every op shape runs `variant` whatever the plan says (null: the plan again). The
+ * self-test and the tuner force each variant through this.
+ */
+export function setVariantOverride(variant: KernelVariant | null): void {
+  override = variant;
 }
 
-/** The variants worth timing for `op` on an adapter with `features`. */
+/** The variant the plan names for `key`, or 'register'. */
+export function variantFor(key: string): KernelVariant {
+  return override ?? currentPlan[key] ?? 'register';
+}
+
+/** The geometry an op shape's key encodes: a convolution's, or a matrix product's. */
+export type OpGeometry = ConvGeometry | MatMulGeometry;
+
+const CONV_FIELDS: readonly (keyof ConvGeometry)[] = [
+  'batch',
+  'inHeight',
+  'inWidth',
+  'inChannels',
+  'outHeight',
+  'outWidth',
+  'outChannels',
+  'filterHeight',
+  'filterWidth',
+  'strideHeight',
+  'strideWidth',
+  'padTop',
+  'padLeft',
+];
+
+const MATMUL_FIELDS: readonly (keyof MatMulGeometry)[] = [
+  'batch',
+  'batchStrideA',
+  'batchStrideB',
+  'm',
+  'k',
+  'n',
+  'transposeA',
+  'transposeB',
+];
+
+const OPS: readonly KernelOp[] = [
+  'conv2d',
+  'conv2dBackpropFilter',
+  'conv2dBackpropInput',
+  'matMul',
+];
+
+function isMatMulGeometry(g: OpGeometry): g is MatMulGeometry {
+  return 'transposeA' in g;
+}
+
+/**
+ * The plan's key of an op and its geometry: "conv2d:" and the 13 numbers of ConvGeometry in
+ * its field order (batch, in h/w/c, out h/w/c, filter h/w, stride h/w, pad top/left), or
+ * "matMul:" and MatMulGeometry's 8 (transposes as 0/1). Cached plans use it, so it must stay
+ * stable; parseOpShapeKey reads it back.
+ */
+export function opShapeKey(op: KernelOp, g: OpGeometry): string {
+  const values = isMatMulGeometry(g)
+    ? MATMUL_FIELDS.map((f) => Number(g[f]))
+    : CONV_FIELDS.map((f) => g[f]);
+  return `${op}:${values.join(',')}`;
+}
+
+/** The op and geometry of a key from opShapeKey, or null for any other text. */
+export function parseOpShapeKey(
+  key: string,
+):
+  | { op: 'matMul'; geometry: MatMulGeometry }
+  | { op: Exclude<KernelOp, 'matMul'>; geometry: ConvGeometry }
+  | null {
+  const [op, list = ''] = key.split(':');
+  const values = list.split(',').map(Number);
+  if (!OPS.includes(op as KernelOp) || values.some((v) => !Number.isInteger(v))) return null;
+  if (op === 'matMul') {
+    if (values.length !== MATMUL_FIELDS.length) return null;
+    const [batch, batchStrideA, batchStrideB, m, k, n, tA, tB] = values;
+    const geometry: MatMulGeometry = {
+      batch,
+      batchStrideA,
+      batchStrideB,
+      m,
+      k,
+      n,
+      transposeA: tA === 1,
+      transposeB: tB === 1,
+    };
+    return { op, geometry };
+  }
+  if (values.length !== CONV_FIELDS.length) return null;
+  const geometry = Object.fromEntries(
+    CONV_FIELDS.map((f, j) => [f, values[j]]),
+  ) as unknown as ConvGeometry;
+  return { op: op as Exclude<KernelOp, 'matMul'>, geometry };
+}
+
+const OP_LABELS: Readonly<Record<KernelOp, string>> = {
+  conv2d: 'conv',
+  conv2dBackpropFilter: 'conv dW',
+  conv2dBackpropInput: 'conv dx',
+  matMul: 'matmul',
+};
+
+/** The OpShape (key and a short label) of an op and its geometry. */
+export function opShapeOf(op: KernelOp, g: OpGeometry): OpShape {
+  let label: string;
+  if (isMatMulGeometry(g)) {
+    const transposes = `${g.transposeA ? ' tA' : ''}${g.transposeB ? ' tB' : ''}`;
+    const batch = g.batch > 1 ? `${g.batch}× ` : '';
+    label = `${OP_LABELS[op]} ${batch}${g.m}×${g.k}·${g.k}×${g.n}${transposes}`;
+  } else {
+    label =
+      `${OP_LABELS[op]} ${g.filterHeight}×${g.filterWidth} s${g.strideHeight} ` +
+      `${g.inChannels}→${g.outChannels}, ${g.inHeight}×${g.inWidth}→${g.outHeight}×${g.outWidth}, b${g.batch}`;
+  }
+  return { op, key: opShapeKey(op, g), label };
+}
+
+let recording: Map<string, OpShape> | null = null;
+
+/**
+ * Starts (or, with false, stops) recording the op shapes our kernels see; stopping returns
+ * the distinct shapes in the order first seen. tuning.ts's recordOpShapes wraps this.
+ */
+export function setOpShapeRecording(on: true): void;
+export function setOpShapeRecording(on: false): OpShape[];
+export function setOpShapeRecording(on: boolean): OpShape[] | void {
+  if (on) {
+    recording = new Map();
+    return;
+  }
+  const shapes = [...(recording?.values() ?? [])];
+  recording = null;
+  return shapes;
+}
+
+/**
+ * What conv.ts calls for each op it runs: records the shape when recording is on and returns
+ * the variant to build for it.
+ */
+export function variantForOp(op: KernelOp, g: OpGeometry): { key: string; variant: KernelVariant } {
+  const shape = opShapeOf(op, g);
+  if (recording != null && !recording.has(shape.key)) recording.set(shape.key, shape);
+  return { key: shape.key, variant: variantFor(shape.key) };
+}
+
+/**
+ * How many times each variant's program ran, per op (the self-test and the tuner check that a
+ * forced variant really ran rather than falling back to another program).
+ */
+export const variantRunStats: Record<KernelOp, Record<KernelVariant, number>> = {
+  conv2d: { register: 0, workgroup: 0, subgroup: 0 },
+  conv2dBackpropFilter: { register: 0, workgroup: 0, subgroup: 0 },
+  conv2dBackpropInput: { register: 0, workgroup: 0, subgroup: 0 },
+  matMul: { register: 0, workgroup: 0, subgroup: 0 },
+};
+
+/**
+ * The variants worth timing for `op` on an adapter with `features`. 'subgroup' has no program
+ * yet (TF.js's WebGPU backend does not request the `subgroups` feature for its device, so no
+ * shader of ours could enable it): conv.ts runs 'register' for it, and the tuner, which checks
+ * that the forced variant's own program ran, drops it untimed.
+ */
 export function candidateVariants(op: KernelOp, features: AdapterFeatures): KernelVariant[] {
   void op;
   return features.subgroups ? ['register', 'workgroup', 'subgroup'] : ['register', 'workgroup'];
