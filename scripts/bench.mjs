@@ -18,12 +18,13 @@
 //   npm run bench -- --data            # loading the data: bytes → 70,000 parsed images, in a worker
 //   npm run bench -- --cold-start      # Train click → first loss point, by phase (benchColdStart.mjs)
 //   npm run bench -- --cold-start --dist=/tmp/old/dist   # the same for another build
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
 import { reexecOnSwiftShader, runInNode } from './benchNode.mjs';
 import { printColdStart, runColdStart } from './benchColdStart.mjs';
+import { startPreview } from './previewServer.mjs';
 
 const BENCH_TIMEOUT_MS = 60 * 60_000;
 
@@ -55,42 +56,11 @@ async function runInChromium() {
     if (build.status !== 0) process.exit(build.status ?? 1);
   }
 
-  const server = spawn(
-    'npx',
-    [
-      'vite',
-      'preview',
-      '--config',
-      'vite.harness.config.ts',
-      '--port',
-      String(PORT),
-      '--strictPort',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+  const stopServer = await startPreview(
+    PORT,
+    ['--config', 'vite.harness.config.ts'],
+    '/bench.html',
   );
-  const stopServer = () => {
-    try {
-      process.kill(-server.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  };
-  process.on('exit', stopServer);
-
-  async function waitForServer() {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        const response = await fetch(`http://localhost:${PORT}/bench.html`);
-        if (response.ok) return;
-      } catch {
-        // not up yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error('vite preview did not start');
-  }
-
-  await waitForServer();
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: CHROMIUM_ARGS,

@@ -9,40 +9,20 @@
 //
 // Each row gives the time the page saw (click → the status bar counts a batch) and, from the
 // worker's startupTimed message (src/worker/startupTimer.ts, shown under the status bar), where
-// it went. --dist=DIR serves another build (an older commit's, for a before/after table in one
-// run); a build without the startup line gives the page's time alone.
-import { spawn, spawnSync } from 'node:child_process';
+// it went. --dist=DIR serves another build; --dist=OLD,dist times an older commit's build and
+// this one in one run (before/after). A build without the startup line gives the page's time
+// alone.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
+import { startPreview } from './previewServer.mjs';
 
 /** The issue's tiny configuration: 2 epochs of 256 images at 67 px, width 0.125. */
 export const COLD_START_QUERY = 'size=67&width=0.125&train=256&test=128&batch=32&epochs=2&lr=0.05';
 const RUN_TIMEOUT_MS = 10 * 60_000;
-const PHASES = [
-  'probeWait',
-  'backend',
-  'data',
-  'kernelTrial',
-  'modelBuild',
-  'compile',
-  'preflight',
-  'firstStep',
-];
-
-async function waitForServer(url) {
-  for (let attempt = 0; attempt < 150; attempt++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 /** Clicks Train and waits for the first loss point; the page's and the worker's timings. */
 async function timeTrain(page, label) {
@@ -84,29 +64,22 @@ async function openPage(context, baseUrl, query) {
   return page;
 }
 
+/** Every build --dist names (comma-separated), one after the other. */
 export async function runColdStart(args) {
+  const reports = [];
+  for (const dist of (args.dist ?? 'dist').split(',')) reports.push(await runOneBuild(args, dist));
+  return reports;
+}
+
+async function runOneBuild(args, dist) {
   const port = Number(args.port ?? process.env.BENCH_PORT ?? 4174);
-  const dist = args.dist ?? 'dist';
   const query = args.query ?? COLD_START_QUERY;
   if (dist === 'dist' && (args.build === 'true' || !existsSync('dist/index.html'))) {
     const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
     if (build.status !== 0) process.exit(build.status ?? 1);
   }
-  const server = spawn(
-    'npx',
-    ['vite', 'preview', '--outDir', dist, '--port', String(port), '--strictPort'],
-    { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
-  );
-  const stopServer = () => {
-    try {
-      process.kill(-server.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  };
-  process.on('exit', stopServer);
+  const stopServer = await startPreview(port, ['--outDir', dist], '/');
   const baseUrl = `http://localhost:${port}`;
-  await waitForServer(`${baseUrl}/`);
   const profile = mkdtempSync(join(tmpdir(), 'alexnet-cold-'));
   const launch = () =>
     chromium.launchPersistentContext(profile, {
@@ -152,21 +125,40 @@ async function browserVersion() {
 
 const seconds = (ms) => (ms === undefined ? '' : (ms / 1000).toFixed(1));
 
-export function printColdStart(report) {
+export function printColdStart(reports) {
+  for (const report of reports) printOne(report);
+  mkdirSync('bench-results', { recursive: true });
+  const file = `bench-results/coldstart-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify(reports, null, 2));
+  console.log(`\nJSON: ${file}`);
+}
+
+/**
+ * The phases any row went through, in the order the worker marks them (its timings keep that
+ * order: src/worker/startupTimer.ts STARTUP_PHASES).
+ */
+function phasesOf(report) {
+  const phases = [];
+  for (const row of report.rows) {
+    for (const phase of Object.keys(row.timings?.phasesMs ?? {})) {
+      if (!phases.includes(phase)) phases.push(phase);
+    }
+  }
+  return phases;
+}
+
+function printOne(report) {
+  const phases = phasesOf(report);
   console.log(`\n${report.userAgent}; ${report.adapter}; ${report.dist}; ?${report.query}\n`);
   console.log(
-    `| scenario | click → first point, s | worker total, s | ${PHASES.join(' | ')} | pipelines compiled |`,
+    `| scenario | click → first point, s | worker total, s | ${phases.join(' | ')} | pipelines compiled |`,
   );
-  console.log(`|---|---|---|${PHASES.map(() => '---').join('|')}|---|`);
+  console.log(`|---|---|---|${phases.map(() => '---').join('|')}|---|`);
   for (const row of report.rows) {
     const t = row.timings;
-    const cells = PHASES.map((phase) => seconds(t?.phasesMs[phase]));
+    const cells = phases.map((phase) => seconds(t?.phasesMs[phase]));
     console.log(
       `| ${row.scenario} | ${seconds(row.pageMs)} | ${seconds(t?.totalMs)} | ${cells.join(' | ')} | ${t?.pipelinesCompiled ?? ''} |`,
     );
   }
-  mkdirSync('bench-results', { recursive: true });
-  const file = `bench-results/coldstart-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify(report, null, 2));
-  console.log(`\nJSON: ${file}`);
 }

@@ -36,6 +36,8 @@ export class PlaygroundPage {
   readonly importRunsInput: Locator;
   readonly importMessage: Locator;
   readonly epochRows: Locator;
+  /** "First loss point 2.4 s after Train: …", the worker's timing of the run's start. */
+  readonly startupLine: Locator;
 
   constructor(page: Page) {
     this.page = page;
@@ -58,6 +60,7 @@ export class PlaygroundPage {
     this.importRunsInput = page.getByLabel('Import runs (JSON)');
     this.importMessage = page.getByTestId('import-message');
     this.epochRows = page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr');
+    this.startupLine = page.getByTestId('startup-time');
   }
 
   /** Opens the page with `settings` as link parameters and waits for its backend. */
@@ -108,6 +111,19 @@ export class PlaygroundPage {
   }
 
   /** Waits until the status bar shows `state`; training on a software GPU needs long timeouts. */
+  /** The timings behind startupLine (src/worker/startupTimer.ts StartupTimings). */
+  async startupTimings(): Promise<{
+    phasesMs: Record<string, number>;
+    totalMs: number;
+    pipelinesCompiled: number;
+  }> {
+    return JSON.parse((await this.startupLine.getAttribute('data-timings')) ?? 'null') as {
+      phasesMs: Record<string, number>;
+      totalMs: number;
+      pipelinesCompiled: number;
+    };
+  }
+
   async waitForState(state: RunStateText | RegExp, timeout = 180_000): Promise<void> {
     await expect(this.runState).toHaveText(state, { timeout });
   }

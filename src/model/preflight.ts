@@ -90,6 +90,20 @@ function trialCheckValue(
   return tf.add(value, tf.sum(tf.square(flat))) as tf.Scalar;
 }
 
+/**
+ * A training-mode forward pass updates batch-norm's moving statistics (the model's
+ * non-trainable weights): this keeps a copy and returns what writes it back (and frees it).
+ */
+function keepFrozenWeights(model: tf.LayersModel): () => void {
+  const frozen = model.nonTrainableWeights;
+  const values = frozen.map((weight) => tf.clone(weight.read()));
+  return () =>
+    values.forEach((value, index) => {
+      frozen[index]?.write(value);
+      value.dispose();
+    });
+}
+
 /** The part of TF.js 4.22's WebGPU backend that parallel compilation uses (duck-typed). */
 interface PipelineCompiler {
   pipelineCache: Record<string, unknown>;
@@ -131,8 +145,7 @@ export async function compileTrialStep(
   const device = gpuDevice();
   device?.pushErrorScope('out-of-memory');
   device?.pushErrorScope('validation');
-  const frozen = model.nonTrainableWeights;
-  const frozenValues = frozen.map((weight) => tf.clone(weight.read()));
+  const restoreFrozen = keepFrozenWeights(model);
   tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', true);
   try {
     tf.tidy(() => {
@@ -142,10 +155,7 @@ export async function compileTrialStep(
     // The trial step meets the same problem and reports it.
   } finally {
     tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', false);
-    frozenValues.forEach((value, index) => {
-      frozen[index]?.write(value);
-      value.dispose();
-    });
+    restoreFrozen();
   }
   // Compile-only mode runs no program, but uploading the random images recorded a copy into
   // their buffer: submit it now, while that buffer lives (the trial step then empties TF.js's
@@ -208,8 +218,7 @@ export async function preflightVariant(
     if (outOfMemory !== null) return fail(outOfMemory.message, true);
     return validation === null ? null : fail(validation.message);
   };
-  const frozen = model.nonTrainableWeights;
-  const frozenValues = frozen.map((weight) => tf.clone(weight.read()));
+  const restoreFrozen = keepFrozenWeights(model);
   let check: tf.Scalar | null = null;
   try {
     check = tf.tidy(() => trialCheckValue(model, imageSize, numClasses, inputChannels, batchSize));
@@ -226,9 +235,6 @@ export async function preflightVariant(
     return gpuError ?? fail(describeError(error));
   } finally {
     check?.dispose();
-    frozenValues.forEach((value, index) => {
-      frozen[index]?.write(value);
-      value.dispose();
-    });
+    restoreFrozen();
   }
 }
