@@ -24,6 +24,7 @@ import {
   type BackendReport,
   type FilterWeights,
   type FromWorker,
+  type KernelTuningSummary,
   type PredictionSamples,
   type SamplePredictions,
   type ResumeSource,
@@ -81,6 +82,11 @@ export interface RunView {
    * trial ran (another setting, a software GPU, another backend).
    */
   kernelTrial: KernelTrialView | null;
+  /**
+   * Kernels 'auto' (or 'optimized' with choices cached) on a real GPU: our kernels' variants
+   * tuned for the run's op shapes before the trial; null when none were (worker/kernelTuning.ts).
+   */
+  kernelTuning: KernelTuningView | null;
   /** Validation images shown with their predictions, and the latest predictions. */
   samples: PredictionSamples | null;
   predictions: SamplePredictions | null;
@@ -106,6 +112,17 @@ export type KernelTrialView =
   | { status: 'timing'; stepsPerKernel: number }
   | { status: 'checking' }
   | { status: 'done'; result: KernelTrialResult; fromEarlierRun: boolean };
+
+/** Tuning our kernels for the run: in progress, or what the run's shapes use. */
+export type KernelTuningView =
+  | {
+      status: 'tuning';
+      shapesDone: number;
+      shapesTotal: number;
+      current: string | null;
+      fromCache: number;
+    }
+  | { status: 'done'; tuning: KernelTuningSummary; fromEarlierRun: boolean };
 
 /** The data the next run trains on, and the person's names for an uploaded set. */
 export interface DataChoiceState {
@@ -322,6 +339,8 @@ function forcedStopMessage(run: RunView, runState: RunState): string {
   const trialStatus = run.kernelTrial?.status;
   if ((trialStatus === 'timing' || trialStatus === 'checking') && runState === 'loading data') {
     where = `Stopped while ${trialStatus} the kernels, before the first batch`;
+  } else if (run.kernelTuning?.status === 'tuning' && runState === 'loading data') {
+    where = 'Stopped while tuning the kernels, before the first batch';
   } else if (run.batchesPerEpoch === null) {
     where = 'Stopped before the first batch';
   } else {
@@ -399,6 +418,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         confusion: null,
         kernels: null,
         kernelTrial: null,
+        kernelTuning: null,
         samples: null,
         predictions: null,
         filters: null,
@@ -462,6 +482,20 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       return isCurrent ? { ...state, dataProgress: message.progress } : state;
     case 'dataReady':
       return isCurrent ? { ...state, dataSource: message.sourceDescription } : state;
+    case 'kernelTuning': {
+      const { shapesDone, shapesTotal, current, fromCache } = message;
+      return updateRun(state, message.runId, () => ({
+        kernelTuning: { status: 'tuning', shapesDone, shapesTotal, current, fromCache },
+      }));
+    }
+    case 'kernelTuningDone':
+      return updateRun(state, message.runId, () => ({
+        kernelTuning: {
+          status: 'done',
+          tuning: message.tuning,
+          fromEarlierRun: message.fromEarlierRun,
+        },
+      }));
     case 'kernelTrialStarted':
       return updateRun(state, message.runId, () => ({
         kernelTrial:

@@ -50,7 +50,7 @@ describe('KernelsNote', () => {
         'TF.js’s (both agree to 2e-6), so this run uses them, as Kernels asks.',
     );
     const html = renderToStaticMarkup(
-      createElement(KernelsNote, { trial: { status: 'checking' } }),
+      createElement(KernelsNote, { trial: { status: 'checking' }, tuning: null }),
     );
     expect(html).toContain('data-reason="checking"');
   });
@@ -68,6 +68,7 @@ describe('KernelsNote', () => {
     const html = renderToStaticMarkup(
       createElement(KernelsNote, {
         trial: { status: 'done', result: wrong, fromEarlierRun: false },
+        tuning: null,
       }),
     );
     expect(html).toContain('data-reason="disagree"');
@@ -86,6 +87,8 @@ describe('KernelsNote', () => {
         'TF.js’s (relative difference NaN in the network’s output; allowed 0.001), so this run ' +
         'uses TF.js’s instead. Please report this with your GPU’s name.',
     );
-    expect(renderToStaticMarkup(createElement(KernelsNote, { trial: null }))).toBe('');
+    expect(renderToStaticMarkup(createElement(KernelsNote, { trial: null, tuning: null }))).toBe(
+      '',
+    );
   });
 });
