@@ -36,6 +36,11 @@ export class PlaygroundPage {
   readonly importRunsInput: Locator;
   readonly importMessage: Locator;
   readonly epochRows: Locator;
+  /** The Data panel's notes on the kernel trial and on tuning the kernels (KernelsNote). */
+  readonly kernelTrialNote: Locator;
+  readonly kernelTuningNote: Locator;
+  /** The Kernels setting. */
+  readonly kernelsSelect: Locator;
 
   constructor(page: Page) {
     this.page = page;
@@ -58,6 +63,9 @@ export class PlaygroundPage {
     this.importRunsInput = page.getByLabel('Import runs (JSON)');
     this.importMessage = page.getByTestId('import-message');
     this.epochRows = page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr');
+    this.kernelTrialNote = page.getByTestId('kernel-trial');
+    this.kernelTuningNote = page.getByTestId('kernel-tuning');
+    this.kernelsSelect = page.getByLabel('Kernels', { exact: true });
   }
 
   /** Opens the page with `settings` as link parameters and waits for its backend. */

@@ -82,16 +82,18 @@ export function kernelTuningText(view: KernelTuningView): string {
     return (
       `Tuning kernels for this GPU: ${shapesDone} of ${shapesText(shapesTotal)}` +
       (current === null ? '' : ` (now ${current})`) +
-      (fromCache > 0 ? `; ${fromCache} more chosen on an earlier visit` : '') +
+      (fromCache > 0 ? `; ${fromCache} more chosen earlier` : '') +
       ', before the first batch (once per GPU and browser version)…'
     );
   }
   const { tuning, fromEarlierRun } = view;
   const variants = Object.keys(VARIANT_NAMES) as KernelVariant[];
-  const counts = variants.flatMap((variant) => {
-    const count = tuning.byVariant[variant] ?? 0;
-    return count > 0 ? [{ variant, count }] : [];
-  }).sort((a, b) => b.count - a.count);
+  const counts = variants
+    .flatMap((variant) => {
+      const count = tuning.byVariant[variant] ?? 0;
+      return count > 0 ? [{ variant, count }] : [];
+    })
+    .sort((a, b) => b.count - a.count);
   const [most, ...rest] = counts;
   let uses =
     most === undefined
@@ -104,9 +106,9 @@ export function kernelTuningText(view: KernelTuningView): string {
   const when = fromEarlierRun ? ' before an earlier run of this shape' : '';
   let source: string;
   if (tuning.tuned === 0 && tuning.fromCache === tuning.shapes) {
-    source = ' Chosen on an earlier visit (kept in this browser); nothing was timed now.';
+    source = ' Chosen earlier on this GPU and kept in this browser; nothing was timed now.';
   } else if (tuning.fromCache > 0) {
-    source = ` ${tuning.tuned} timed now, ${tuning.fromCache} chosen on an earlier visit.`;
+    source = ` ${tuning.tuned} timed now, ${tuning.fromCache} chosen earlier.`;
   } else if (tuning.tuned === 0) {
     source = ' Not tuned: kernels optimized uses this project’s kernels as they are.';
   } else {
