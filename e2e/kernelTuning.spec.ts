@@ -14,7 +14,7 @@ test('kernels auto tunes our kernels first, with progress; Stop during tuning; a
 }) => {
   // Three trials' worth of work on SwiftShader, plus the tuning; the real tuner times more.
   test.setTimeout(480_000);
-  await faults.pretendEveryWorkerHasARealGpu({ tuningReadbackDelayMs: 400 });
+  await faults.pretendEveryWorkerHasARealGpu({ tuningReadbackDelayMs: 200 });
   const settings = { ...TINY, train: '64', epochs: '1' };
   await app.open(settings);
   await expect(app.statusBar).toContainText('webgpu on pretend real-gpu');
@@ -36,18 +36,24 @@ test('kernels auto tunes our kernels first, with progress; Stop during tuning; a
   await app.train();
   await expect(tuning).toHaveAttribute('data-status', 'tuned', { timeout: 240_000 });
   await expect(tuning).toHaveText(/^Tuned for this GPU: all \d+ shapes use the \S+ kernels\./);
+  // What is cached now: on SwiftShader TUNING_BUDGET_MS may end the tuning before every shape.
+  const known =
+    Number(await tuning.getAttribute('data-tuned')) +
+    Number(await tuning.getAttribute('data-from-cache'));
+  expect(known).toBeGreaterThan(0);
   await expect(app.kernelTrialNote).toHaveAttribute('data-reason', /faster|not faster/, {
     timeout: 120_000,
   });
   await app.waitForState('done', 120_000);
 
-  // A later visit: a new worker, the same IndexedDB. Every choice comes from the cache; nothing
-  // is timed, and the trial follows at once.
+  // A later visit: a new worker, the same IndexedDB. Every shape tuned before comes from the
+  // cache and is not timed again (where the budget left none to tune, nothing is timed).
   await app.open(settings);
   await app.train();
-  await expect(tuning).toHaveAttribute('data-status', 'cached', { timeout: 120_000 });
+  await expect(tuning).toHaveAttribute('data-status', /tuned|cached/, { timeout: 120_000 });
+  await expect(tuning).toHaveAttribute('data-from-cache', String(known));
   await expect(tuning).toHaveText(
-    /^Tuned for this GPU: all \d+ shapes use the \S+ kernels\. Chosen earlier on this GPU and kept in this browser; nothing was timed now\.$/,
+    /^Tuned for this GPU: all \d+ shapes use the \S+ kernels\. (Chosen earlier on this GPU and kept in this browser; nothing was timed now\.|\d+ timed now, \d+ chosen earlier\.)/,
   );
   await expect(app.kernelTrialNote).toHaveAttribute('data-reason', 'timing', { timeout: 60_000 });
   await app.stop();

@@ -15,7 +15,13 @@ export function KernelsNote({
   return (
     <>
       {tuning !== null && (
-        <p className="muted" data-testid="kernel-tuning" data-status={tuningStatusOf(tuning)}>
+        <p
+          className="muted"
+          data-testid="kernel-tuning"
+          data-status={tuningStatusOf(tuning)}
+          data-tuned={tuning.status === 'done' ? tuning.tuning.tuned : undefined}
+          data-from-cache={tuning.status === 'done' ? tuning.tuning.fromCache : tuning.fromCache}
+        >
           {kernelTuningText(tuning)}
         </p>
       )}
