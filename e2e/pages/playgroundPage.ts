@@ -38,6 +38,11 @@ export class PlaygroundPage {
   readonly epochRows: Locator;
   /** "First loss point 2.4 s after Train: …", the worker's timing of the run's start. */
   readonly startupLine: Locator;
+  /** The Data panel's notes on the kernel trial and on tuning the kernels (KernelsNote). */
+  readonly kernelTrialNote: Locator;
+  readonly kernelTuningNote: Locator;
+  /** The Kernels setting. */
+  readonly kernelsSelect: Locator;
 
   constructor(page: Page) {
     this.page = page;
@@ -61,6 +66,9 @@ export class PlaygroundPage {
     this.importMessage = page.getByTestId('import-message');
     this.epochRows = page.getByRole('table', { name: 'Epoch metrics' }).locator('tbody tr');
     this.startupLine = page.getByTestId('startup-time');
+    this.kernelTrialNote = page.getByTestId('kernel-trial');
+    this.kernelTuningNote = page.getByTestId('kernel-tuning');
+    this.kernelsSelect = page.getByLabel('Kernels', { exact: true });
   }
 
   /** Opens the page with `settings` as link parameters and waits for its backend. */

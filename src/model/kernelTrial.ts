@@ -3,6 +3,7 @@ import { NUM_CLASSES, type Settings } from '../config/settings.ts';
 import { architectureOf } from './settingsCheck.ts';
 import { setConvKernels } from '../kernels/register.ts';
 import type { KernelChoice } from '../common/types.ts';
+import type { OpShape } from '../kernels/variants.ts';
 import { alexNetLayers } from './architecture.ts';
 import { buildAlexNet } from './alexnet.ts';
 import { prepareImages } from './training.ts';
@@ -62,28 +63,8 @@ export async function runKernelTrial(
   const warmupSteps = options.warmupSteps ?? KERNEL_TRIAL_WARMUP_STEPS;
   const timedSteps = options.timedSteps ?? KERNEL_TRIAL_TIMED_STEPS;
   const shouldStop = () => options.shouldStop?.() === true;
-  const { batchSize, imageSize, seed } = settings;
-  const source = options.sourceImageSize;
-  const model = buildAlexNet(
-    alexNetLayers(architectureOf({ ...settings, dropout: 0 })),
-    imageSize,
-    seed,
-  );
-  // A fixed pseudo-random batch: the values only need to be the same for both kernel sets.
-  const pixels = new Uint8Array(batchSize * source * source).map((_, i) => (i * 2654435761) >>> 24);
-  const labels = tf.tensor1d(
-    Array.from({ length: batchSize }, (_, i) => i % NUM_CLASSES),
-    'int32',
-  );
-  const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
-  // What each compared tensor is, for the page: the output, then each weight's gradient.
-  const comparedNames = ['output', ...model.trainableWeights.map((weight) => weight.originalName)];
-  // The input kernel is part of the kernel set: the images are prepared under each set too.
-  const images = () => prepareImages(pixels, batchSize, source, imageSize);
-  const lossOf = (batch: tf.Tensor4D): tf.Scalar => {
-    const logits = model.apply(batch, { training: true }) as tf.Tensor2D;
-    return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, NUM_CLASSES), logits) as tf.Scalar;
-  };
+  const network = trialNetwork(settings, options.sourceImageSize);
+  const { model, variables, comparedNames, images, lossOf } = network;
   const stepMs: Record<KernelChoice, number[]> = { stock: [], optimized: [] };
   try {
     // [output [batch, 10], the gradient of each weight (its shape)], for the comparison.
@@ -177,8 +158,72 @@ export async function runKernelTrial(
       ...decision,
     };
   } finally {
-    labels.dispose();
-    model.dispose();
+    network.dispose();
+  }
+}
+
+/**
+ * The network a trial runs: the run's, without dropout (its random masks would make the two
+ * kernel sets' results differ), built from the run's seed, and a fixed pseudo-random batch of
+ * source images (the values only need to be the same for both kernel sets).
+ */
+function trialNetwork(settings: Settings, source: number) {
+  const { batchSize, imageSize, seed } = settings;
+  const model = buildAlexNet(
+    alexNetLayers(architectureOf({ ...settings, dropout: 0 })),
+    imageSize,
+    seed,
+  );
+  const pixels = new Uint8Array(batchSize * source * source).map((_, i) => (i * 2654435761) >>> 24);
+  const labels = tf.tensor1d(
+    Array.from({ length: batchSize }, (_, i) => i % NUM_CLASSES),
+    'int32',
+  );
+  const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
+  return {
+    model,
+    variables,
+    // What each compared tensor is, for the page: the output, then each weight's gradient.
+    comparedNames: ['output', ...model.trainableWeights.map((weight) => weight.originalName)],
+    // The input kernel is part of the kernel set: the images are prepared under each set too.
+    images: () => prepareImages(pixels, batchSize, source, imageSize),
+    lossOf: (batch: tf.Tensor4D): tf.Scalar => {
+      const logits = model.apply(batch, { training: true }) as tf.Tensor2D;
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, NUM_CLASSES), logits) as tf.Scalar;
+    },
+    dispose: () => {
+      labels.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/**
+ * The op shapes our kernels compute in a run of `settings` (issue #15's tuning): `record` (the
+ * tuner's recordOpShapes) runs one step of the run's network on our kernels, the evaluation's
+ * fused forward pass and training's forward and backward pass, and says what it saw.
+ */
+export function recordRunOpShapes(
+  settings: Settings,
+  options: {
+    sourceImageSize: number;
+    record: (step: () => void) => OpShape[];
+    setKernels?: (choice: KernelChoice) => void;
+  },
+): OpShape[] {
+  const network = trialNetwork(settings, options.sourceImageSize);
+  const { model, variables, images, lossOf } = network;
+  try {
+    (options.setKernels ?? setConvKernels)('optimized');
+    return options.record(() =>
+      tf.tidy(() => {
+        const batch = images();
+        model.apply(batch, { training: false });
+        tf.variableGrads(() => lossOf(batch), variables);
+      }),
+    );
+  } finally {
+    network.dispose();
   }
 }
 

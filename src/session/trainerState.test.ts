@@ -124,6 +124,48 @@ describe('trainer state', () => {
     expect(state.run?.kernelTrial).toBeNull();
   });
 
+  it('shows the kernels being tuned, shape by shape, then what the shapes use', () => {
+    const progress = (shapesDone: number, current: string | null) =>
+      worker({
+        type: 'kernelTuning',
+        runId: 1,
+        shapesDone,
+        shapesTotal: 14,
+        current,
+        fromCache: 0,
+      });
+    let state = reduce([started[0], progress(0, null), progress(3, 'conv2 dW')]);
+    expect(state.run?.kernelTuning).toEqual({
+      status: 'tuning',
+      shapesDone: 3,
+      shapesTotal: 14,
+      current: 'conv2 dW',
+      fromCache: 0,
+    });
+    const tuning = {
+      shapes: 14,
+      tuned: 14,
+      fromCache: 0,
+      byVariant: { workgroup: 9, register: 5 },
+      complete: true,
+      cacheProblem: null,
+    };
+    state = reduce(
+      [
+        // A stale run's message changes nothing.
+        worker({ type: 'kernelTuningDone', runId: 0, tuning, fromEarlierRun: true }),
+        worker({ type: 'kernelTuningDone', runId: 1, tuning, fromEarlierRun: false }),
+      ],
+      state,
+    );
+    expect(state.run?.kernelTuning).toEqual({ status: 'done', tuning, fromEarlierRun: false });
+    state = reduce(
+      [{ type: 'trainRequested', runId: 2, dataSet: FASHION_MNIST_INFO, settings }],
+      state,
+    );
+    expect(state.run?.kernelTuning).toBeNull();
+  });
+
   it('shows a check of the kernels (kernels optimized): no timing, ours or refused', () => {
     const checked = {
       stockMsPerStep: null,
@@ -329,6 +371,19 @@ describe('Pause and Stop during a step', () => {
       { type: 'stopForced', runId: 1 },
     ]);
     expect(checking.run?.endMessage).toMatch(/^Stopped while checking the kernels, before the/);
+    const tuning = reduce([
+      { type: 'trainRequested', runId: 1, dataSet: FASHION_MNIST_INFO, settings },
+      worker({
+        type: 'kernelTuning',
+        runId: 1,
+        shapesDone: 2,
+        shapesTotal: 14,
+        current: null,
+        fromCache: 0,
+      }),
+      { type: 'stopForced', runId: 1 },
+    ]);
+    expect(tuning.run?.endMessage).toMatch(/^Stopped while tuning the kernels, before the first/);
     const firstStep = reduce([...started, { type: 'stopForced', runId: 1 }]);
     expect(firstStep.run?.endMessage).toMatch(/^Stopped in epoch 1, batch 1: /);
   });

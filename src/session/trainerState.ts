@@ -24,6 +24,7 @@ import {
   type BackendReport,
   type FilterWeights,
   type FromWorker,
+  type KernelTuningSummary,
   type PredictionSamples,
   type SamplePredictions,
   type ResumeSource,
@@ -84,6 +85,11 @@ export interface RunView {
   kernelTrial: KernelTrialView | null;
   /** Where the time from Train to the first loss point went; null until that point. */
   startup: StartupTimings | null;
+  /**
+   * Kernels 'auto' (or 'optimized' with choices cached) on a real GPU: our kernels' variants
+   * tuned for the run's op shapes before the trial; null when none were (worker/kernelTuning.ts).
+   */
+  kernelTuning: KernelTuningView | null;
   /** Validation images shown with their predictions, and the latest predictions. */
   samples: PredictionSamples | null;
   predictions: SamplePredictions | null;
@@ -109,6 +115,17 @@ export type KernelTrialView =
   | { status: 'timing'; stepsPerKernel: number }
   | { status: 'checking' }
   | { status: 'done'; result: KernelTrialResult; fromEarlierRun: boolean };
+
+/** Tuning our kernels for the run: in progress, or what the run's shapes use. */
+export type KernelTuningView =
+  | {
+      status: 'tuning';
+      shapesDone: number;
+      shapesTotal: number;
+      current: string | null;
+      fromCache: number;
+    }
+  | { status: 'done'; tuning: KernelTuningSummary; fromEarlierRun: boolean };
 
 /** The data the next run trains on, and the person's names for an uploaded set. */
 export interface DataChoiceState {
@@ -325,6 +342,8 @@ function forcedStopMessage(run: RunView, runState: RunState): string {
   const trialStatus = run.kernelTrial?.status;
   if ((trialStatus === 'timing' || trialStatus === 'checking') && runState === 'loading data') {
     where = `Stopped while ${trialStatus} the kernels, before the first batch`;
+  } else if (run.kernelTuning?.status === 'tuning' && runState === 'loading data') {
+    where = 'Stopped while tuning the kernels, before the first batch';
   } else if (run.batchesPerEpoch === null) {
     where = 'Stopped before the first batch';
   } else {
@@ -403,6 +422,7 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
         kernels: null,
         kernelTrial: null,
         startup: null,
+        kernelTuning: null,
         samples: null,
         predictions: null,
         filters: null,
@@ -468,6 +488,20 @@ export function trainerReducer(state: TrainerState, action: TrainerAction): Trai
       return isCurrent ? { ...state, dataSource: message.sourceDescription } : state;
     case 'startupTimed':
       return updateRun(state, message.runId, () => ({ startup: message.timings }));
+    case 'kernelTuning': {
+      const { shapesDone, shapesTotal, current, fromCache } = message;
+      return updateRun(state, message.runId, () => ({
+        kernelTuning: { status: 'tuning', shapesDone, shapesTotal, current, fromCache },
+      }));
+    }
+    case 'kernelTuningDone':
+      return updateRun(state, message.runId, () => ({
+        kernelTuning: {
+          status: 'done',
+          tuning: message.tuning,
+          fromEarlierRun: message.fromEarlierRun,
+        },
+      }));
     case 'kernelTrialStarted':
       return updateRun(state, message.runId, () => ({
         kernelTrial:

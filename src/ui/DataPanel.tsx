@@ -187,7 +187,7 @@ export function DataPanel({
           )}
         </p>
       )}
-      {run !== null && <KernelsNote trial={run.kernelTrial} />}
+      {run !== null && <KernelsNote trial={run.kernelTrial} tuning={run.kernelTuning} />}
       {run?.tensors != null && (
         <p className="muted" data-testid="tensor-readout">
           Worker tensors: {formatInteger(run.tensors.latest)} holding{' '}

@@ -3,7 +3,8 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import type { KernelTrialResult } from '../model/kernelDecision.ts';
 import { KernelsNote } from './KernelsNote.tsx';
-import { kernelTrialText } from './kernelTrialText.ts';
+import { kernelTrialText, kernelTuningText } from './kernelTrialText.ts';
+import type { KernelTuningSummary } from '../worker/protocol.ts';
 
 const result = (overrides: Partial<KernelTrialResult>): KernelTrialResult => ({
   stockMsPerStep: 123.4,
@@ -50,7 +51,7 @@ describe('KernelsNote', () => {
         'TF.js’s (both agree to 2e-6), so this run uses them, as Kernels asks.',
     );
     const html = renderToStaticMarkup(
-      createElement(KernelsNote, { trial: { status: 'checking' } }),
+      createElement(KernelsNote, { trial: { status: 'checking' }, tuning: null }),
     );
     expect(html).toContain('data-reason="checking"');
   });
@@ -68,6 +69,7 @@ describe('KernelsNote', () => {
     const html = renderToStaticMarkup(
       createElement(KernelsNote, {
         trial: { status: 'done', result: wrong, fromEarlierRun: false },
+        tuning: null,
       }),
     );
     expect(html).toContain('data-reason="disagree"');
@@ -86,6 +88,96 @@ describe('KernelsNote', () => {
         'TF.js’s (relative difference NaN in the network’s output; allowed 0.001), so this run ' +
         'uses TF.js’s instead. Please report this with your GPU’s name.',
     );
-    expect(renderToStaticMarkup(createElement(KernelsNote, { trial: null }))).toBe('');
+    expect(renderToStaticMarkup(createElement(KernelsNote, { trial: null, tuning: null }))).toBe(
+      '',
+    );
+  });
+
+  describe('tuning', () => {
+    const summary = (overrides: Partial<KernelTuningSummary>): KernelTuningSummary => ({
+      shapes: 14,
+      tuned: 14,
+      fromCache: 0,
+      byVariant: { workgroup: 9, register: 5 },
+      complete: true,
+      cacheProblem: null,
+      ...overrides,
+    });
+
+    it('says how far tuning is, and which shape it times', () => {
+      expect(
+        kernelTuningText({
+          status: 'tuning',
+          shapesDone: 3,
+          shapesTotal: 14,
+          current: 'conv2 dW',
+          fromCache: 0,
+        }),
+      ).toBe(
+        'Tuning kernels for this GPU: 3 of 14 shapes (now conv2 dW), before the first batch ' +
+          '(once per GPU and browser version)…',
+      );
+      expect(
+        kernelTuningText({
+          status: 'tuning',
+          shapesDone: 0,
+          shapesTotal: 1,
+          current: null,
+          fromCache: 13,
+        }),
+      ).toMatch(/^Tuning kernels for this GPU: 0 of 1 shape; 13 more chosen earlier,/);
+      const html = renderToStaticMarkup(
+        createElement(KernelsNote, {
+          trial: null,
+          tuning: { status: 'tuning', shapesDone: 0, shapesTotal: 2, current: null, fromCache: 0 },
+        }),
+      );
+      expect(html).toContain('data-status="tuning"');
+      expect(html).not.toContain('kernel-trial');
+    });
+
+    it('says what the shapes use and where the choices came from', () => {
+      expect(kernelTuningText({ status: 'done', tuning: summary({}), fromEarlierRun: false })).toBe(
+        'Tuned for this GPU: 9 of 14 shapes use the workgroup-tiled kernels, 5 the ' +
+          'register-tiled ones.',
+      );
+      const cached = summary({ tuned: 0, fromCache: 14, byVariant: { workgroup: 14 } });
+      expect(kernelTuningText({ status: 'done', tuning: cached, fromEarlierRun: false })).toBe(
+        'Tuned for this GPU: all 14 shapes use the workgroup-tiled kernels. Chosen earlier on ' +
+          'this GPU and kept in this browser; nothing was timed now.',
+      );
+      expect(
+        kernelTuningText({
+          status: 'done',
+          tuning: summary({ tuned: 4, fromCache: 10 }),
+          fromEarlierRun: true,
+        }),
+      ).toBe(
+        'Tuned for this GPU before an earlier run of this shape: 9 of 14 shapes use the ' +
+          'workgroup-tiled kernels, 5 the register-tiled ones. 4 timed now, 10 chosen earlier.',
+      );
+      const html = renderToStaticMarkup(
+        createElement(KernelsNote, {
+          trial: null,
+          tuning: { status: 'done', tuning: cached, fromEarlierRun: false },
+        }),
+      );
+      expect(html).toContain('data-status="cached"');
+    });
+
+    it('says when the time ran out, and when the choices are not kept', () => {
+      const short = summary({
+        tuned: 6,
+        complete: false,
+        byVariant: { workgroup: 4, register: 10 },
+        cacheProblem: 'The kernel choices are kept only until the page closes.',
+      });
+      expect(kernelTuningText({ status: 'done', tuning: short, fromEarlierRun: false })).toBe(
+        'Tuned for this GPU: 10 of 14 shapes use the register-tiled kernels, 4 the ' +
+          'workgroup-tiled ones. The tuning time ran out: 8 shapes use the register-tiled ' +
+          'kernels this time and are tuned on a later run. The kernel choices are kept only ' +
+          'until the page closes.',
+      );
+    });
   });
 });

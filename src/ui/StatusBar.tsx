@@ -23,6 +23,10 @@ function progressText(
   if ((trialStatus === 'timing' || trialStatus === 'checking') && runState === 'loading data') {
     return `${trialStatus} the kernels on this GPU`;
   }
+  const tuning = run?.kernelTuning;
+  if (tuning?.status === 'tuning' && runState === 'loading data') {
+    return `tuning the kernels for this GPU: ${tuning.shapesDone} of ${tuning.shapesTotal} shapes`;
+  }
   if (run === null || run.batchesPerEpoch === null || runState === 'idle') return null;
   const total = run.batchesPerEpoch * run.settings.epochs;
   const epoch = Math.min(

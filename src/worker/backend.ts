@@ -10,6 +10,7 @@ import {
   kernelTrialModeOf,
   type KernelTrialMode,
 } from '../model/kernelDecision.ts';
+import type { AdapterFeatures } from '../kernels/variants.ts';
 import type { AdapterDescription, BackendReport } from './protocol.ts';
 
 /**
@@ -146,4 +147,14 @@ export function applyKernels(
   );
   if (choice !== null) setConvKernels(choice);
   return choice;
+}
+
+/**
+ * What the GPU device TF.js runs on offers our kernels' variants (kernels/variants.ts): the
+ * device's features, not the adapter's, since a variant can only use what the device was
+ * requested with. None off WebGPU.
+ */
+export function deviceFeatures(): AdapterFeatures {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  return { subgroups: device?.features.has('subgroups') === true };
 }

@@ -2,6 +2,7 @@ import type { BackendName, Settings } from '../config/settings.ts';
 import type { DataSourceKind, LoadProgress } from '../data/fashionMnist.ts';
 import type { KernelTrialMode, KernelTrialResult } from '../model/kernelDecision.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
+import type { KernelVariant } from '../kernels/variants.ts';
 import type { StepTiming } from '../model/speed.ts';
 import type { UploadedDataSummary } from '../data/uploadedData.ts';
 import type { StartupTimings } from './startupTimer.ts';
@@ -118,6 +119,25 @@ export interface FilterWeights {
   weights: Float32Array;
 }
 
+/**
+ * What tuning our kernels for a run's op shapes chose (issue #15; worker/kernelTuning.ts): how
+ * many shapes, where their choices came from, and how many use each variant.
+ */
+export interface KernelTuningSummary {
+  /** The run's op shapes that our kernels compute. */
+  shapes: number;
+  /** Shapes timed for this run. */
+  tuned: number;
+  /** Shapes whose choice was kept from an earlier run or visit on this GPU and browser. */
+  fromCache: number;
+  /** Shapes per variant; a shape neither tuned nor cached runs 'register'. */
+  byVariant: Partial<Record<KernelVariant, number>>;
+  /** False when the tuning budget ran out first: the shapes left run 'register' this time. */
+  complete: boolean;
+  /** Why the choices last only until the page closes (IndexedDB missing or full); else null. */
+  cacheProblem: string | null;
+}
+
 /** Worker → main thread. */
 export type FromWorker =
   | { type: 'backend'; report: BackendReport }
@@ -134,6 +154,30 @@ export type FromWorker =
       source: DataSourceKind | 'upload';
       trainExamples: number;
       testExamples: number;
+    }
+  /**
+   * Kernels 'auto' on an adapter that gets a trial: our kernels' variants being timed for the
+   * run's op shapes that no earlier run or visit on this GPU tuned (worker/kernelTuning.ts),
+   * before the trial. shapesDone of shapesTotal (the shapes to tune); fromCache: shapes whose
+   * choice is cached; current: the shape being timed, for people.
+   */
+  | {
+      type: 'kernelTuning';
+      runId: number;
+      shapesDone: number;
+      shapesTotal: number;
+      current: string | null;
+      fromCache: number;
+    }
+  /**
+   * The variants the run's op shapes use, tuned now or from the cache; fromEarlierRun: an
+   * earlier run of the same network on this worker tuned them.
+   */
+  | {
+      type: 'kernelTuningDone';
+      runId: number;
+      tuning: KernelTuningSummary;
+      fromEarlierRun: boolean;
     }
   /**
    * A kernel trial before the run (model/kernelTrial.ts), on any adapter but SwiftShader:

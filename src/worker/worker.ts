@@ -1,13 +1,15 @@
 import { appDataUrl, loadFashionMnist } from '../data/fashionMnist.ts';
 import { loadUploadedData } from '../data/uploadedData.ts';
 import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../storage/checkpointStore.ts';
-import { initBackend } from './backend.ts';
+import { browserOf, openKernelTuningStore } from '../storage/kernelTuningStore.ts';
+import { recordOpShapes, tuneKernels } from '../kernels/tuning.ts';
+import { deviceFeatures, initBackend } from './backend.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 import { WorkerSession } from './workerSession.ts';
 
 /**
  * The worker entry: wires the browser's collaborators (postMessage, IndexedDB checkpoints, the
- * data loader, TF.js's backends) into one WorkerSession and turns each message into a call on it.
+ * data loader, TF.js's backends, the kernel tuner and its IndexedDB cache) into one WorkerSession and turns each message into a call on it.
  * All state and behaviour live in the session (workerSession.ts).
  */
 
@@ -35,6 +37,11 @@ const session = new WorkerSession({
     uploaded: loadUploadedData,
   },
   backend: { init: initBackend },
+  tuning: {
+    tuner: { recordOpShapes, tuneKernels, features: deviceFeatures },
+    cache: openKernelTuningStore(self.indexedDB as IDBFactory | undefined),
+    browser: browserOf(navigator.userAgent),
+  },
 });
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => {

@@ -10,6 +10,10 @@ import type { DeviceErrorHandler } from './backend.ts';
 import type { AdapterDescription, FromWorker, ToWorker } from './protocol.ts';
 import { WorkerSession, type CheckpointStore } from './workerSession.ts';
 import { setConvKernels } from '../kernels/register.ts';
+import { kernelPlan, setKernelPlan, type OpShape } from '../kernels/variants.ts';
+import type { tuneKernels } from '../kernels/tuning.ts';
+import { openKernelTuningStore, type KernelTuningStore } from '../storage/kernelTuningStore.ts';
+import type { KernelTuner } from './kernelTuning.ts';
 
 /**
  * WorkerSession in Node on TF.js's CPU backend. Its collaborators are fakes: messages collected
@@ -61,6 +65,44 @@ class MemoryCheckpoints implements CheckpointStore {
 }
 
 /**
+ * A tuner whose op shapes are `shapes` (after running the step it is given) and which chooses
+ * 'workgroup' for each shape it is asked to time, recording which.
+ */
+class FakeTuner implements KernelTuner {
+  readonly timed: string[] = [];
+  steps = 0;
+  constructor(readonly shapes: OpShape[] = []) {}
+  recordOpShapes(step: () => void): OpShape[] {
+    step();
+    this.steps++;
+    return this.shapes;
+  }
+  tuneKernels: typeof tuneKernels = async (shapes, options) => {
+    const timings = [];
+    for (const [i, shape] of shapes.entries()) {
+      await Promise.resolve();
+      if (options.shouldStop?.() === true) return null;
+      options.onProgress?.({ shapesDone: i, shapesTotal: shapes.length, current: shape });
+      this.timed.push(shape.key);
+      const msByVariant = { register: 2, workgroup: 1 };
+      timings.push({
+        key: shape.key,
+        label: shape.label,
+        msByVariant,
+        chosen: 'workgroup' as const,
+      });
+    }
+    const plan = Object.fromEntries(shapes.map((shape) => [shape.key, 'workgroup' as const]));
+    return { plan, timings, complete: true };
+  };
+  features() {
+    return { subgroups: false };
+  }
+}
+
+const opShape = (n: number): OpShape => ({ op: 'conv2d', key: `conv${n}`, label: `conv${n}` });
+
+/**
  * A session with fake collaborators. `onMessage` sees each message as it is posted (to stop or
  * pause at a chosen point); `deviceError` reaches the handler the session gave the backend.
  */
@@ -68,7 +110,10 @@ function sessionWithFakes(
   onMessage: (message: FromWorker, session: WorkerSession) => void = () => undefined,
   /** Reported as a WebGPU adapter (the steps still run on the CPU backend); null: the CPU. */
   adapter: AdapterDescription | null = null,
+  tuning: { tuner?: FakeTuner; cache?: KernelTuningStore } = {},
 ) {
+  const tuner = tuning.tuner ?? new FakeTuner();
+  const cache = tuning.cache ?? openKernelTuningStore(undefined);
   const messages: FromWorker[] = [];
   const checkpoints = new MemoryCheckpoints();
   let deviceError: DeviceErrorHandler = () => undefined;
@@ -95,6 +140,7 @@ function sessionWithFakes(
         return { requested, backend, adapter, fallbackReason: null };
       },
     },
+    tuning: { tuner, cache, browser: 'Chrome 131' },
   });
   return {
     session,
@@ -102,6 +148,8 @@ function sessionWithFakes(
     checkpoints,
     deviceError: (message: string, lost: boolean) => deviceError(message, lost),
     fashionMnistLoads: () => fashionMnistLoads,
+    tuner,
+    cache,
   };
 }
 
@@ -131,6 +179,17 @@ function runEnded(messages: readonly FromWorker[]) {
   expect(ended).toHaveLength(1);
   return ended[0];
 }
+
+/** An adapter that is not SwiftShader: its runs get a kernel trial (and tuning). */
+const lavapipe: AdapterDescription = {
+  vendor: 'mesa',
+  architecture: '',
+  device: '',
+  description: 'llvmpipe (LLVM 15.0.7, 256 bits)',
+  isSoftware: true,
+  isSwiftShader: false,
+  limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 },
+};
 
 const epochsOf = (messages: readonly FromWorker[]) =>
   messages.flatMap((m) => (m.type === 'epochMetrics' ? [m.metrics.epoch] : []));
@@ -367,15 +426,6 @@ describe('worker session', () => {
 
   it('checks our kernels before a run with kernels optimized on an adapter that is not SwiftShader', async () => {
     // Issue 14 item 2. Both kernel "sets" are the CPU backend's here, so they agree.
-    const lavapipe: AdapterDescription = {
-      vendor: 'mesa',
-      architecture: '',
-      device: '',
-      description: 'llvmpipe (LLVM 15.0.7, 256 bits)',
-      isSoftware: true,
-      isSwiftShader: false,
-      limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 },
-    };
     const { session, messages } = sessionWithFakes(undefined, lavapipe);
     const settings: Settings = { ...TINY, kernels: 'optimized', epochs: 1 };
     try {
@@ -436,5 +486,217 @@ describe('worker session', () => {
     expect(announcedBeforeFirstPoint(12)).toBe(1);
     const startups = messages.flatMap((m) => (m.type === 'startupTimed' ? [m.runId] : []));
     expect(startups).toEqual([11, 12]);
+  });
+
+  describe('tuning our kernels before the trial (kernels auto, an adapter that is not SwiftShader)', () => {
+    const settings: Settings = { ...TINY, kernels: 'auto', epochs: 1 };
+    const tuningMessages = (messages: readonly FromWorker[]) =>
+      messages.filter((m) => m.type === 'kernelTuning' || m.type === 'kernelTuningDone');
+    /** Ends a run when its trial starts: the tuning and the plan are what these tests look at. */
+    const stopAtTrial = (message: FromWorker, session: WorkerSession) => {
+      if (message.type === 'kernelTrialStarted') session.stop();
+    };
+    /**
+     * Ends the session's speed probe (a model task stops it first; this one then fails, as
+     * nothing is held): it would otherwise time Quick's network on the CPU while the next
+     * session, a later visit's, runs.
+     */
+    const quiet = (fakes: ReturnType<typeof sessionWithFakes>) =>
+      fakes.session.queueModelTask({ type: 'saveModel', key: 'none' });
+    const run = async (fakes: ReturnType<typeof sessionWithFakes>, runId: number) => {
+      try {
+        await fakes.session.train(trainRequest(runId, { settings }));
+      } finally {
+        setConvKernels('stock');
+      }
+    };
+
+    it('tunes each op shape, posting progress, plans and caches the choices; a later run of the shape tunes nothing', async () => {
+      const tuner = new FakeTuner([opShape(1), opShape(2), opShape(3)]);
+      const fakes = sessionWithFakes(undefined, lavapipe, { tuner });
+      try {
+        await run(fakes, 21);
+        const types = sequence(fakes.messages);
+        expect(types.slice(types.indexOf('dataReady'))).toEqual([
+          'dataReady',
+          'kernelTuning',
+          'kernelTuningDone',
+          'kernelTrialStarted',
+          'kernelTrialDone',
+          'runStarted',
+          'batchMetrics',
+          'epochMetrics',
+          'modelKept',
+          'runEnded',
+        ]);
+        const progress = fakes.messages.flatMap((m) =>
+          m.type === 'kernelTuning' ? [`${m.shapesDone}/${m.shapesTotal} ${m.current}`] : [],
+        );
+        expect(progress).toEqual(['0/3 null', '0/3 conv1', '1/3 conv2', '2/3 conv3']);
+        const done = fakes.messages.find((m) => m.type === 'kernelTuningDone');
+        expect(done).toEqual({
+          type: 'kernelTuningDone',
+          runId: 21,
+          fromEarlierRun: false,
+          tuning: {
+            shapes: 3,
+            tuned: 3,
+            fromCache: 0,
+            byVariant: { workgroup: 3 },
+            complete: true,
+            // No IndexedDB in Node: the choices live as long as the worker, and that is said.
+            cacheProblem: expect.stringMatching(/kept only until the page closes/),
+          },
+        });
+        expect(kernelPlan()).toEqual({
+          conv1: 'workgroup',
+          conv2: 'workgroup',
+          conv3: 'workgroup',
+        });
+        expect(tuner.timed).toEqual(['conv1', 'conv2', 'conv3']);
+        expect(runEnded(fakes.messages)).toMatchObject({ status: 'done' });
+
+        // The same network on the same worker: the trial and the tuning are reused.
+        fakes.messages.length = 0;
+        await run(fakes, 22);
+        expect(tuningMessages(fakes.messages)).toEqual([
+          { ...done, runId: 22, fromEarlierRun: true },
+        ]);
+        expect(tuner.timed).toHaveLength(3);
+        expect(runEnded(fakes.messages)).toMatchObject({ status: 'done' });
+      } finally {
+        setKernelPlan({});
+      }
+    }, 180_000);
+
+    it('a later visit (a new worker, the same cache) times only the shapes not cached', async () => {
+      const cache = openKernelTuningStore(undefined);
+      const first = sessionWithFakes(stopAtTrial, lavapipe, {
+        tuner: new FakeTuner([opShape(1), opShape(2)]),
+        cache,
+      });
+      const later = sessionWithFakes(stopAtTrial, lavapipe, {
+        tuner: new FakeTuner([opShape(1), opShape(2), opShape(3)]),
+        cache,
+      });
+      const again = sessionWithFakes(stopAtTrial, lavapipe, {
+        tuner: new FakeTuner([opShape(1), opShape(2), opShape(3)]),
+        cache,
+      });
+      try {
+        await run(first, 23);
+        await quiet(first);
+        setKernelPlan({});
+        await run(later, 24);
+        await quiet(later);
+        expect(later.tuner.timed).toEqual(['conv3']);
+        expect(later.messages.find((m) => m.type === 'kernelTuning')).toMatchObject({
+          shapesDone: 0,
+          shapesTotal: 1,
+          fromCache: 2,
+        });
+        expect(later.messages.find((m) => m.type === 'kernelTuningDone')).toMatchObject({
+          tuning: { shapes: 3, tuned: 1, fromCache: 2, byVariant: { workgroup: 3 } },
+        });
+        // Everything cached: no tuning at all, the plan applied, and said.
+        setKernelPlan({});
+        await run(again, 25);
+        expect(again.tuner.timed).toEqual([]);
+        expect(tuningMessages(again.messages)).toEqual([
+          expect.objectContaining({
+            type: 'kernelTuningDone',
+            tuning: expect.objectContaining({ shapes: 3, tuned: 0, fromCache: 3 }),
+          }),
+        ]);
+        expect(kernelPlan()).toEqual({
+          conv1: 'workgroup',
+          conv2: 'workgroup',
+          conv3: 'workgroup',
+        });
+        expect(runEnded(again.messages)).toMatchObject({
+          status: 'stopped',
+          message: 'Stopped while timing the kernels, before the first batch.',
+        });
+      } finally {
+        setKernelPlan({});
+      }
+    }, 120_000);
+
+    it('stopped while tuning, ends before the first batch and keeps what was tuned in the cache', async () => {
+      const tuner = new FakeTuner([opShape(1), opShape(2), opShape(3)]);
+      const fakes = sessionWithFakes(
+        (message, self) => {
+          if (message.type === 'kernelTuning' && message.shapesDone === 1) self.stop();
+        },
+        lavapipe,
+        { tuner },
+      );
+      try {
+        await run(fakes, 26);
+        expect(runEnded(fakes.messages)).toEqual({
+          type: 'runEnded',
+          runId: 26,
+          status: 'stopped',
+          message: 'Stopped while tuning the kernels, before the first batch.',
+        });
+        const types = fakes.messages.map((m) => m.type);
+        expect(types).not.toContain('kernelTuningDone');
+        expect(types).not.toContain('kernelTrialStarted');
+        expect(types).not.toContain('runStarted');
+        expect(tuner.timed).toEqual(['conv1', 'conv2']);
+        const cached = (
+          await fakes.cache.load(
+            JSON.stringify(['mesa', '', '', lavapipe.description, 'Chrome 131', false]),
+          )
+        ).map((r) => r.shapeKey);
+        expect(cached).toEqual(['conv1', 'conv2']);
+      } finally {
+        setKernelPlan({});
+      }
+    }, 120_000);
+
+    it('kernels optimized tunes nothing: it uses the cached choices, if any', async () => {
+      const cache = openKernelTuningStore(undefined);
+      const shapes = [opShape(1), opShape(2)];
+      const optimized: Settings = { ...settings, kernels: 'optimized' };
+      const uncached = sessionWithFakes(stopAtTrial, lavapipe, {
+        tuner: new FakeTuner(shapes),
+        cache,
+      });
+      const tuning = sessionWithFakes(stopAtTrial, lavapipe, {
+        tuner: new FakeTuner(shapes),
+        cache,
+      });
+      const cached = sessionWithFakes(stopAtTrial, lavapipe, {
+        tuner: new FakeTuner(shapes),
+        cache,
+      });
+      try {
+        await uncached.session.train(trainRequest(27, { settings: optimized }));
+        await quiet(uncached);
+        expect(uncached.tuner.timed).toEqual([]);
+        expect(tuningMessages(uncached.messages)).toEqual([]);
+        expect(kernelPlan()).toEqual({});
+        await run(tuning, 28);
+        await quiet(tuning);
+        setKernelPlan({});
+        await cached.session.train(trainRequest(29, { settings: optimized }));
+        expect(cached.tuner.timed).toEqual([]);
+        expect(tuningMessages(cached.messages)).toEqual([
+          expect.objectContaining({
+            type: 'kernelTuningDone',
+            tuning: expect.objectContaining({ shapes: 2, tuned: 0, fromCache: 2 }),
+          }),
+        ]);
+        expect(kernelPlan()).toEqual({ conv1: 'workgroup', conv2: 'workgroup' });
+        expect(runEnded(cached.messages)).toMatchObject({
+          status: 'stopped',
+          message: 'Stopped while checking the kernels, before the first batch.',
+        });
+      } finally {
+        setConvKernels('stock');
+        setKernelPlan({});
+      }
+    }, 120_000);
   });
 });

@@ -10,8 +10,10 @@ import {
 import {
   KERNEL_TRIAL_TIMED_STEPS,
   KERNEL_TRIAL_WARMUP_STEPS,
+  recordRunOpShapes,
   runKernelTrial,
 } from '../model/kernelTrial.ts';
+import { setKernelPlan, type KernelVariant } from '../kernels/variants.ts';
 import {
   kernelTrialKey,
   reusableTrial,
@@ -23,7 +25,16 @@ import { savedModelKey, type Checkpoint } from '../storage/checkpointStore.ts';
 import { storageErrorMessage } from '../storage/idb.ts';
 import type * as tf from '@tensorflow/tfjs';
 import { applyKernels, kernelTrialModeFor, type DeviceErrorHandler } from './backend.ts';
-import type { BackendReport, DataChoice, FromWorker, ModelTask, ToWorker } from './protocol.ts';
+import { tuneForRun, type KernelTuningCollaborators } from './kernelTuning.ts';
+import type {
+  AdapterDescription,
+  BackendReport,
+  DataChoice,
+  FromWorker,
+  KernelTuningSummary,
+  ModelTask,
+  ToWorker,
+} from './protocol.ts';
 import { RunControl } from './runControl.ts';
 import { StartupTimer } from './startupTimer.ts';
 import { SpeedProbeRunner } from './speedProbeRunner.ts';
@@ -81,6 +92,8 @@ export interface WorkerCollaborators {
   checkpoints: CheckpointStore;
   data: DataLoader;
   backend: BackendStarter;
+  /** Tuning our kernels' variants for a run's op shapes, and the cache of the choices. */
+  tuning: KernelTuningCollaborators;
 }
 
 /** The data a run trains on: Fashion-MNIST or the person's files, with DataSetInfo's id. */
@@ -136,6 +149,8 @@ function dataMismatch(held: HeldData, wantedId: string): string | null {
 function trainedShapeKey(prepared: PreparedRun): string {
   return [kernelTrialKey(prepared.settings), prepared.report.backend, prepared.kernels].join('|');
 }
+/** What a run before its first batch was doing with the kernels when it was stopped. */
+type StoppedWhile = { stoppedWhile: 'tuning' | 'timing' | 'checking' };
 
 /** How a run that was stopped (or failed) before its first batch ends. */
 function endedEarly(control: RunControl, stoppedMessage: string): RunOutcome {
@@ -166,6 +181,13 @@ export class WorkerSession {
   private readonly kernelTrials = new Map<string, KernelTrialResult>();
   /** Network shapes (trainedShapeKey) that trained on this worker: they skip the trial step. */
   private readonly trainedShapes = new Set<string>();
+  /** What tuning chose for each network shape whose trial is in kernelTrials. */
+  private readonly kernelTunings = new Map<string, KernelTuningSummary>();
+  /**
+   * Every op shape's variant tuned or read from the cache on this worker (the keys name each
+   * shape's whole geometry, so one plan serves every network): what conv.ts builds.
+   */
+  private kernelPlan: Record<string, KernelVariant> = {};
   private readonly speedProbe: SpeedProbeRunner;
   /** Model tasks run one after another, and a run starts only after them (it frees `held`). */
   private modelWork: Promise<void> = Promise.resolve();
@@ -336,12 +358,15 @@ export class WorkerSession {
       runId,
       settings,
       trialMode,
+      report.adapter,
       data.train.imageSize,
       control,
     );
-    if (trial === 'stopped') {
-      const doing = trialMode === 'check' ? 'checking' : 'timing';
-      return endedEarly(control, `Stopped while ${doing} the kernels, before the first batch.`);
+    if (trial !== null && 'stoppedWhile' in trial) {
+      return endedEarly(
+        control,
+        `Stopped while ${trial.stoppedWhile} the kernels, before the first batch.`,
+      );
     }
     if (trialMode !== null) startup.mark('kernelTrial');
     const kernels = applyKernels(settings.kernels, report, trial?.choice ?? null);
@@ -421,23 +446,36 @@ export class WorkerSession {
   /**
    * Kernels 'auto' or 'optimized' on any adapter but SwiftShader (`mode`, kernelTrialModeFor):
    * the kernel set a trial chose for this run's network, running one first if no earlier run
-   * of its shape did (or, for 'auto', only checked it). Null when no trial applies; 'stopped'
-   * when the person stopped it or the GPU failed during it.
+   * of its shape did (or, for 'auto', only checked it). Before a trial, our kernels' variants
+   * are tuned for the run's op shapes (tuneKernels), so that the trial checks and times ours as
+   * this run will use them. Null when no trial applies; stoppedWhile when the person stopped it
+   * or the GPU failed during it.
    */
   private async kernelTrialChoice(
     runId: number,
     settings: Settings,
     mode: KernelTrialMode | null,
+    adapter: AdapterDescription | null,
     sourceImageSize: number,
     control: RunControl,
-  ): Promise<KernelTrialResult | null | 'stopped'> {
+  ): Promise<KernelTrialResult | null | StoppedWhile> {
     if (mode === null) return null;
     const key = kernelTrialKey(settings);
     const earlier = reusableTrial(settings.kernels, this.kernelTrials.get(key));
     if (earlier !== null) {
+      // The plan already holds this network's shapes: nothing is tuned or read again.
+      const tuning = this.kernelTunings.get(key);
+      if (tuning !== undefined) {
+        this.post({ type: 'kernelTuningDone', runId, tuning, fromEarlierRun: true });
+      }
       this.post({ type: 'kernelTrialDone', runId, trial: earlier, fromEarlierRun: true });
       return earlier;
     }
+    const tuning =
+      adapter === null
+        ? null
+        : await this.tuneKernels(runId, settings, mode, adapter, sourceImageSize, control);
+    if (tuning === 'stopped') return { stoppedWhile: 'tuning' };
     this.post({
       type: 'kernelTrialStarted',
       runId,
@@ -450,11 +488,52 @@ export class WorkerSession {
       mode,
       shouldStop: () => control.stopping,
     });
-    if (trial === null || control.failure !== null) return 'stopped';
+    if (trial === null || control.failure !== null) {
+      return { stoppedWhile: mode === 'check' ? 'checking' : 'timing' };
+    }
     // A timed trial replaces a check of the same shape: it serves both settings.
     this.kernelTrials.set(key, trial);
+    if (tuning !== null) this.kernelTunings.set(key, tuning);
+    else this.kernelTunings.delete(key);
     this.post({ type: 'kernelTrialDone', runId, trial, fromEarlierRun: false });
     return trial;
+  }
+
+  /**
+   * Puts in the plan a variant for each op shape of this run's network (kernelTuning.ts): the
+   * cached choice for this adapter and browser, else (kernels 'auto') one timed now, posting
+   * its progress. What the plan holds for this run, null when there is nothing to say (no
+   * shape recorded, or 'optimized' with nothing cached), 'stopped' when stopped meanwhile.
+   */
+  private async tuneKernels(
+    runId: number,
+    settings: Settings,
+    mode: KernelTrialMode,
+    adapter: AdapterDescription,
+    sourceImageSize: number,
+    control: RunControl,
+  ): Promise<KernelTuningSummary | null | 'stopped'> {
+    const { tuning } = this.collaborators;
+    const shapes = recordRunOpShapes(settings, {
+      sourceImageSize,
+      record: (step) => tuning.tuner.recordOpShapes(step),
+    });
+    if (shapes.length === 0) return null;
+    const result = await tuneForRun({
+      shapes,
+      adapter,
+      mode,
+      collaborators: tuning,
+      shouldStop: () => control.stopping,
+      onProgress: (progress) => this.post({ type: 'kernelTuning', runId, ...progress }),
+    });
+    if (result === null || control.failure !== null) return 'stopped';
+    this.kernelPlan = { ...this.kernelPlan, ...result.plan };
+    setKernelPlan(this.kernelPlan);
+    const { summary } = result;
+    if (summary.tuned === 0 && summary.fromCache === 0 && mode === 'check') return null;
+    this.post({ type: 'kernelTuningDone', runId, tuning: summary, fromEarlierRun: false });
+    return summary;
   }
 
   /**
