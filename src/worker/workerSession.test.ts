@@ -524,6 +524,7 @@ describe('worker session', () => {
           'kernelTrialStarted',
           'kernelTrialDone',
           'runStarted',
+          'startupTimed',
           'batchMetrics',
           'epochMetrics',
           'modelKept',
