@@ -28,6 +28,15 @@ const RUN_TIMEOUT_MS = 10 * 60_000;
 async function timeTrain(page, label) {
   const startedAt = Date.now();
   await page.getByRole('button', { name: 'Train', exact: true }).click();
+  // The new run first: until it shows, the status still counts the previous run's batches.
+  await page.waitForFunction(
+    () =>
+      /loading data|training/.test(
+        globalThis.document.querySelector('[data-testid=run-state]')?.textContent ?? '',
+      ),
+    null,
+    { timeout: RUN_TIMEOUT_MS, polling: 20 },
+  );
   await page.waitForFunction(
     () => /batch [1-9]/.test(globalThis.document.querySelector('[role=status]')?.textContent ?? ''),
     null,
