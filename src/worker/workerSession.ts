@@ -149,6 +149,7 @@ function dataMismatch(held: HeldData, wantedId: string): string | null {
 function trainedShapeKey(prepared: PreparedRun): string {
   return [kernelTrialKey(prepared.settings), prepared.report.backend, prepared.kernels].join('|');
 }
+
 /** What a run before its first batch was doing with the kernels when it was stopped. */
 type StoppedWhile = { stoppedWhile: 'tuning' | 'timing' | 'checking' };
 
