@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Settings } from '../config/settings.ts';
+import type { Settings } from '../config/settings.ts';
 import { architectureOf } from '../model/settingsCheck.ts';
 import { FASHION_MNIST_FILES, parseFashionMnist } from '../data/fashionMnist.ts';
 import type { Split } from '../common/types.ts';
@@ -27,6 +27,7 @@ import { buildAlexNet } from '../model/alexnet.ts';
 import { evaluateBatch, prepareImages } from '../model/training.ts';
 import { modelFiles } from '../history/modelExport.ts';
 import { makeRecord } from '../../test/fixtures/runRecords.ts';
+import { TINY as TINY_SESSION } from '../../test/fixtures/workerSession.ts';
 
 const DATA_DIR = '/usr/share/datasets/fashion-mnist/';
 let train: Split;
@@ -43,19 +44,8 @@ beforeAll(async () => {
   }));
 });
 
-/** A network small enough for the CPU backend in Node; real Fashion-MNIST images. */
-const TINY: Settings = {
-  ...DEFAULT_SETTINGS,
-  learningRate: 0.05,
-  dropout: 0,
-  batchSize: 8,
-  epochs: 2,
-  imageSize: 65,
-  width: 0.05,
-  trainExamples: 48,
-  testExamples: 20,
-  backend: 'cpu',
-};
+/** The fixture's tiny network (CPU backend) on more images; real Fashion-MNIST. */
+const TINY: Settings = { ...TINY_SESSION, trainExamples: 48, testExamples: 20 };
 
 function collect() {
   const messages: FromWorker[] = [];
