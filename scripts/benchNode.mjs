@@ -34,12 +34,12 @@ export function reexecOnSwiftShader() {
 }
 
 /**
- * Runs the benchmark for `query` (bench.html's query string) on Dawn with `dawnOptions` (see
- * the `webgpu` package's README: 'backend=vulkan', 'adapter=NAME', ...), printing progress lines.
+ * Makes Dawn (the `webgpu` package's module: { create, globals }) this process's navigator.gpu,
+ * with `dawnOptions` (see its README: 'backend=vulkan', 'adapter=NAME', ...). Must run before
+ * @tensorflow/tfjs-backend-webgpu is imported: it registers its backend only where
+ * navigator.gpu exists.
  */
-export async function runInNode(query, dawnOptions) {
-  const { create, globals } = await import('webgpu');
-  const { runnerImport } = await import('vite');
+export function installDawn({ create, globals }, dawnOptions) {
   Object.assign(globalThis, globals);
   const gpu = create(dawnOptions);
   // Node 21+ has a navigator of its own, without gpu; Node 20 has none.
@@ -48,12 +48,22 @@ export async function runInNode(query, dawnOptions) {
   } else {
     globalThis.navigator = { gpu };
   }
-  // Loaded only now: @tensorflow/tfjs-backend-webgpu registers its backend on import, and only
-  // where navigator.gpu exists. configFile: false keeps the app's browser plugins out.
+}
+
+/** The runtime line of a Node report. */
+export const NODE_RUNTIME = `Node.js ${process.version} on Dawn (npm webgpu)`;
+
+/**
+ * Runs the benchmark for `query` (bench.html's query string) on Dawn with `dawnOptions`,
+ * printing progress lines.
+ */
+export async function runInNode(query, dawnOptions) {
+  installDawn(await import('webgpu'), dawnOptions);
+  const { runnerImport } = await import('vite');
+  // configFile: false keeps the app's browser plugins out.
   const { module } = await runnerImport('./harness/bench/run.ts', {
     configFile: false,
     logLevel: 'warn',
   });
-  const runtime = `Node.js ${process.version} on Dawn (npm webgpu)`;
-  return module.runBench(new URLSearchParams(query), runtime, (line) => console.log(line));
+  return module.runBench(new URLSearchParams(query), NODE_RUNTIME, (line) => console.log(line));
 }
