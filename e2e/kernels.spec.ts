@@ -9,12 +9,12 @@ import { HARNESS_URL } from './ports.ts';
  * both gradients and the training-path gradients, outputs allocated over NaN-filled buffers;
  * the matrix products (BatchMatMul, _FusedMatMul) of the dense layers in every transpose; and
  * the bias's Add and Sum (its gradient) of each layer shape. The convolutions and products run
- * once per kernel variant with a program (register, workgroup: src/kernels/variants.ts), each
- * counted as having run its own program; then the tuner times a few recorded shapes.
+ * once per kernel variant with a program (register, workgroup, and subgroup where the device
+ * has WebGPU's `subgroups`, as SwiftShader's does: src/kernels/variants.ts), each counted as
+ * having run its own program; then the tuner times a few recorded shapes.
  */
 test('optimized conv kernels match the CPU backend and leak nothing', async ({ page }) => {
-  // Each convolution and product runs once per variant (register, workgroup): 8 minutes on
-  // SwiftShader with two cores, under load.
+  // Each convolution and product runs once per variant (register, workgroup, subgroup).
   test.setTimeout(16 * 60_000);
   page.on('console', (message) => {
     if (message.type() === 'error') console.error(`page: ${message.text()}`);
@@ -46,14 +46,47 @@ test('optimized conv kernels match the CPU backend and leak nothing', async ({ p
   }
   expect(report.leaks.tensorsAfter).toBe(report.leaks.tensorsBefore);
   expect(report.leaks.dataIdsAfter).toBe(report.leaks.dataIdsBefore);
-  // Every variant with a program of its own was checked on every case that runs a variant.
+  // SwiftShader's device has subgroups (webgpuDevice.ts asks for them), so every variant with
+  // a program of its own was checked on every case that runs a variant.
+  expect(report.subgroups).toBe(true);
   const variants = new Set(report.results.map((r) => r.variant).filter((v) => v !== undefined));
-  expect([...variants].sort()).toEqual(['register', 'workgroup']);
+  expect([...variants].sort()).toEqual(['register', 'subgroup', 'workgroup']);
   const byVariant = (v: string) =>
     report.results.filter((r) => r.variant === v).map((r) => `${r.case}|${r.op.split(' [')[0]}`);
   expect(byVariant('workgroup')).toEqual(byVariant('register'));
-  // The tuner: a timing of both variants for each recorded shape (workgroup agreed with
-  // register), a complete plan, and no tensor left behind.
+  expect(byVariant('subgroup')).toEqual(byVariant('register'));
+  // 'subgroup' declines ops with more than SUBGROUP_MAX_OUTPUTS outputs (register runs them,
+  // counted as declines, not as fallbacks); every other op ran its own program, and each kind
+  // of op, the book's 224 px shapes at batch 1 and the odd shapes among them.
+  const subgroupRan = report.results.filter(
+    (r) => r.variant === 'subgroup' && r.ours === true && r.declined !== true,
+  );
+  const declined = report.results.filter((r) => r.declined === true);
+  console.log(`subgroup: ${subgroupRan.length} ran, ${declined.length} declined (too large)`);
+  expect(declined.every((r) => r.variant === 'subgroup')).toBe(true);
+  const opKinds = new Set(subgroupRan.map((r) => r.op.split(' ')[0]));
+  expect([...opKinds].sort()).toEqual([
+    'BatchMatMul',
+    'Conv2D',
+    'Conv2DBackpropFilter',
+    'Conv2DBackpropInput',
+    'FusedConv2D',
+    '_FusedMatMul',
+  ]);
+  for (const name of [
+    'book 224px conv2 b1',
+    'book 224px conv3 b1',
+    'odd 13x11 c3→5 k3 s2 same b1',
+    'odd 17x19 c7→6 k11 s4 valid b3',
+    'k7 same on 5x5 c2→1 b1',
+  ]) {
+    expect(
+      subgroupRan.filter((r) => r.case === name).length,
+      `${name}: the subgroup program ran`,
+    ).toBeGreaterThanOrEqual(1);
+  }
+  // The tuner: a timing of every variant for each recorded shape (each agreed with register),
+  // a complete plan, and no tensor left behind.
   const tuning = report.tuning;
   expect(tuning).toBeDefined();
   expect(tuning?.complete).toBe(true);
@@ -64,6 +97,7 @@ test('optimized conv kernels match the CPU backend and leak nothing', async ({ p
     expect(t.rejected, t.label).toBeUndefined();
     expect(t.msByVariant.register, t.label).toBeGreaterThan(0);
     expect(t.msByVariant.workgroup, t.label).toBeGreaterThan(0);
+    expect(t.msByVariant.subgroup, t.label).toBeGreaterThan(0);
   }
   expect(tuning?.tensorsAfter).toBe(tuning?.tensorsBefore);
 });

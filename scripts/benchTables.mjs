@@ -51,15 +51,15 @@ export function printTables(report) {
         `\nTuner, ${r.name}: ${t.timings.length} op shapes in ${(t.tuningMs / 1000).toFixed(1)} s` +
           `${t.complete ? '' : ' (budget ran out)'} (median ms of one run):\n`,
       );
-      console.log('| op shape | register ms | workgroup ms | chosen | rejected |');
-      console.log('|---|---|---|---|---|');
+      console.log('| op shape | register ms | workgroup ms | subgroup ms | chosen | rejected |');
+      console.log('|---|---|---|---|---|---|');
       for (const s of t.timings) {
         const ms = (v) => (s.msByVariant[v] === undefined ? '' : s.msByVariant[v].toFixed(1));
         const rejected = Object.entries(s.rejected ?? {})
           .map(([v, why]) => `${v}: ${why}`)
           .join('; ');
         console.log(
-          `| ${s.label} | ${ms('register')} | ${ms('workgroup')} | ${s.chosen} | ${rejected} |`,
+          `| ${s.label} | ${ms('register')} | ${ms('workgroup')} | ${ms('subgroup')} | ${s.chosen} | ${rejected} |`,
         );
       }
     }

@@ -6,6 +6,7 @@ import { computeLayerTable } from '../../src/model/layerTable.ts';
 import { prepareImages, trainStep } from '../../src/model/training.ts';
 import { convKernelOptions } from '../../src/kernels/conv.ts';
 import { setConvKernels } from '../../src/kernels/register.ts';
+import { registerWebGpuBackend } from '../../src/kernels/webgpuDevice.ts';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelChoice } from '../../src/common/types.ts';
 import { recordOpShapes, tuneKernels } from '../../src/kernels/tuning.ts';
@@ -213,6 +214,8 @@ export async function runBench(
     }
   }
   const backend = params.get('backend') ?? 'webgpu';
+  // As the app does (src/worker/backend.ts): a device with `subgroups` where the adapter has it.
+  registerWebGpuBackend();
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not start`);
   await tf.ready();
   const preset = params.get('preset');

@@ -4,9 +4,12 @@ import { convKernelStats, matMulStats } from '../../src/kernels/conv.ts';
 import { greyImagesStats } from '../../src/kernels/inputImages.ts';
 import { biasKernelStats } from '../../src/kernels/bias.ts';
 import { setConvKernels } from '../../src/kernels/register.ts';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { registerWebGpuBackend } from '../../src/kernels/webgpuDevice.ts';
 import {
-  BUILT_VARIANTS,
+  builtVariantsOn,
   KERNEL_VARIANTS,
+  subgroupDeclines,
   setVariantOverride,
   variantRunStats,
   type KernelVariant,
@@ -44,11 +47,14 @@ export interface SelfTestResult {
   /**
    * For the four convolution kernels called directly and for products: whether our kernel ran
    * (false: it delegated to the stock kernel). For bias ops: whether ours ran exactly where it
-   * should. With a variant: also that the variant's own program ran.
+   * should. With a variant: also that the variant's own program ran, or for 'subgroup' that
+   * it declined an op too large for it (then 'register' ran; `declined`).
    */
   ours?: boolean;
   /** The kernel variant forced for this result (convolutions and products). */
   variant?: KernelVariant;
+  /** 'subgroup' forced, and declined for this op's size (variants.ts subgroupTakes). */
+  declined?: boolean;
 }
 
 /** The tuner on a few op shapes recorded from the self-test's own ops (tuning.ts). */
@@ -70,6 +76,8 @@ export interface SelfTestReport {
     dataIdsAfter: number;
   };
   tuning?: SelfTestTuning;
+  /** Whether TF.js's WebGPU device has `subgroups`: then the 'subgroup' variant is checked too. */
+  subgroups?: boolean;
   error?: string;
 }
 
@@ -542,6 +550,11 @@ async function runInput(c: InputCase, pixels: Uint8Array): Promise<Float32Array>
   return data;
 }
 
+/** The subgroup variant's declines over all four op kinds (variants.ts subgroupDeclines). */
+function allDeclines(): number {
+  return Object.values(subgroupDeclines).reduce((sum, n) => sum + n, 0);
+}
+
 /** The variant's runs over all four op kinds (a forced variant must add to its own count). */
 function variantRuns(variant: KernelVariant): number {
   return Object.values(variantRunStats).reduce((sum, runs) => sum + runs[variant], 0);
@@ -635,15 +648,22 @@ async function runOps(
   c: SelfTestCase,
   d: CaseData,
   variant?: KernelVariant,
-): Promise<{ outputs: Outputs; ours: Record<ConvKernelName, boolean> }> {
+): Promise<{
+  outputs: Outputs;
+  ours: Record<ConvKernelName, boolean>;
+  declined: Record<ConvKernelName, boolean>;
+}> {
   const ours = {} as Record<ConvKernelName, boolean>;
+  const declined = {} as Record<ConvKernelName, boolean>;
   const counted = <T>(name: ConvKernelName, run: () => T): T => {
     const before = convKernelStats[name];
     const variantBefore = variant === undefined ? 0 : variantRuns(variant);
+    const declinesBefore = allDeclines();
     const result = run();
+    declined[name] = variant === 'subgroup' && allDeclines() > declinesBefore;
     ours[name] =
       convKernelStats[name] > before &&
-      (variant === undefined || variantRuns(variant) > variantBefore);
+      (variant === undefined || variantRuns(variant) > variantBefore || declined[name]);
     return result;
   };
   const tensors = tf.tidy(() => {
@@ -720,7 +740,7 @@ async function runOps(
     outputs[name] = (await t.data()) as Float32Array;
     t.dispose();
   }
-  return { outputs, ours };
+  return { outputs, ours, declined };
 }
 
 /**
@@ -800,7 +820,10 @@ async function checkTuning(log: (line: string) => void): Promise<SelfTestTuning>
     });
   });
   const tensorsBefore = tf.memory().numTensors;
-  const result = await tuneKernels(shapes, { features: { subgroups: false }, repeats: 2 });
+  const result = await tuneKernels(shapes, {
+    features: { subgroups: deviceHasSubgroups() },
+    repeats: 2,
+  });
   const tensorsAfter = tf.memory().numTensors;
   if (result == null) throw new Error('the tuner stopped unasked');
   for (const t of result.timings) {
@@ -820,6 +843,14 @@ async function checkTuning(log: (line: string) => void): Promise<SelfTestTuning>
   };
 }
 
+/** Whether the WebGPU backend's device has `subgroups` (webgpuDevice.ts asks for it). */
+function deviceHasSubgroups(): boolean {
+  return (
+    (tf.findBackend('webgpu') as WebGPUBackend | undefined)?.device.features.has('subgroups') ===
+    true
+  );
+}
+
 export async function runSelfTest(
   cases: SelfTestCase[] = SELF_TEST_CASES,
   log: (line: string) => void = () => undefined,
@@ -830,13 +861,19 @@ export async function runSelfTest(
     leaks: { tensorsBefore: 0, tensorsAfter: 0, dataIdsBefore: 0, dataIdsAfter: 0 },
   };
   setConvKernels('optimized');
+  registerWebGpuBackend();
+  if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
+  report.subgroups = deviceHasSubgroups();
+  // Every variant with a program that this device can run (all four op kinds have the same).
+  const variants = builtVariantsOn({ subgroups: report.subgroups });
+  log(`variants: ${variants.join(', ')} (device subgroups: ${report.subgroups ? 'yes' : 'no'})`);
   for (const [index, c] of cases.entries()) {
     const data = makeData(c, 1000 * (index + 1));
     if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not start');
     const ref = (await runOps(c, data)).outputs;
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
     const size = (shape: number[]) => tf.util.sizeFromShape(shape);
-    for (const variant of BUILT_VARIANTS) {
+    for (const variant of variants) {
       poisonBufferPool([size(data.dyShape), size(data.wShape), size(data.xShape), c.outChannels]);
       setVariantOverride(variant);
       let run: Awaited<ReturnType<typeof runOps>>;
@@ -845,10 +882,11 @@ export async function runSelfTest(
       } finally {
         setVariantOverride(null);
       }
-      const { outputs: got, ours } = run;
+      const { outputs: got, ours, declined } = run;
       for (const op of Object.keys(ref)) {
         const { rel, maxRef } = compare(ref[op], got[op]);
         const ranOurs = op in ours ? ours[op as ConvKernelName] : undefined;
+        const wasDeclined = declined[op as ConvKernelName] === true;
         const name = variantOpName(op, variant);
         report.results.push({
           case: c.name,
@@ -857,10 +895,12 @@ export async function runSelfTest(
           maxAbsRef: maxRef,
           variant,
           ...(ranOurs === undefined ? {} : { ours: ranOurs }),
+          ...(wasDeclined ? { declined: true } : {}),
         });
         log(
           `${c.name.padEnd(34)} ${name.padEnd(22)} rel err ${rel.toExponential(2)}` +
-            (ranOurs === undefined ? '' : ` ours ${ranOurs}`),
+            (ranOurs === undefined ? '' : ` ours ${ranOurs}`) +
+            (wasDeclined ? ' (subgroup declined: too large)' : ''),
         );
       }
     }
@@ -872,12 +912,13 @@ export async function runSelfTest(
     const bias = random(7000 + index, c.n);
     const ref = await runMatMul(c, a, b, bias);
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
-    for (const variant of BUILT_VARIANTS) {
+    for (const variant of variants) {
       // Poison the buffer pool with NaN outputs of the same size first, so that an output
       // element the kernel never writes shows up as a mismatch.
       poisonBufferPool([Math.max(c.batchA, c.batchB) * c.m * c.n]);
       const oursBefore = matMulStats.ours;
       const variantBefore = variantRunStats.matMul[variant];
+      const declinesBefore = subgroupDeclines.matMul;
       setVariantOverride(variant);
       let got: Float32Array;
       try {
@@ -885,10 +926,21 @@ export async function runSelfTest(
       } finally {
         setVariantOverride(null);
       }
-      const ours = matMulStats.ours > oursBefore && variantRunStats.matMul[variant] > variantBefore;
+      const declined = variant === 'subgroup' && subgroupDeclines.matMul > declinesBefore;
+      const ours =
+        matMulStats.ours > oursBefore &&
+        (variantRunStats.matMul[variant] > variantBefore || declined);
       const { rel, maxRef } = compare(ref, got);
       const op = variantOpName(c.fused ? `_FusedMatMul ${c.fused}` : 'BatchMatMul', variant);
-      report.results.push({ case: c.name, op, maxRelError: rel, maxAbsRef: maxRef, ours, variant });
+      report.results.push({
+        case: c.name,
+        op,
+        maxRelError: rel,
+        maxAbsRef: maxRef,
+        ours,
+        variant,
+        ...(declined ? { declined: true } : {}),
+      });
       log(`${c.name.padEnd(34)} ${op.padEnd(22)} rel err ${rel.toExponential(2)} ours ${ours}`);
     }
   }

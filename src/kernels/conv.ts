@@ -17,8 +17,16 @@ import {
   TiledInputGradProgram,
   TiledMatMulProgram,
   tiledFilterGradSplits,
+  type TiledStyle,
 } from './tiledPrograms.ts';
-import { variantForOp, variantRunStats, type KernelOp, type OpGeometry } from './variants.ts';
+import {
+  subgroupDeclines,
+  subgroupTakes,
+  variantForOp,
+  variantRunStats,
+  type KernelOp,
+  type OpGeometry,
+} from './variants.ts';
 
 /**
  * Kernel functions for Conv2D, FusedConv2D, Conv2DBackpropFilter and Conv2DBackpropInput on
@@ -116,14 +124,21 @@ function sizeOf(shape: readonly number[]): number {
 }
 
 /**
- * Whether the plan (variants.ts) wants the workgroup-memory program for this op shape; records
- * the shape when recording is on, and counts the variant whose program is built ('subgroup'
- * has none yet and builds 'register').
+ * The tiled program's style the plan (variants.ts) wants for this op shape, or null for the
+ * register-tiled program; records the shape when recording is on, and counts the variant whose
+ * program is built. 'subgroup' needs a device with the `subgroups` feature (webgpuDevice.ts
+ * asks for it) and an op it takes (variants.ts subgroupTakes); otherwise it builds 'register'
+ * (the tuner, which checks that a forced variant's own program ran, would drop it).
  */
-function wantsTiled(op: KernelOp, g: OpGeometry): boolean {
-  const tiled = variantForOp(op, g).variant === 'workgroup';
-  variantRunStats[op][tiled ? 'workgroup' : 'register']++;
-  return tiled;
+function tiledStyle(backend: WebGPUBackend, op: KernelOp, g: OpGeometry): TiledStyle | null {
+  let variant = variantForOp(op, g).variant;
+  if (variant === 'subgroup' && !backend.device.features.has('subgroups')) variant = 'register';
+  if (variant === 'subgroup' && !subgroupTakes(op, g)) {
+    subgroupDeclines[op]++;
+    variant = 'register';
+  }
+  variantRunStats[op][variant]++;
+  return variant === 'register' ? null : variant;
 }
 
 /**
@@ -177,8 +192,9 @@ function convForward(
   }
   if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(info.outShape))) return stock(args);
   const backend = args.backend as WebGPUBackend;
-  const program = wantsTiled('conv2d', g)
-    ? new TiledConvForwardProgram(g, bias != null, activation)
+  const style = tiledStyle(backend, 'conv2d', g);
+  const program = style
+    ? new TiledConvForwardProgram(g, bias != null, activation, style)
     : new ConvForwardProgram(
         g,
         bias != null,
@@ -243,10 +259,16 @@ export function makeConv2DBackpropFilter(stock: tf.KernelFunc): tf.KernelFunc {
     const g = geometry(info);
     if (isEmpty(g) || !fitsI32(sizeOf(x.shape), sizeOf(dy.shape))) return stock(args);
     const backend = args.backend as WebGPUBackend;
-    if (wantsTiled('conv2dBackpropFilter', g)) {
-      const { splits, kChunk } = tiledFilterGradSplits(g);
+    const style = tiledStyle(backend, 'conv2dBackpropFilter', g);
+    if (style) {
+      // The subgroup style splits the reduction inside each workgroup: one split.
+      const { splits, kChunk } =
+        style === 'workgroup'
+          ? tiledFilterGradSplits(g)
+          : { splits: 1, kChunk: g.batch * g.outHeight * g.outWidth };
+      const program = new TiledFilterGradProgram(g, splits, kChunk, style);
       convKernelStats.Conv2DBackpropFilter++;
-      return runSplits(backend, new TiledFilterGradProgram(g, splits, kChunk), [x, dy], attrs);
+      return runSplits(backend, program, [x, dy], attrs);
     }
     const { tileRows, filterGradTargetThreads } = convKernelOptions;
     const tileCols = chooseTileCols(g.outChannels);
@@ -318,8 +340,9 @@ export function makeConv2DBackpropInput(stock: tf.KernelFunc): tf.KernelFunc {
     ) {
       return inputGradViaColumns(backend, g, dy, filter, attrs.inputShape);
     }
-    const program = wantsTiled('conv2dBackpropInput', g)
-      ? new TiledInputGradProgram(g)
+    const style = tiledStyle(backend, 'conv2dBackpropInput', g);
+    const program = style
+      ? new TiledInputGradProgram(g, style)
       : new InputGradProgram(g, convKernelOptions.tileRows, chooseTileCols(g.inChannels));
     return runProgram(backend, program, [dy, filter]);
   };
@@ -409,8 +432,9 @@ function inputGradViaColumns(
     transposeA: false,
     transposeB: true,
   };
-  const product = wantsTiled('matMul', productGeometry)
-    ? new TiledMatMulProgram(productGeometry, [positions, taps])
+  const productStyle = tiledStyle(backend, 'matMul', productGeometry);
+  const product = productStyle
+    ? new TiledMatMulProgram(productGeometry, [positions, taps], false, 'linear', productStyle)
     : new MatMulProgram(productGeometry, tileRows, chooseTileCols(taps, tileRows), [
         positions,
         taps,
@@ -483,8 +507,9 @@ function matMul(
     transposeA,
     transposeB,
   };
-  const program = wantsTiled('matMul', g)
-    ? new TiledMatMulProgram(g, outputShape, bias != null, activation)
+  const style = tiledStyle(backend, 'matMul', g);
+  const program = style
+    ? new TiledMatMulProgram(g, outputShape, bias != null, activation, style)
     : new MatMulProgram(
         g,
         tileRows,

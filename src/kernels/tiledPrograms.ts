@@ -15,6 +15,14 @@ import type { ConvGeometry, FusedActivation, MatMulGeometry } from './programs.t
  * M, N or K (a ragged edge) read 0 and stores past the end are skipped; a convolution's padding
  * and stride are in its operand loaders. `z` is the batch of a matrix product, or the split of
  * a filter gradient's reduction (partial sums added by programs.ts's SumSplitsProgram).
+ *
+ * The 'subgroup' variant (style 'subgroup') is the same products split the other way: each
+ * workgroup owns a small SUBGROUP_TILE × SUBGROUP_TILE output tile and its 64 threads share the
+ * reduction (thread t sums k = t, t + 64, …), then add their partial tiles with subgroupAdd and
+ * one slot per subgroup in workgroup memory. That suits the shapes with few outputs and a long
+ * reduction (filter gradients, the dense layers at small batches), where the workgroup tile
+ * leaves most of the GPU idle. It needs no particular subgroup size or lane layout: which lane
+ * is elected and how lanes group is the hardware's business, the sum is the same.
  */
 
 /** Output rows of one workgroup's tile. */
@@ -24,6 +32,17 @@ export const TILE_N = 32;
 /** Depth of the reduction slice staged per barrier. */
 export const TILE_K = 16;
 const THREADS = 64;
+/** Output rows and columns of one workgroup's tile in the 'subgroup' style. */
+export const SUBGROUP_TILE = 4;
+/**
+ * The line a shader that uses subgroup built-ins carries; webgpuDevice.ts's shader-module hook
+ * puts WGSL's `enable subgroups;` in front of such a shader (TF.js writes the module's first
+ * lines itself, and the directive must come before them).
+ */
+export const SUBGROUPS_MARKER = '// ours: needs enable subgroups';
+
+/** How a tiled product shares work: 'workgroup' tiles, or a 'subgroup'-reduced split of k. */
+export type TiledStyle = 'workgroup' | 'subgroup';
 /** WebGPU's default maxComputeWorkgroupsPerDimension. */
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
@@ -45,6 +64,7 @@ interface GemmSpec {
   loadB: string;
   hasBias: boolean;
   activation: FusedActivation;
+  style: TiledStyle;
 }
 
 /** The WebGPUProgram of one tiled product; outputs start at z·m·n in the result buffer. */
@@ -66,42 +86,24 @@ abstract class TiledGemmProgram implements WebGPUProgram {
     this.variableNames = variableNames;
     this.variableComponents = variableNames.map(() => 1);
     this.dispatchLayout = { x: outputShape.map((_, d) => d) };
-    const tiles = Math.ceil(spec.m / TILE_M) * Math.ceil(spec.n / TILE_N);
+    const [tileM, tileN] =
+      spec.style === 'subgroup' ? [SUBGROUP_TILE, SUBGROUP_TILE] : [TILE_M, TILE_N];
+    const tiles = Math.ceil(spec.m / tileM) * Math.ceil(spec.n / tileN);
     this.workgroups = tiles * spec.outer;
     const columns = Math.min(this.workgroups, MAX_WORKGROUPS_PER_DIMENSION);
     this.dispatch = [columns, Math.ceil(this.workgroups / columns), 1];
-    this.shaderKey = `ours_tiled_${key}_${spec.hasBias}_${spec.activation}_${spec.outer}_${spec.kChunk}`;
+    this.shaderKey = `ours_${spec.style}_${key}_${spec.hasBias}_${spec.activation}_${spec.outer}_${spec.kChunk}`;
     this.spec = spec;
   }
 
   getUserCode(): string {
-    const s = this.spec;
-    const tilesN = Math.ceil(s.n / TILE_N);
-    const tiles = Math.ceil(s.m / TILE_M) * tilesN;
-    const kTiles = Math.ceil(s.kChunk / TILE_K);
-    const rowGroups = TILE_M / 4;
-    const colGroups = TILE_N / 4;
-    // Each thread stages (TILE_K · TILE_M / 4) / THREADS vec4s of A per slice, likewise B.
-    const loadsPerThread = (TILE_K * rowGroups) / THREADS;
-    const stores: string[] = [];
-    for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 4; c++) {
-        let v = `acc${r}[${c}]`;
-        if (s.hasBias) v = `${v} + bias[col${c}]`;
-        if (s.activation === 'relu') v = `max(${v}, 0.0)`;
-        stores.push(`
-        if (live && row${r} < ${i(s.m)} && col${c} < ${i(s.n)}) {
-          result[outBase + row${r} * ${i(s.n)} + col${c}] = ${v};
-        }`);
-      }
-    }
-    const rowDecls = [0, 1, 2, 3].map((r) => `let row${r} = m0 + ty * 4 + ${r};`).join('\n');
-    const colDecls = [0, 1, 2, 3].map((c) => `let col${c} = n0 + tx * 4 + ${c};`).join('\n');
-    const kBegin = s.splitK ? `z * ${i(s.kChunk)}` : '0';
-    return `
-      var<workgroup> tiledA : array<vec4<f32>, ${i(TILE_K * rowGroups)}>;
-      var<workgroup> tiledB : array<vec4<f32>, ${i(TILE_K * colGroups)}>;
+    return this.spec.style === 'subgroup' ? this.subgroupCode() : this.workgroupCode();
+  }
 
+  /** The WGSL functions both styles share: the operand loaders, 0 past the edges. */
+  private loaders(): string {
+    const s = this.spec;
+    return `
       fn tiledLoadA(z : i32, row : i32, kk : i32) -> f32 {
         ${s.loadA}
       }
@@ -119,7 +121,112 @@ abstract class TiledGemmProgram implements WebGPUProgram {
       fn stageB(z : i32, kk : i32, col : i32, kOk : bool) -> f32 {
         if (!kOk || col >= ${i(s.n)}) { return 0.0; }
         return tiledLoadB(z, kk, col);
+      }`;
+  }
+
+  /**
+   * WGSL for the workgroup's place: `live` (false for the idle workgroups of the dispatch's
+   * last row, which compute a clamped tile and store nothing), `z`, the tile's first row `m0`
+   * and column `n0` for tiles of tileM × tileN, this split's reduction [kBegin, kEnd), and
+   * the thread `t`.
+   */
+  private tileOrigin(tileM: number, tileN: number): string {
+    const s = this.spec;
+    const tilesN = Math.ceil(s.n / tileN);
+    const tiles = Math.ceil(s.m / tileM) * tilesN;
+    return `
+        let flat = i32(workgroupId.x + workgroupId.y * numWorkgroups.x);
+        let live = flat < ${i(this.workgroups)};
+        let wg = min(flat, ${i(this.workgroups - 1)});
+        let z = wg / ${i(tiles)};
+        let tile = wg % ${i(tiles)};
+        let m0 = (tile / ${i(tilesN)}) * ${i(tileM)};
+        let n0 = (tile % ${i(tilesN)}) * ${i(tileN)};
+        let kBegin = ${s.splitK ? `z * ${i(s.kChunk)}` : '0'};
+        let kEnd = min(kBegin + ${i(s.kChunk)}, ${i(s.k)});
+        let t = i32(localIndex);`;
+  }
+
+  /** WGSL storing `value` (bias and activation applied) at (row, col) of z's output, if in range. */
+  private store(row: string, col: string, value: string): string {
+    const s = this.spec;
+    let v = value;
+    if (s.hasBias) v = `${v} + bias[${col}]`;
+    if (s.activation === 'relu') v = `max(${v}, 0.0)`;
+    return `
+        if (live && ${row} < ${i(s.m)} && ${col} < ${i(s.n)}) {
+          result[outBase + ${row} * ${i(s.n)} + ${col}] = ${v};
+        }`;
+  }
+
+  /**
+   * The 'subgroup' style: one SUBGROUP_TILE² output tile per workgroup, the reduction dealt
+   * round the 64 threads, partial tiles added by subgroupAdd, then one slot per subgroup.
+   */
+  private subgroupCode(): string {
+    const s = this.spec;
+    const colDecls = [0, 1, 2, 3].map((c) => `let col${c} = n0 + ${c};`).join('\n');
+    return `
+      ${SUBGROUPS_MARKER}
+      // Each thread's slot: its subgroup's sum if it was the elected lane, else zeros.
+      var<workgroup> sgPartial : array<array<vec4<f32>, 4>, ${i(THREADS)}>;
+      ${this.loaders()}
+
+      fn main(index : i32) {
+        if (uniforms.outShape[0] == 0) { return; }
+        ${this.tileOrigin(SUBGROUP_TILE, SUBGROUP_TILE)}
+        var acc0 = vec4<f32>(0.0);
+        var acc1 = vec4<f32>(0.0);
+        var acc2 = vec4<f32>(0.0);
+        var acc3 = vec4<f32>(0.0);
+        for (var kk = kBegin + t; kk < kEnd; kk += ${i(THREADS)}) {
+          let bv = vec4<f32>(stageB(z, kk, n0, true), stageB(z, kk, n0 + 1, true),
+                             stageB(z, kk, n0 + 2, true), stageB(z, kk, n0 + 3, true));
+          acc0 = acc0 + stageA(z, m0, kk, true) * bv;
+          acc1 = acc1 + stageA(z, m0 + 1, kk, true) * bv;
+          acc2 = acc2 + stageA(z, m0 + 2, kk, true) * bv;
+          acc3 = acc3 + stageA(z, m0 + 3, kk, true) * bv;
+        }
+        // Every thread gets here (the loop has no barrier): uniform control flow for the
+        // subgroup operations and the barrier.
+        let sum0 = subgroupAdd(acc0);
+        let sum1 = subgroupAdd(acc1);
+        let sum2 = subgroupAdd(acc2);
+        let sum3 = subgroupAdd(acc3);
+        let elected = subgroupElect();
+        let zero = vec4<f32>(0.0);
+        sgPartial[t] = array<vec4<f32>, 4>(
+          select(zero, sum0, elected), select(zero, sum1, elected),
+          select(zero, sum2, elected), select(zero, sum3, elected));
+        workgroupBarrier();
+        if (t >= 4) { return; }
+        // Thread r (0..3) adds row r of the 64 slots.
+        var total = vec4<f32>(0.0);
+        for (var j = 0; j < ${i(THREADS)}; j++) {
+          total = total + sgPartial[j][t];
+        }
+        let outBase = z * ${i(s.m * s.n)};
+        let row = m0 + t;
+        ${colDecls}
+        ${[0, 1, 2, 3].map((c) => this.store('row', `col${c}`, `total[${c}]`)).join('')}
       }
+    `;
+  }
+
+  private workgroupCode(): string {
+    const s = this.spec;
+    const kTiles = Math.ceil(s.kChunk / TILE_K);
+    const rowGroups = TILE_M / 4;
+    const colGroups = TILE_N / 4;
+    // Each thread stages (TILE_K · TILE_M / 4) / THREADS vec4s of A per slice, likewise B.
+    const loadsPerThread = (TILE_K * rowGroups) / THREADS;
+    const rowDecls = [0, 1, 2, 3].map((r) => `let row${r} = m0 + ty * 4 + ${r};`).join('\n');
+    const colDecls = [0, 1, 2, 3].map((c) => `let col${c} = n0 + tx * 4 + ${c};`).join('\n');
+    return `
+      var<workgroup> tiledA : array<vec4<f32>, ${i(TILE_K * rowGroups)}>;
+      var<workgroup> tiledB : array<vec4<f32>, ${i(TILE_K * colGroups)}>;
+
+${this.loaders()}
 
       fn main(index : i32) {
         // Reading a uniform keeps the uniform binding in the auto layout TF.js binds; the
@@ -127,16 +234,7 @@ abstract class TiledGemmProgram implements WebGPUProgram {
         if (uniforms.outShape[0] == 0) { return; }
         // Every loop below has constant bounds: the barriers must be reached by all threads,
         // so the idle workgroups of the last dispatch row compute a clamped tile, unstored.
-        let flat = i32(workgroupId.x + workgroupId.y * numWorkgroups.x);
-        let live = flat < ${i(this.workgroups)};
-        let wg = min(flat, ${i(this.workgroups - 1)});
-        let z = wg / ${i(tiles)};
-        let tile = wg % ${i(tiles)};
-        let m0 = (tile / ${i(tilesN)}) * ${i(TILE_M)};
-        let n0 = (tile % ${i(tilesN)}) * ${i(TILE_N)};
-        let kBegin = ${kBegin};
-        let kEnd = min(kBegin + ${i(s.kChunk)}, ${i(s.k)});
-        let t = i32(localIndex);
+        ${this.tileOrigin(TILE_M, TILE_N)}
         let tx = t % ${i(colGroups)};
         let ty = t / ${i(colGroups)};
         // The staging position of this thread: vec4 group lq of slice rows lk, lk + 8, ….
@@ -175,7 +273,11 @@ abstract class TiledGemmProgram implements WebGPUProgram {
         let outBase = z * ${i(s.m * s.n)};
         ${rowDecls}
         ${colDecls}
-        ${stores.join('')}
+        ${[0, 1, 2, 3]
+          .flatMap((r) =>
+            [0, 1, 2, 3].map((c) => this.store(`row${r}`, `col${c}`, `acc${r}[${c}]`)),
+          )
+          .join('')}
       }
     `;
   }
@@ -198,7 +300,12 @@ function xAt(g: ConvGeometry): string {
  * Output [batch, outHeight, outWidth, outChannels].
  */
 export class TiledConvForwardProgram extends TiledGemmProgram {
-  constructor(g: ConvGeometry, hasBias: boolean, activation: FusedActivation) {
+  constructor(
+    g: ConvGeometry,
+    hasBias: boolean,
+    activation: FusedActivation,
+    style: TiledStyle = 'workgroup',
+  ) {
     const m = g.batch * g.outHeight * g.outWidth;
     const k = g.filterHeight * g.filterWidth * g.inChannels;
     super(
@@ -221,6 +328,7 @@ export class TiledConvForwardProgram extends TiledGemmProgram {
         loadB: `return w[kk * ${i(g.outChannels)} + col];`,
         hasBias,
         activation,
+        style,
       },
     );
   }
@@ -259,7 +367,7 @@ export function tiledFilterGradSplits(g: ConvGeometry): { splits: number; kChunk
 export class TiledFilterGradProgram extends TiledGemmProgram {
   readonly splits: number;
 
-  constructor(g: ConvGeometry, splits: number, kChunk: number) {
+  constructor(g: ConvGeometry, splits: number, kChunk: number, style: TiledStyle = 'workgroup') {
     const m = g.filterHeight * g.filterWidth * g.inChannels;
     const k = g.batch * g.outHeight * g.outWidth;
     super(
@@ -284,6 +392,7 @@ export class TiledFilterGradProgram extends TiledGemmProgram {
         loadB: `return dy[kk * ${i(g.outChannels)} + col];`,
         hasBias: false,
         activation: 'linear',
+        style,
       },
     );
     this.splits = splits;
@@ -296,7 +405,7 @@ export class TiledFilterGradProgram extends TiledGemmProgram {
  * reduction K = kh·kw·co. Output [batch, inHeight, inWidth, inChannels].
  */
 export class TiledInputGradProgram extends TiledGemmProgram {
-  constructor(g: ConvGeometry) {
+  constructor(g: ConvGeometry, style: TiledStyle = 'workgroup') {
     const co = g.outChannels;
     super([g.batch, g.inHeight, g.inWidth, g.inChannels], ['dy', 'w'], `inputGrad_${convKey(g)}`, {
       m: g.batch * g.inHeight * g.inWidth,
@@ -318,6 +427,7 @@ export class TiledInputGradProgram extends TiledGemmProgram {
       loadB: `return w[((kk / ${i(co)}) * ${i(g.inChannels)} + col) * ${i(co)} + kk % ${i(co)}];`,
       hasBias: false,
       activation: 'linear',
+      style,
     });
   }
 }
@@ -332,6 +442,7 @@ export class TiledMatMulProgram extends TiledGemmProgram {
     outputShape: number[] = [g.batch, g.m, g.n],
     hasBias = false,
     activation: FusedActivation = 'linear',
+    style: TiledStyle = 'workgroup',
   ) {
     const aIndex = g.transposeA ? `kk * ${i(g.m)} + row` : `row * ${i(g.k)} + kk`;
     const bIndex = g.transposeB ? `col * ${i(g.k)} + kk` : `kk * ${i(g.n)} + col`;
@@ -350,6 +461,7 @@ export class TiledMatMulProgram extends TiledGemmProgram {
         loadB: `return b[z * ${i(g.batchStrideB)} + ${bIndex}];`,
         hasBias,
         activation,
+        style,
       },
     );
   }

@@ -138,7 +138,7 @@ export async function tuneWith(
       break;
     }
     options.onProgress?.({ shapesDone: done, shapesTotal: todo.length, current: shape });
-    const candidates = candidateVariants(shape.op, options.features);
+    const candidates = candidateVariants(shape, options.features);
     const variants: KernelVariant[] = ['register', ...candidates.filter((v) => v !== 'register')];
     const measured = await measure(shape, variants, repeats);
     const msByVariant: Partial<Record<KernelVariant, number>> = {};

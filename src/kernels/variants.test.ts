@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   candidateVariants,
   opShapeKey,
+  subgroupTakes,
   opShapeOf,
   parseOpShapeKey,
   setKernelPlan,
@@ -80,8 +81,54 @@ describe('the plan', () => {
     expect(variantFor(key)).toBe('register');
   });
 
-  it('offers subgroup only with the feature', () => {
-    expect(candidateVariants('matMul', { subgroups: false })).toEqual(['register', 'workgroup']);
-    expect(candidateVariants('matMul', { subgroups: true })).toContain('subgroup');
+  it('offers subgroup only with the feature, and only for ops it takes', () => {
+    const product = (m: number, n: number) =>
+      opShapeOf('matMul', {
+        batch: 1,
+        batchStrideA: 0,
+        batchStrideB: 0,
+        m,
+        k: 4096,
+        n,
+        transposeA: false,
+        transposeB: false,
+      });
+    // 32 × 4096 = 131,072 outputs: the most the subgroup variant takes.
+    expect(candidateVariants(product(32, 4096), { subgroups: false })).toEqual([
+      'register',
+      'workgroup',
+    ]);
+    expect(candidateVariants(product(32, 4096), { subgroups: true })).toEqual([
+      'register',
+      'workgroup',
+      'subgroup',
+    ]);
+    expect(candidateVariants(product(33, 4096), { subgroups: true })).toEqual([
+      'register',
+      'workgroup',
+    ]);
+    // conv3 of the book at 224 px, batch 128: 7,077,888 outputs forward, 884,736 in its dW;
+    // the tiny network's conv3 filter gradient: 3·3·26·38 = 8,892.
+    expect(subgroupTakes('conv2d', convGeometryForTakes)).toBe(false);
+    expect(subgroupTakes('conv2dBackpropFilter', convGeometryForTakes)).toBe(false);
+    const tiny = { ...convGeometryForTakes, inChannels: 26, outChannels: 38 };
+    expect(subgroupTakes('conv2dBackpropFilter', tiny)).toBe(true);
   });
 });
+
+/** conv3 of the book at 224 px, batch 128. */
+const convGeometryForTakes: ConvGeometry = {
+  batch: 128,
+  inHeight: 12,
+  inWidth: 12,
+  inChannels: 256,
+  outHeight: 12,
+  outWidth: 12,
+  outChannels: 384,
+  filterHeight: 3,
+  filterWidth: 3,
+  strideHeight: 1,
+  strideWidth: 1,
+  padTop: 1,
+  padLeft: 1,
+};

@@ -24,8 +24,11 @@ export type KernelVariant = 'register' | 'workgroup' | 'subgroup';
 
 export const KERNEL_VARIANTS: readonly KernelVariant[] = ['register', 'workgroup', 'subgroup'];
 
-/** The variants that have programs of their own today ('subgroup' builds 'register'). */
-export const BUILT_VARIANTS: readonly KernelVariant[] = ['register', 'workgroup'];
+/**
+ * The variants that have programs of their own (tiledPrograms.ts); 'subgroup' runs only on a
+ * device with the `subgroups` feature, and builds 'register' elsewhere.
+ */
+export const BUILT_VARIANTS: readonly KernelVariant[] = ['register', 'workgroup', 'subgroup'];
 
 /** One op shape of a run, as our kernel function saw it. */
 export interface OpShape {
@@ -218,12 +221,54 @@ export const variantRunStats: Record<KernelOp, Record<KernelVariant, number>> = 
 };
 
 /**
- * The variants worth timing for `op` on an adapter with `features`. 'subgroup' has no program
- * yet (TF.js's WebGPU backend does not request the `subgroups` feature for its device, so no
- * shader of ours could enable it): conv.ts runs 'register' for it, and the tuner, which checks
- * that the forced variant's own program ran, drops it untimed.
+ * The most outputs an op may have for the 'subgroup' variant to take it (one workgroup per
+ * 4×4 output tile: 8192 workgroups). On an NVIDIA H200 (docs/benchmarks.md, 2026-12-04) it
+ * was chosen for 49 of 138 op shapes, none with more than 98,304 outputs; of the 59 shapes
+ * above that it was the fastest on none (up to 20× workgroup's time); on
+ * SwiftShader its self-test took 14 minutes without this bound. Larger ops run 'register'.
  */
-export function candidateVariants(op: KernelOp, features: AdapterFeatures): KernelVariant[] {
-  void op;
-  return features.subgroups ? ['register', 'workgroup', 'subgroup'] : ['register', 'workgroup'];
+export const SUBGROUP_MAX_OUTPUTS = 131_072;
+
+/** The outputs of one op of this geometry (all batches or reduction splits together). */
+export function opOutputs(op: KernelOp, g: OpGeometry): number {
+  if (isMatMulGeometry(g)) return g.batch * g.m * g.n;
+  const c = g;
+  if (op === 'conv2d') return c.batch * c.outHeight * c.outWidth * c.outChannels;
+  if (op === 'conv2dBackpropFilter') {
+    return c.filterHeight * c.filterWidth * c.inChannels * c.outChannels;
+  }
+  return c.batch * c.inHeight * c.inWidth * c.inChannels;
+}
+
+/** Whether the 'subgroup' variant takes this op shape (at most SUBGROUP_MAX_OUTPUTS outputs). */
+export function subgroupTakes(op: KernelOp, g: OpGeometry): boolean {
+  return opOutputs(op, g) <= SUBGROUP_MAX_OUTPUTS;
+}
+
+/**
+ * How many times a forced or planned 'subgroup' was declined for an op too large for it
+ * (subgroupTakes), per op: the self-test tells a decline from a wrong fallback by it.
+ */
+export const subgroupDeclines: Record<KernelOp, number> = {
+  conv2d: 0,
+  conv2dBackpropFilter: 0,
+  conv2dBackpropInput: 0,
+  matMul: 0,
+};
+
+/** The variants with programs a device with `features` can run. */
+export function builtVariantsOn(features: AdapterFeatures): KernelVariant[] {
+  return BUILT_VARIANTS.filter((v) => v !== 'subgroup' || features.subgroups);
+}
+
+/**
+ * The variants worth timing for `shape` on a device with `features`: 'subgroup' only where the
+ * device has `subgroups` (webgpuDevice.ts requests it wherever the adapter offers it) and the
+ * variant takes the shape.
+ */
+export function candidateVariants(shape: OpShape, features: AdapterFeatures): KernelVariant[] {
+  const parsed = parseOpShapeKey(shape.key);
+  return builtVariantsOn(features).filter(
+    (v) => v !== 'subgroup' || (parsed !== null && subgroupTakes(parsed.op, parsed.geometry)),
+  );
 }

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import type { BackendName, KernelsSetting } from '../config/settings.ts';
 import { setConvKernels } from '../kernels/register.ts';
+import { registerWebGpuBackend } from '../kernels/webgpuDevice.ts';
 import type { KernelChoice } from '../common/types.ts';
 import type { GpuBufferLimits } from '../model/memory.ts';
 import {
@@ -88,6 +89,8 @@ export async function initBackend(
   let adapter: AdapterDescription | null = null;
   for (const candidate of FALLBACK_ORDER[requested]) {
     if (candidate === 'webgpu') {
+      // Our registration: the device also gets `subgroups` where the adapter has it.
+      registerWebGpuBackend();
       const found = await findAdapter();
       if (!found.ok) {
         reasons.push(found.reason);
