@@ -4,8 +4,8 @@ import { convKernelStats, matMulStats } from '../../src/kernels/conv.ts';
 import { greyImagesStats } from '../../src/kernels/inputImages.ts';
 import { biasKernelStats } from '../../src/kernels/bias.ts';
 import { setConvKernels } from '../../src/kernels/register.ts';
-import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { registerWebGpuBackend } from '../../src/kernels/webgpuDevice.ts';
+import { deviceFeatures } from '../../src/worker/backend.ts';
 import {
   builtVariantsOn,
   KERNEL_VARIANTS,
@@ -821,7 +821,7 @@ async function checkTuning(log: (line: string) => void): Promise<SelfTestTuning>
   });
   const tensorsBefore = tf.memory().numTensors;
   const result = await tuneKernels(shapes, {
-    features: { subgroups: deviceHasSubgroups() },
+    features: deviceFeatures(),
     repeats: 2,
   });
   const tensorsAfter = tf.memory().numTensors;
@@ -843,14 +843,6 @@ async function checkTuning(log: (line: string) => void): Promise<SelfTestTuning>
   };
 }
 
-/** Whether the WebGPU backend's device has `subgroups` (webgpuDevice.ts asks for it). */
-function deviceHasSubgroups(): boolean {
-  return (
-    (tf.findBackend('webgpu') as WebGPUBackend | undefined)?.device.features.has('subgroups') ===
-    true
-  );
-}
-
 export async function runSelfTest(
   cases: SelfTestCase[] = SELF_TEST_CASES,
   log: (line: string) => void = () => undefined,
@@ -863,7 +855,7 @@ export async function runSelfTest(
   setConvKernels('optimized');
   registerWebGpuBackend();
   if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend did not start');
-  report.subgroups = deviceHasSubgroups();
+  report.subgroups = deviceFeatures().subgroups;
   // Every variant with a program that this device can run (all four op kinds have the same).
   const variants = builtVariantsOn({ subgroups: report.subgroups });
   log(`variants: ${variants.join(', ')} (device subgroups: ${report.subgroups ? 'yes' : 'no'})`);

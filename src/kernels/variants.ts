@@ -232,12 +232,11 @@ export const SUBGROUP_MAX_OUTPUTS = 131_072;
 /** The outputs of one op of this geometry (all batches or reduction splits together). */
 export function opOutputs(op: KernelOp, g: OpGeometry): number {
   if (isMatMulGeometry(g)) return g.batch * g.m * g.n;
-  const c = g;
-  if (op === 'conv2d') return c.batch * c.outHeight * c.outWidth * c.outChannels;
+  if (op === 'conv2d') return g.batch * g.outHeight * g.outWidth * g.outChannels;
   if (op === 'conv2dBackpropFilter') {
-    return c.filterHeight * c.filterWidth * c.inChannels * c.outChannels;
+    return g.filterHeight * g.filterWidth * g.inChannels * g.outChannels;
   }
-  return c.batch * c.inHeight * c.inWidth * c.inChannels;
+  return g.batch * g.inHeight * g.inWidth * g.inChannels;
 }
 
 /** Whether the 'subgroup' variant takes this op shape (at most SUBGROUP_MAX_OUTPUTS outputs). */
