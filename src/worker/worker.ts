@@ -5,11 +5,13 @@ import { browserOf, openKernelTuningStore } from '../storage/kernelTuningStore.t
 import { recordOpShapes, tuneKernels } from '../kernels/tuning.ts';
 import { deviceFeatures, initBackend } from './backend.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
+import { SpeedProbeRunner } from './speedProbeRunner.ts';
 import { WorkerSession } from './workerSession.ts';
 
 /**
  * The worker entry: wires the browser's collaborators (postMessage, IndexedDB checkpoints, the
- * data loader, TF.js's backends, the kernel tuner and its IndexedDB cache) into one WorkerSession and turns each message into a call on it.
+ * data loader, TF.js's backends, the kernel tuner and its IndexedDB cache, the speed probe) into
+ * one WorkerSession and turns each message into a call on it.
  * All state and behaviour live in the session (workerSession.ts).
  */
 
@@ -42,6 +44,7 @@ const session = new WorkerSession({
     cache: openKernelTuningStore(self.indexedDB as IDBFactory | undefined),
     browser: browserOf(navigator.userAgent),
   },
+  speedProbe: new SpeedProbeRunner(post),
 });
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => {

@@ -110,6 +110,18 @@ describe('worker session', () => {
     });
   });
 
+  it('starts the speed probe once the backend is up; a run or model task stops it first, and it starts again after a run', async () => {
+    const { session, speedProbe } = sessionWithFakes();
+    await session.initBackend('cpu');
+    expect(speedProbe.calls).toEqual(['start cpu']);
+    speedProbe.calls.length = 0;
+    await session.train(trainRequest(31, { settings: { ...TINY, epochs: 1 } }));
+    expect(speedProbe.calls).toEqual(['stop', 'start cpu']);
+    speedProbe.calls.length = 0;
+    await session.queueModelTask({ type: 'saveModel', key: 'run-31' });
+    expect(speedProbe.calls).toEqual(['stop']);
+  });
+
   it('stopped mid-run, ends stopped without a kept model', async () => {
     const { session, messages } = sessionWithFakes((message, self) => {
       if (message.type === 'batchMetrics') self.stop();

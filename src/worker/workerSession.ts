@@ -37,7 +37,6 @@ import type {
 } from './protocol.ts';
 import { RunControl } from './runControl.ts';
 import { StartupTimer } from './startupTimer.ts';
-import { SpeedProbeRunner } from './speedProbeRunner.ts';
 import {
   exportModel,
   readWeights,
@@ -87,6 +86,17 @@ export interface BackendStarter {
   init(requested: BackendName, onDeviceError: DeviceErrorHandler): Promise<BackendReport>;
 }
 
+/**
+ * Times the device while the worker is idle, for the page's estimates (SpeedProbeRunner in the
+ * app). A run or model task stops it first and waits for the step in flight.
+ */
+export interface SpeedProbe {
+  /** Starts timing `report`'s backend, unless it was timed already. */
+  start(report: BackendReport): void;
+  /** Ends the probe after its current step; resolves when it has. */
+  stop(): Promise<void>;
+}
+
 export interface WorkerCollaborators {
   post: PostToMain;
   checkpoints: CheckpointStore;
@@ -94,6 +104,7 @@ export interface WorkerCollaborators {
   backend: BackendStarter;
   /** Tuning our kernels' variants for a run's op shapes, and the cache of the choices. */
   tuning: KernelTuningCollaborators;
+  speedProbe: SpeedProbe;
 }
 
 /** The data a run trains on: Fashion-MNIST or the person's files, with DataSetInfo's id. */
@@ -189,13 +200,13 @@ export class WorkerSession {
    * shape's whole geometry, so one plan serves every network): what conv.ts builds.
    */
   private kernelPlan: Record<string, KernelVariant> = {};
-  private readonly speedProbe: SpeedProbeRunner;
+  private readonly speedProbe: SpeedProbe;
   /** Model tasks run one after another, and a run starts only after them (it frees `held`). */
   private modelWork: Promise<void> = Promise.resolve();
 
   constructor(private readonly collaborators: WorkerCollaborators) {
     this.post = collaborators.post;
-    this.speedProbe = new SpeedProbeRunner(this.post);
+    this.speedProbe = collaborators.speedProbe;
   }
 
   /** Starts the backend (announcing it), then the speed probe unless a run wants the worker. */

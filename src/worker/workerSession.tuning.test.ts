@@ -29,13 +29,6 @@ describe('worker session: tuning our kernels before the trial (kernels auto, an 
   const stopAtTrial = (message: FromWorker, session: WorkerSession) => {
     if (message.type === 'kernelTrialStarted') session.stop();
   };
-  /**
-   * Ends the session's speed probe (a model task stops it first; this one then fails, as
-   * nothing is held): it would otherwise time Quick's network on the CPU while the next
-   * session, a later visit's, runs.
-   */
-  const quiet = (fakes: ReturnType<typeof sessionWithFakes>) =>
-    fakes.session.queueModelTask({ type: 'saveModel', key: 'none' });
   const run = async (fakes: ReturnType<typeof sessionWithFakes>, runId: number) => {
     try {
       await fakes.session.train(trainRequest(runId, { settings }));
@@ -119,10 +112,8 @@ describe('worker session: tuning our kernels before the trial (kernels auto, an 
     });
     try {
       await run(first, 23);
-      await quiet(first);
       setKernelPlan({});
       await run(later, 24);
-      await quiet(later);
       expect(later.tuner.timed).toEqual(['conv3']);
       expect(later.messages.find((m) => m.type === 'kernelTuning')).toMatchObject({
         shapesDone: 0,
@@ -207,12 +198,10 @@ describe('worker session: tuning our kernels before the trial (kernels auto, an 
     });
     try {
       await uncached.session.train(trainRequest(27, { settings: optimized }));
-      await quiet(uncached);
       expect(uncached.tuner.timed).toEqual([]);
       expect(tuningMessages(uncached.messages)).toEqual([]);
       expect(kernelPlan()).toEqual({});
       await run(tuning, 28);
-      await quiet(tuning);
       setKernelPlan({});
       await cached.session.train(trainRequest(29, { settings: optimized }));
       expect(cached.tuner.timed).toEqual([]);
