@@ -118,7 +118,6 @@ export class PlaygroundPage {
     await this.stopButton.click();
   }
 
-  /** Waits until the status bar shows `state`; training on a software GPU needs long timeouts. */
   /** The timings behind startupLine (src/worker/startupTimer.ts StartupTimings). */
   async startupTimings(): Promise<{
     phasesMs: Record<string, number>;
@@ -132,6 +131,7 @@ export class PlaygroundPage {
     };
   }
 
+  /** Waits until the status bar shows `state`; training on a software GPU needs long timeouts. */
   async waitForState(state: RunStateText | RegExp, timeout = 180_000): Promise<void> {
     await expect(this.runState).toHaveText(state, { timeout });
   }
